@@ -1,0 +1,422 @@
+//! A small swc-based bundler producing one ESM file.
+//!
+//! Every bundled module is stripped of types, turned into CommonJS and wrapped in
+//! a function stored in a module table (the format esbuild uses for CommonJS).
+//! Bare specifiers that are not bundled stay external and are loaded at run time
+//! with Node's `require` created from the bundle's own URL, so they resolve from
+//! the directory the bundle is written to. Dynamic `import()` is left as is.
+
+pub mod transpile;
+
+use crate::error::{CoreError, Result};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use swc_core::common::{Globals, GLOBALS};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+use transpile::{esm_to_cjs, parse_and_strip, print};
+
+/// Where the bundle's entry comes from.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A file on disk.
+    File(PathBuf),
+    /// Generated source, with the (virtual) path used to resolve its relative imports.
+    Source {
+        /// Virtual file path; its extension selects the language.
+        path: PathBuf,
+        /// Source text.
+        code: String,
+    },
+}
+
+/// Options of [`bundle`].
+#[derive(Debug, Clone)]
+pub struct BundleOptions {
+    /// The entry module.
+    pub entry: Entry,
+    /// Extra specifiers (exact, or package names) to keep external even if they
+    /// could be resolved. Bare specifiers are always external in this version.
+    pub external: Vec<String>,
+    /// Minify whitespace in the output.
+    pub minify: bool,
+    /// Banner placed at the top of the output.
+    pub banner: Option<String>,
+}
+
+/// Result of [`bundle`].
+#[derive(Debug, Clone)]
+pub struct BundleOutput {
+    /// The ESM code.
+    pub code: String,
+    /// Absolute paths of bundled modules, in load order of discovery.
+    pub modules: Vec<PathBuf>,
+    /// External specifiers referenced (bare packages and builtins).
+    pub externals: BTreeSet<String>,
+}
+
+const EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "cts", "js", "mjs", "cjs", "jsx", "json"];
+
+/// Resolves a relative specifier against the importing file, probing extensions
+/// and `index` files. A `.js` specifier also finds the `.ts` source (TypeScript's rule).
+pub fn resolve_relative(importer: &Path, spec: &str) -> Result<PathBuf> {
+    let base = importer.parent().unwrap_or(Path::new("/")).join(spec);
+    let mut tried = Vec::new();
+    let mut candidates = vec![base.clone()];
+    let s = base.to_string_lossy().to_string();
+    for (js, ts) in [(".js", ".ts"), (".mjs", ".mts"), (".cjs", ".cts"), (".jsx", ".tsx"), (".js", ".tsx")] {
+        if let Some(stem) = s.strip_suffix(js) {
+            candidates.push(PathBuf::from(format!("{stem}{ts}")));
+        }
+    }
+    for ext in EXTENSIONS {
+        candidates.push(PathBuf::from(format!("{s}.{ext}")));
+    }
+    for ext in EXTENSIONS {
+        candidates.push(base.join(format!("index.{ext}")));
+    }
+    for c in candidates {
+        if c.is_file() {
+            return Ok(normalize(&c));
+        }
+        tried.push(c.display().to_string());
+    }
+    Err(CoreError::Resolve { importer: importer.to_path_buf(), specifier: spec.to_string(), tried: tried.join(", ") })
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn is_relative(spec: &str) -> bool {
+    spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." || spec.starts_with('/')
+}
+
+/// Rewrites internal import specifiers to module ids and records externals.
+struct SpecifierRewriter<'a> {
+    importer: PathBuf,
+    resolved: &'a mut Vec<(String, PathBuf)>,
+    externals: &'a mut BTreeSet<String>,
+    error: Option<CoreError>,
+    extra_external: &'a [String],
+    ids: &'a mut HashMap<PathBuf, usize>,
+    queue: &'a mut Vec<PathBuf>,
+}
+
+impl SpecifierRewriter<'_> {
+    fn map(&mut self, spec: &str) -> Option<String> {
+        if !is_relative(spec) || self.extra_external.iter().any(|e| e == spec) {
+            self.externals.insert(spec.to_string());
+            return None;
+        }
+        match resolve_relative(&self.importer, spec) {
+            Ok(path) => {
+                let next = self.ids.len();
+                let id = *self.ids.entry(path.clone()).or_insert_with(|| {
+                    self.queue.push(path.clone());
+                    next
+                });
+                self.resolved.push((spec.to_string(), path));
+                Some(format!("\0m{id}"))
+            }
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+                None
+            }
+        }
+    }
+
+    fn rewrite(&mut self, s: &mut Str) {
+        let spec = s.value.to_string_lossy().into_owned();
+        if let Some(new) = self.map(&spec) {
+            *s = Str::from(new);
+        }
+    }
+}
+
+impl VisitMut for SpecifierRewriter<'_> {
+    fn visit_mut_import_decl(&mut self, n: &mut ImportDecl) {
+        if !n.type_only {
+            self.rewrite(&mut n.src);
+        }
+    }
+    fn visit_mut_export_all(&mut self, n: &mut ExportAll) {
+        self.rewrite(&mut n.src);
+    }
+    fn visit_mut_named_export(&mut self, n: &mut NamedExport) {
+        if let Some(src) = &mut n.src {
+            self.rewrite(src);
+        }
+    }
+    fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
+        n.visit_mut_children_with(self);
+        // CommonJS `require("./x")` with a literal argument.
+        if let Callee::Expr(callee) = &n.callee {
+            if let Expr::Ident(id) = &**callee {
+                if &*id.sym == "require" && n.args.len() == 1 {
+                    if let Expr::Lit(Lit::Str(s)) = &mut *n.args[0].expr {
+                        self.rewrite(s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_esm(module: &Module) -> bool {
+    module.body.iter().any(|item| matches!(item, ModuleItem::ModuleDecl(_)))
+}
+
+/// Names exported by an ESM module (`default` included). `export *` from internal
+/// modules is followed through `star_targets`.
+fn export_names(module: &Module, star_targets: &mut Vec<String>) -> Vec<String> {
+    let mut names = Vec::new();
+    for item in &module.body {
+        let ModuleItem::ModuleDecl(decl) = item else { continue };
+        match decl {
+            ModuleDecl::ExportDecl(ExportDecl { decl, .. }) => match decl {
+                Decl::Class(c) => names.push(c.ident.sym.to_string()),
+                Decl::Fn(f) => names.push(f.ident.sym.to_string()),
+                Decl::Var(v) => {
+                    for d in &v.decls {
+                        collect_pat_names(&d.name, &mut names);
+                    }
+                }
+                _ => {}
+            },
+            ModuleDecl::ExportNamed(n) if !n.type_only => {
+                for s in &n.specifiers {
+                    match s {
+                        ExportSpecifier::Named(ns) if !ns.is_type_only => {
+                            let name = ns.exported.as_ref().unwrap_or(&ns.orig);
+                            names.push(export_name(name));
+                        }
+                        ExportSpecifier::Namespace(ns) => names.push(export_name(&ns.name)),
+                        ExportSpecifier::Default(d) => names.push(d.exported.sym.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            ModuleDecl::ExportDefaultDecl(_) | ModuleDecl::ExportDefaultExpr(_) => names.push("default".into()),
+            ModuleDecl::ExportAll(a) => star_targets.push(a.src.value.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    names
+}
+
+fn export_name(n: &ModuleExportName) -> String {
+    match n {
+        ModuleExportName::Ident(i) => i.sym.to_string(),
+        ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
+    }
+}
+
+fn collect_pat_names(p: &Pat, out: &mut Vec<String>) {
+    match p {
+        Pat::Ident(i) => out.push(i.id.sym.to_string()),
+        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| collect_pat_names(e, out)),
+        Pat::Object(o) => {
+            for prop in &o.props {
+                match prop {
+                    ObjectPatProp::KeyValue(kv) => collect_pat_names(&kv.value, out),
+                    ObjectPatProp::Assign(a) => out.push(a.key.sym.to_string()),
+                    ObjectPatProp::Rest(r) => collect_pat_names(&r.arg, out),
+                }
+            }
+        }
+        Pat::Rest(r) => collect_pat_names(&r.arg, out),
+        Pat::Assign(a) => collect_pat_names(&a.left, out),
+        _ => {}
+    }
+}
+
+fn is_valid_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Bundles `options.entry` and everything it imports relatively into one ESM file.
+pub fn bundle(options: &BundleOptions) -> Result<BundleOutput> {
+    GLOBALS.set(&Globals::new(), || bundle_inner(options))
+}
+
+fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
+    let (entry_path, entry_code) = match &options.entry {
+        Entry::File(p) => {
+            let p = normalize(&std::path::absolute(p).map_err(CoreError::io("resolve", p))?);
+            let code = std::fs::read_to_string(&p).map_err(CoreError::io("read", &p))?;
+            (p, code)
+        }
+        Entry::Source { path, code } => (normalize(path), code.clone()),
+    };
+    let mut ids: HashMap<PathBuf, usize> = HashMap::new();
+    ids.insert(entry_path.clone(), 0);
+    let mut queue = vec![entry_path.clone()];
+    let mut order: Vec<PathBuf> = Vec::new();
+    let mut chunks: HashMap<usize, String> = HashMap::new();
+    let mut externals = BTreeSet::new();
+    let mut entry_exports = Vec::new();
+    // Export names of modules, for following `export *` in the entry.
+    let mut module_exports: HashMap<PathBuf, (Vec<String>, Vec<PathBuf>)> = HashMap::new();
+
+    while let Some(path) = queue.pop() {
+        let id = ids[&path];
+        order.push(path.clone());
+        let code = if id == 0 { entry_code.clone() } else { std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))? };
+        if path.extension().and_then(|e| e.to_str()) == Some("json") {
+            serde_json::from_str::<serde_json::Value>(&code)
+                .map_err(|e| CoreError::Json { path: path.clone(), message: e.to_string() })?;
+            chunks.insert(id, format!("module.exports = {code};"));
+            continue;
+        }
+        let mut parsed = parse_and_strip(&path, code)?;
+        let mut resolved = Vec::new();
+        let mut rewriter = SpecifierRewriter {
+            importer: path.clone(),
+            resolved: &mut resolved,
+            externals: &mut externals,
+            error: None,
+            extra_external: &options.external,
+            ids: &mut ids,
+            queue: &mut queue,
+        };
+        // Collect export names before rewriting specifiers.
+        let mut stars = Vec::new();
+        let names = export_names(&parsed.module, &mut stars);
+        parsed.module.visit_mut_with(&mut rewriter);
+        if let Some(e) = rewriter.error {
+            return Err(e);
+        }
+        let star_paths = stars
+            .iter()
+            .filter_map(|s| resolved.iter().find(|(spec, _)| spec == s).map(|(_, p)| p.clone()))
+            .collect();
+        module_exports.insert(path.clone(), (names.clone(), star_paths));
+        if id == 0 {
+            entry_exports = names;
+        }
+        if is_esm(&parsed.module) {
+            esm_to_cjs(&mut parsed);
+        }
+        chunks.insert(id, print(&parsed, options.minify));
+    }
+
+    // Follow `export *` of the entry through internal modules.
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<PathBuf> = module_exports.get(&entry_path).map(|(_, s)| s.clone()).unwrap_or_default();
+    while let Some(p) = stack.pop() {
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        if let Some((names, stars)) = module_exports.get(&p) {
+            entry_exports.extend(names.iter().filter(|n| *n != "default").cloned());
+            stack.extend(stars.iter().cloned());
+        }
+    }
+    entry_exports.sort();
+    entry_exports.dedup();
+
+    let mut out = String::new();
+    if let Some(b) = &options.banner {
+        out.push_str(b);
+        out.push('\n');
+    }
+    out.push_str("import { createRequire as __onCreateRequire } from \"node:module\";\n");
+    out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
+    out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
+    out.push_str("const __onExternalRequire = __onCreateRequire(import.meta.url);\n");
+    out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
+    out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
+    out.push_str("const __onCache = Object.create(null);\n");
+    out.push_str("const __onModules = {\n");
+    let mut id_list: Vec<_> = chunks.keys().copied().collect();
+    id_list.sort();
+    for id in id_list {
+        let path = order.iter().find(|p| ids[*p] == id).expect("every chunk has a path");
+        out.push_str(&format!(
+            "// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n{}\n}},\n",
+            path.display(),
+            chunks[&id]
+        ));
+    }
+    out.push_str("};\n");
+    out.push_str(concat!(
+        "function __onRequire(id) {\n",
+        "  if (typeof id === \"string\" && id.charCodeAt(0) === 0) {\n",
+        "    const n = id.slice(2);\n",
+        "    const cached = __onCache[n];\n",
+        "    if (cached) return cached.exports;\n",
+        "    const module = { exports: {} };\n",
+        "    __onCache[n] = module;\n",
+        "    __onModules[n].call(module.exports, module, module.exports, __onRequire, __onFilename, __onDirnameValue);\n",
+        "    return module.exports;\n",
+        "  }\n",
+        "  return __onExternalRequire(id);\n",
+        "}\n",
+        "__onRequire.resolve = __onExternalRequire.resolve;\n",
+        "const __onEntry = __onRequire(\"\\u0000m0\");\n",
+    ));
+    for name in &entry_exports {
+        if name == "default" {
+            out.push_str("export default __onEntry.default;\n");
+        } else if is_valid_ident(name) {
+            out.push_str(&format!("export const {name} = __onEntry.{name};\n"));
+        }
+    }
+    let modules = {
+        let mut v: Vec<_> = ids.iter().map(|(p, id)| (*id, p.clone())).collect();
+        v.sort();
+        v.into_iter().map(|(_, p)| p).collect()
+    };
+    Ok(BundleOutput { code: out, modules, externals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("onc-bundle-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn bundles_ts_modules_and_keeps_externals() {
+        let d = tmp("basic");
+        std::fs::write(d.join("a.ts"), "import { b } from './b';\nimport fs from 'node:fs';\nexport const a: number = b + 1;\nexport default function main() { return typeof fs.readFileSync; }\nexport * from './c.js';").unwrap();
+        std::fs::write(d.join("b.ts"), "export const b = 41;").unwrap();
+        std::fs::write(d.join("c.ts"), "export const c = 'c'; export type Z = 1;").unwrap();
+        let out = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap();
+        assert_eq!(out.modules.len(), 3);
+        assert!(out.externals.contains("node:fs"));
+        assert!(out.code.contains("export const a = __onEntry.a;"));
+        assert!(out.code.contains("export const c = __onEntry.c;"));
+        assert!(out.code.contains("export default __onEntry.default;"));
+    }
+
+    #[test]
+    fn unresolvable_import_names_importer() {
+        let d = tmp("missing");
+        std::fs::write(d.join("a.ts"), "import x from './nope';\nconsole.log(x);").unwrap();
+        let err = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("a.ts"), "{msg}");
+        assert!(msg.contains("./nope"), "{msg}");
+    }
+}

@@ -1,0 +1,168 @@
+//! Single-file transforms with swc: parse JS/TS, strip types, optionally turn ESM
+//! into CommonJS for the module-function bundle format.
+
+use crate::error::{CoreError, Result};
+use std::path::Path;
+use swc_core::common::comments::SingleThreadedComments;
+use swc_core::common::sync::Lrc;
+use swc_core::common::{FileName, Globals, Mark, SourceMap, Spanned, GLOBALS};
+use swc_core::ecma::ast::{EsVersion, Module, Program};
+use swc_core::ecma::codegen::{text_writer::JsWriter, Config as CodegenConfig, Emitter};
+use swc_core::ecma::parser::{parse_file_as_module, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
+use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::module::common_js::{common_js, FeatureFlag};
+use swc_core::ecma::transforms::module::path::Resolver;
+use swc_core::ecma::transforms::module::util::{Config as ModuleConfig, ImportInterop};
+use swc_core::ecma::transforms::typescript::strip;
+
+/// Source language, chosen from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// `.ts`, `.mts`, `.cts`
+    Ts,
+    /// `.tsx`
+    Tsx,
+    /// `.js`, `.mjs`, `.cjs`
+    Js,
+    /// `.jsx`
+    Jsx,
+}
+
+impl Lang {
+    /// Picks the language for a path.
+    pub fn from_path(path: &Path) -> Lang {
+        match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+            "ts" | "mts" | "cts" => Lang::Ts,
+            "tsx" => Lang::Tsx,
+            "jsx" => Lang::Jsx,
+            _ => Lang::Js,
+        }
+    }
+
+    fn syntax(self) -> Syntax {
+        match self {
+            Lang::Ts => Syntax::Typescript(TsSyntax { decorators: true, ..Default::default() }),
+            Lang::Tsx => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
+            Lang::Js => Syntax::Es(EsSyntax { import_attributes: true, ..Default::default() }),
+            Lang::Jsx => Syntax::Es(EsSyntax { jsx: true, import_attributes: true, ..Default::default() }),
+        }
+    }
+}
+
+/// A parsed module with the swc context needed to transform and print it.
+pub struct Parsed {
+    /// The AST, types already stripped.
+    pub module: Module,
+    /// Source map holding the file.
+    pub cm: Lrc<SourceMap>,
+    /// Comments (kept for license/pure annotations).
+    pub comments: SingleThreadedComments,
+    /// Mark for unresolved (global) references.
+    pub unresolved_mark: Mark,
+}
+
+/// Parses `src` (named `path` in messages), strips TypeScript and returns the module.
+/// Must be called inside `GLOBALS.set`.
+pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
+    let cm: Lrc<SourceMap> = Default::default();
+    let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), src);
+    let comments = SingleThreadedComments::default();
+    let lang = Lang::from_path(path);
+    let mut recovered = Vec::new();
+    let parsed = parse_file_as_module(&fm, lang.syntax(), EsVersion::EsNext, Some(&comments), &mut recovered);
+    let module = match parsed {
+        Ok(m) if recovered.is_empty() => m,
+        Ok(_) => return Err(syntax_error(&cm, path, &recovered[0])),
+        Err(e) => return Err(syntax_error(&cm, path, &e)),
+    };
+    let unresolved_mark = Mark::new();
+    let top_level_mark = Mark::new();
+    let is_ts = matches!(lang, Lang::Ts | Lang::Tsx);
+    let mut program = Program::Module(module);
+    program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
+    if is_ts {
+        program.mutate(strip(unresolved_mark, top_level_mark));
+    }
+    let module = program.expect_module();
+    Ok(Parsed { module, cm, comments, unresolved_mark })
+}
+
+fn syntax_error(cm: &Lrc<SourceMap>, path: &Path, e: &swc_core::ecma::parser::error::Error) -> CoreError {
+    let loc = cm.lookup_char_pos(e.span().lo);
+    let message = e.kind().msg().to_string();
+    CoreError::Syntax { file: path.to_path_buf(), line: loc.line, col: loc.col_display + 1, message }
+}
+
+/// Converts an ESM module into CommonJS (`require`/`exports`), keeping dynamic
+/// `import()` and `import.meta` untouched. Helpers are inlined.
+pub fn esm_to_cjs(parsed: &mut Parsed) {
+    let unresolved = parsed.unresolved_mark;
+    let module = std::mem::take(&mut parsed.module);
+    let mut program = Program::Module(module);
+    HELPERS.set(&Helpers::new(false), || {
+        let config = ModuleConfig {
+            ignore_dynamic: true,
+            preserve_import_meta: true,
+            import_interop: Some(ImportInterop::Swc),
+            ..Default::default()
+        };
+        program.mutate(common_js(
+            Resolver::Default,
+            unresolved,
+            config,
+            FeatureFlag { support_block_scoping: true, support_arrow: true },
+        ));
+        program.mutate(inject_helpers(unresolved));
+    });
+    parsed.module = program.expect_module();
+}
+
+/// Prints a module back to JavaScript.
+pub fn print(parsed: &Parsed, minify: bool) -> String {
+    let mut buf = Vec::new();
+    {
+        let mut emitter = Emitter {
+            cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::EsNext),
+            cm: parsed.cm.clone(),
+            comments: if minify { None } else { Some(&parsed.comments) },
+            wr: JsWriter::new(parsed.cm.clone(), "\n", &mut buf, None),
+        };
+        emitter.emit_module(&parsed.module).expect("writing to a Vec cannot fail");
+    }
+    String::from_utf8(buf).expect("swc emits UTF-8")
+}
+
+/// Strips TypeScript types from one file and prints ESM JavaScript.
+pub fn strip_types(path: &Path, src: String) -> Result<String> {
+    GLOBALS.set(&Globals::new(), || {
+        let parsed = parse_and_strip(path, src)?;
+        Ok(print(&parsed, false))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_types() {
+        let out = strip_types(Path::new("a.ts"), "const x: number = 1; export type T = string; export { x };".into()).unwrap();
+        assert!(out.contains("const x = 1"));
+        assert!(!out.contains("number"));
+        assert!(!out.contains("type T"));
+    }
+
+    #[test]
+    fn syntax_error_has_location() {
+        let err = strip_types(Path::new("/cfg/open-next.config.ts"), "const a = 1;\nconst b: = 2;\n".into()).unwrap_err();
+        match err {
+            CoreError::Syntax { line, col, file, .. } => {
+                assert_eq!(line, 2);
+                assert!(col >= 9, "col {col}");
+                assert_eq!(file, Path::new("/cfg/open-next.config.ts"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

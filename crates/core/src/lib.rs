@@ -1,0 +1,8 @@
+//! Pure-Rust core of open-next-rs: reads `next build` output and writes `.open-next/`.
+//! Nothing here depends on napi; the Node binding lives in the root crate.
+
+pub mod bundle;
+pub mod error;
+pub mod fsutil;
+
+pub use error::{CoreError, Result};
