@@ -6,3 +6,10 @@ pub mod error;
 pub mod fsutil;
 
 pub use error::{CoreError, Result};
+pub mod assets;
+pub mod cache;
+pub mod next_app;
+pub mod config;
+pub mod server_function;
+pub mod output;
+pub mod pipeline;

@@ -1,0 +1,259 @@
+//! The evaluated `open-next.config.ts`, as JSON handed over by the JS side, with
+//! OpenNext's option names. Overrides are strings (built-in names) or, for custom
+//! lazy overrides, `{"custom": true, "name": "<override.name>"}`.
+
+use crate::error::{CoreError, Result};
+use serde_json::Value;
+
+/// Built-in wrappers and the converters each can work with (OpenNext's matrix).
+pub const WRAPPERS: &[(&str, &[&str])] = &[
+    ("aws-lambda", &["aws-apigw-v1", "aws-apigw-v2", "aws-cloudfront", "sqs-revalidate"]),
+    ("aws-lambda-compressed", &["aws-apigw-v2"]),
+    ("aws-lambda-streaming", &["aws-apigw-v2"]),
+    ("aws-apigw-streaming", &["aws-apigw-v1", "aws-apigw-v2"]),
+    ("cloudflare", &["edge"]),
+    ("cloudflare-edge", &["edge"]),
+    ("cloudflare-node", &["edge"]),
+    ("node", &["node"]),
+    ("express-dev", &["node"]),
+    ("dummy", &["dummy"]),
+];
+/// Built-in converters.
+pub const CONVERTERS: &[&str] = &["aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "edge", "node", "sqs-revalidate", "dummy"];
+/// Built-in incremental caches.
+pub const INCREMENTAL_CACHES: &[&str] = &["s3", "s3-lite", "multi-tier-ddb-s3", "fs-dev", "dummy"];
+/// Built-in tag caches.
+pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"];
+/// Built-in queues.
+pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
+
+/// Overrides implemented by this version's runtime (the rest are valid OpenNext
+/// names that are refused with a clear message until they land).
+pub const IMPLEMENTED: &[(&str, &[&str])] = &[
+    ("wrapper", &["node"]),
+    ("converter", &["node"]),
+    ("incrementalCache", &["fs-dev"]),
+    ("tagCache", &["fs-dev"]),
+    ("queue", &["direct"]),
+];
+
+/// One resolved override choice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum OverrideChoice {
+    /// A built-in override, by name.
+    Builtin(String),
+    /// A custom lazy override from the config; `name` is what it reports.
+    Custom(String),
+}
+
+impl OverrideChoice {
+    /// The name written to open-next.output.json.
+    pub fn name(&self) -> &str {
+        match self {
+            OverrideChoice::Builtin(n) | OverrideChoice::Custom(n) => n,
+        }
+    }
+}
+
+/// The override set of one server function.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FunctionOverrides {
+    /// Wrapper.
+    pub wrapper: OverrideChoice,
+    /// Converter.
+    pub converter: OverrideChoice,
+    /// Incremental cache.
+    pub incremental_cache: OverrideChoice,
+    /// Tag cache.
+    pub tag_cache: OverrideChoice,
+    /// Queue.
+    pub queue: OverrideChoice,
+}
+
+/// The validated config.
+#[derive(Debug, Clone)]
+pub struct OpenNextConfig {
+    /// The raw JSON (for values the core does not interpret).
+    pub raw: Value,
+    /// File the config came from, for messages.
+    pub file: String,
+    /// Overrides of the default server function.
+    pub default: FunctionOverrides,
+}
+
+fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], at: &str) -> Result<OverrideChoice> {
+    match obj.and_then(|o| o.get(key)) {
+        None | Some(Value::Null) => Ok(OverrideChoice::Builtin(default.to_string())),
+        Some(Value::String(s)) => {
+            if valid.contains(&s.as_str()) {
+                Ok(OverrideChoice::Builtin(s.clone()))
+            } else {
+                Err(CoreError::Config {
+                    file: file.to_string(),
+                    message: format!("unknown {key} override \"{s}\" at `{at}.override.{key}`; valid values: {}, or a custom override function", valid.join(", ")),
+                })
+            }
+        }
+        Some(Value::Object(o)) if o.get("custom").and_then(Value::as_bool) == Some(true) => {
+            Ok(OverrideChoice::Custom(o.get("name").and_then(Value::as_str).unwrap_or("custom").to_string()))
+        }
+        Some(other) => Err(CoreError::Config {
+            file: file.to_string(),
+            message: format!("`{at}.override.{key}` must be a string or a function returning a Promise of the override, got {other}"),
+        }),
+    }
+}
+
+/// Reads the overrides of a function config (`default`, `functions.x`, ...).
+pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Result<FunctionOverrides> {
+    let ov = fn_config.and_then(|f| f.get("override"));
+    let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
+    let res = FunctionOverrides {
+        wrapper: pick(file, ov, "wrapper", "aws-lambda", &wrappers, at)?,
+        converter: pick(file, ov, "converter", "aws-apigw-v2", CONVERTERS, at)?,
+        incremental_cache: pick(file, ov, "incrementalCache", "s3-lite", INCREMENTAL_CACHES, at)?,
+        tag_cache: pick(file, ov, "tagCache", "dynamodb-lite", TAG_CACHES, at)?,
+        queue: pick(file, ov, "queue", "sqs-lite", QUEUES, at)?,
+    };
+    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
+        let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
+        if !ok.contains(&c.as_str()) {
+            return Err(CoreError::Config {
+                file: file.to_string(),
+                message: format!(
+                    "wrapper \"{w}\" cannot work with converter \"{c}\" (at `{at}.override`); with wrapper \"{w}\" use one of: {}",
+                    ok.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(res)
+}
+
+/// Refuses built-in overrides that this version does not ship yet.
+pub fn check_implemented(file: &str, o: &FunctionOverrides, at: &str) -> Result<()> {
+    for (kind, choice) in [
+        ("wrapper", &o.wrapper),
+        ("converter", &o.converter),
+        ("incrementalCache", &o.incremental_cache),
+        ("tagCache", &o.tag_cache),
+        ("queue", &o.queue),
+    ] {
+        if let OverrideChoice::Builtin(name) = choice {
+            let implemented = IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
+            if !implemented.contains(&name.as_str()) {
+                return Err(CoreError::Config {
+                    file: file.to_string(),
+                    message: format!(
+                        "the built-in {kind} \"{name}\" (`{at}.override.{kind}`{}) is not available in this version of open-next-rs yet; available: {}. Set it explicitly in open-next.config.ts, or provide a custom override function",
+                        if o_is_default(choice, kind) { ", the OpenNext default" } else { "" },
+                        implemented.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn o_is_default(choice: &OverrideChoice, kind: &str) -> bool {
+    let default = match kind {
+        "wrapper" => "aws-lambda",
+        "converter" => "aws-apigw-v2",
+        "incrementalCache" => "s3-lite",
+        "tagCache" => "dynamodb-lite",
+        _ => "sqs-lite",
+    };
+    choice.name() == default
+}
+
+/// Parses and validates the evaluated config.
+pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
+    if !raw.is_object() {
+        return Err(CoreError::Config { file: file.into(), message: "the config must `export default` an object (use `defineConfig({...})`)".into() });
+    }
+    if raw.get("default").is_some_and(|d| !d.is_object()) {
+        return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
+    }
+    let default = function_overrides(file, raw.get("default"), "default")?;
+    Ok(OpenNextConfig { raw, file: file.to_string(), default })
+}
+
+/// Checks that each split function's `routes` name existing routes
+/// (`app/<entry>` or `pages/<entry>`), listing the known ones otherwise.
+pub fn check_function_routes(cfg: &OpenNextConfig, app_routes: &[String], pages_routes: &[String]) -> Result<()> {
+    let Some(funcs) = cfg.raw.get("functions").and_then(Value::as_object) else { return Ok(()) };
+    let known: Vec<String> = app_routes
+        .iter()
+        .map(|r| format!("app{r}"))
+        .chain(pages_routes.iter().map(|r| format!("pages{}", if r == "/" { "/index" } else { r })))
+        .collect();
+    for (name, f) in funcs {
+        let at = format!("functions.{name}");
+        function_overrides(&cfg.file, Some(f), &at)?;
+        let routes = f.get("routes").and_then(Value::as_array).cloned().unwrap_or_default();
+        if routes.is_empty() {
+            return Err(CoreError::Config { file: cfg.file.clone(), message: format!("`{at}.routes` must list at least one route, e.g. \"app/api/hello/route\" or \"pages/api/hello\"") });
+        }
+        for r in routes {
+            let r = r.as_str().unwrap_or_default();
+            if !known.iter().any(|k| k == r) {
+                let mut sample: Vec<&str> = known.iter().map(String::as_str).take(12).collect();
+                sample.sort();
+                return Err(CoreError::Config {
+                    file: cfg.file.clone(),
+                    message: format!("`{at}.routes` contains \"{r}\", which matches no route of this app; known routes include: {}", sample.join(", ")),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn node_cfg() -> Value {
+        json!({"default": {"override": {"wrapper": "node", "converter": "node", "incrementalCache": "fs-dev", "tagCache": "fs-dev", "queue": "direct"}}})
+    }
+
+    #[test]
+    fn valid_node_config() {
+        let c = parse(node_cfg(), "c.ts").unwrap();
+        assert_eq!(c.default.wrapper.name(), "node");
+        check_implemented("c.ts", &c.default, "default").unwrap();
+    }
+
+    #[test]
+    fn unknown_override_lists_valid_names() {
+        let e = parse(json!({"default": {"override": {"wrapper": "nodee"}}}), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("\"nodee\""), "{e}");
+        assert!(e.contains("aws-lambda-streaming"), "{e}");
+        assert!(e.contains("c.ts"), "{e}");
+    }
+
+    #[test]
+    fn incompatible_pair() {
+        let e = parse(json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("cannot work with converter"), "{e}");
+        assert!(e.contains("use one of: node"), "{e}");
+    }
+
+    #[test]
+    fn custom_overrides_pass() {
+        let c = parse(json!({"default": {"override": {"wrapper": {"custom": true, "name": "mine"}, "converter": "aws-apigw-v2"}}}), "c.ts").unwrap();
+        assert_eq!(c.default.wrapper, OverrideChoice::Custom("mine".into()));
+    }
+
+    #[test]
+    fn function_routes_must_exist() {
+        let mut raw = node_cfg();
+        raw["functions"] = json!({"api": {"routes": ["app/api/nope/route"], "override": {"wrapper": "node", "converter": "node"}}});
+        let c = parse(raw, "c.ts").unwrap();
+        let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()]).unwrap_err().to_string();
+        assert!(e.contains("app/api/nope/route"), "{e}");
+        assert!(e.contains("app/api/echo/route"), "{e}");
+    }
+}

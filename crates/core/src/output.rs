@@ -1,0 +1,143 @@
+//! `open-next.output.json` in OpenNext's schema, read by SST, CDK and Terraform.
+
+use crate::config::{FunctionOverrides, OpenNextConfig};
+use crate::error::{CoreError, Result};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+fn prefix(base_path: &str, pattern: &str) -> String {
+    if base_path.is_empty() {
+        pattern.to_string()
+    } else {
+        format!("{}/{}", base_path.trim_start_matches('/'), pattern)
+    }
+}
+
+fn function_origin(bundle: &str, o: &FunctionOverrides, streaming: bool) -> Value {
+    json!({
+        "type": "function",
+        "handler": "index.handler",
+        "bundle": bundle,
+        "streaming": streaming,
+        "wrapper": o.wrapper.name(),
+        "converter": o.converter.name(),
+        "queue": o.queue.name(),
+        "incrementalCache": o.incremental_cache.name(),
+        "tagCache": o.tag_cache.name(),
+    })
+}
+
+/// Builds the output description. `assets_dir` is the written `assets/` folder
+/// (its top-level entries become behaviors); `has_tag_seed` tells whether
+/// `dynamodb-provider/` was produced.
+pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has_tag_seed: bool) -> Result<Value> {
+    let dangerous = cfg.raw.get("dangerous");
+    let flag = |k: &str| dangerous.and_then(|d| d.get(k)).and_then(Value::as_bool);
+    let disable_incremental = flag("disableIncrementalCache");
+    let disable_tags = flag("disableTagCache");
+    let streaming = matches!(cfg.default.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
+    let generate_dockerfile = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
+
+    let mut copy = vec![json!({
+        "from": ".open-next/assets",
+        "to": if base_path.is_empty() { "_assets".to_string() } else { format!("_assets{base_path}") },
+        "cached": true,
+        "versionedSubDir": prefix(base_path, "_next"),
+    })];
+    if disable_incremental != Some(true) {
+        copy.push(json!({"from": ".open-next/cache", "to": "_cache", "cached": false}));
+    }
+    let image = cfg.raw.get("imageOptimization");
+    let image_loader = image.and_then(|i| i.get("loader")).and_then(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str))).unwrap_or("s3");
+    let image_wrapper = image.and_then(|i| i.pointer("/override/wrapper")).and_then(|w| w.as_str().or_else(|| w.get("name").and_then(Value::as_str))).unwrap_or("aws-lambda");
+    let image_converter = image.and_then(|i| i.pointer("/override/converter")).and_then(|w| w.as_str().or_else(|| w.get("name").and_then(Value::as_str))).unwrap_or("aws-apigw-v2");
+
+    let mut origins = Map::new();
+    origins.insert("s3".into(), json!({"type": "s3", "originPath": "_assets", "copy": copy}));
+    origins.insert(
+        "imageOptimizer".into(),
+        json!({
+            "type": "function",
+            "handler": "index.handler",
+            "bundle": ".open-next/image-optimization-function",
+            "streaming": false,
+            "imageLoader": image_loader,
+            "wrapper": image_wrapper,
+            "converter": image_converter,
+        }),
+    );
+    let default_origin = if generate_dockerfile {
+        let o = &cfg.default;
+        json!({
+            "type": "ecs",
+            "bundle": ".open-next/server-functions/default",
+            "dockerfile": ".open-next/server-functions/default/Dockerfile",
+            "wrapper": o.wrapper.name(), "converter": o.converter.name(),
+            "queue": o.queue.name(), "incrementalCache": o.incremental_cache.name(), "tagCache": o.tag_cache.name(),
+        })
+    } else {
+        function_origin(".open-next/server-functions/default", &cfg.default, streaming)
+    };
+    origins.insert("default".into(), default_origin);
+
+    let mut behaviors = vec![json!({"pattern": prefix(base_path, "_next/image*"), "origin": "imageOptimizer"})];
+    behaviors.push(json!({"pattern": prefix(base_path, "_next/data/*"), "origin": "default"}));
+    behaviors.push(json!({"pattern": "*", "origin": "default"}));
+    let mut items: Vec<(String, bool)> = std::fs::read_dir(assets_dir)
+        .map_err(CoreError::io("read directory", assets_dir))?
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir()))
+        .collect();
+    items.sort();
+    for (name, is_dir) in items {
+        let pattern = if is_dir { format!("{name}/*") } else { name };
+        behaviors.push(json!({"pattern": prefix(base_path, &pattern), "origin": "s3"}));
+    }
+
+    let mut additional = Map::new();
+    if let Some(v) = disable_incremental {
+        additional.insert("disableIncrementalCache".into(), json!(v));
+    }
+    if let Some(v) = disable_tags {
+        additional.insert("disableTagCache".into(), json!(v));
+    }
+    additional.insert("warmer".into(), json!({"handler": "index.handler", "bundle": ".open-next/warmer-function"}));
+    if disable_tags != Some(true) && has_tag_seed {
+        additional.insert("initializationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/dynamodb-provider"}));
+    }
+    if disable_incremental != Some(true) {
+        additional.insert("revalidationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/revalidation-function"}));
+    }
+    Ok(json!({
+        "edgeFunctions": {},
+        "origins": origins,
+        "behaviors": behaviors,
+        "additionalProps": additional,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviors_order_and_base_path() {
+        let d = std::env::temp_dir().join(format!("onc-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("_next/static")).unwrap();
+        std::fs::write(d.join("favicon.ico"), "x").unwrap();
+        std::fs::write(d.join("BUILD_ID"), "x").unwrap();
+        let cfg = crate::config::parse(
+            json!({"default": {"override": {"wrapper": "node", "converter": "node", "incrementalCache": "fs-dev", "tagCache": "fs-dev", "queue": "direct"}}}),
+            "c.ts",
+        )
+        .unwrap();
+        let out = output_json(&cfg, "/docs", &d, true).unwrap();
+        let patterns: Vec<&str> = out["behaviors"].as_array().unwrap().iter().map(|b| b["pattern"].as_str().unwrap()).collect();
+        assert_eq!(patterns, vec!["docs/_next/image*", "docs/_next/data/*", "*", "docs/BUILD_ID", "docs/_next/*", "docs/favicon.ico"]);
+        assert_eq!(out["origins"]["s3"]["copy"][0]["to"], "_assets/docs");
+        assert_eq!(out["origins"]["default"]["wrapper"], "node");
+        assert_eq!(out["origins"]["default"]["handler"], "index.handler");
+        assert_eq!(out["additionalProps"]["initializationFunction"]["bundle"], ".open-next/dynamodb-provider");
+    }
+}

@@ -1,0 +1,167 @@
+//! The post-`next build` pipeline: reads the build, then writes assets, cache,
+//! server function and output description in parallel into a staging directory
+//! that replaces `.open-next/` only when everything succeeded.
+
+use crate::assets::create_static_assets;
+use crate::cache::create_cache_assets;
+use crate::config::{self, OpenNextConfig};
+use crate::error::Result;
+use crate::fsutil::{write, StagingDir};
+use crate::next_app::{find_app, read_build, run_build};
+use crate::output::output_json;
+use crate::server_function::{copy_traced_files, write_function_code};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Inputs of [`build`].
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Directory the command runs in (the app, or where `appPath` is relative to).
+    pub cwd: PathBuf,
+    /// The evaluated config as JSON (see [`crate::config`]).
+    pub config: Value,
+    /// Config file path for messages (`None`: defaults).
+    pub config_file: Option<PathBuf>,
+    /// Compiled config module (ESM) shipped as `open-next.config.mjs`.
+    pub compiled_config: String,
+    /// Directory with the runtime TypeScript sources.
+    pub runtime_dir: PathBuf,
+    /// Accept Next.js versions outside the supported range.
+    pub dangerously_use_unsupported_next_version: bool,
+    /// Skip running the Next.js build (use existing `.next/`).
+    pub skip_next_build: bool,
+}
+
+/// Wall time of one phase.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Phase {
+    /// Phase name.
+    pub name: String,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
+/// What [`build`] produced.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildReport {
+    /// Absolute path of `.open-next/`.
+    pub output_dir: String,
+    /// Installed Next.js version.
+    pub next_version: String,
+    /// BUILD_ID.
+    pub build_id: String,
+    /// Phases in completion order with their wall time.
+    pub phases: Vec<Phase>,
+    /// Wall time after `next build` (ms).
+    pub post_build_ms: f64,
+    /// The `open-next.output.json` content.
+    pub output: Value,
+    /// Counters (files copied, cache entries, ...).
+    pub stats: Value,
+    /// Non-fatal notes for the user.
+    pub warnings: Vec<String>,
+}
+
+fn ms(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+/// Runs the whole build.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let file = opts.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<default config>".into());
+    let cfg: OpenNextConfig = config::parse(opts.config.clone(), &file)?;
+    config::check_implemented(&file, &cfg.default, "default")?;
+    let app_path = cfg.raw.get("appPath").and_then(Value::as_str).map(|p| opts.cwd.join(p)).unwrap_or_else(|| opts.cwd.clone());
+    let output_root = cfg.raw.get("buildOutputPath").and_then(Value::as_str).map(|p| opts.cwd.join(p)).unwrap_or_else(|| app_path.clone());
+    let app = find_app(&app_path, opts.dangerously_use_unsupported_next_version)?;
+    let mut phases = Vec::new();
+    let mut warnings = Vec::new();
+    if !app.supported {
+        warnings.push(format!("Next.js {} is outside the supported range {}; continuing because of --dangerously-use-unsupported-next-version", app.next_version, crate::next_app::SUPPORTED_RANGE));
+    }
+    if !opts.skip_next_build {
+        let t = Instant::now();
+        let cmd = cfg.raw.get("buildCommand").and_then(Value::as_str);
+        run_build(&app, cmd, &[])?;
+        phases.push(Phase { name: "next build".into(), ms: ms(t) });
+    }
+    let post = Instant::now();
+    let t = Instant::now();
+    let nb = read_build(&app)?;
+    config::check_function_routes(&cfg, &nb.app_routes, &nb.pages_routes)?;
+    if cfg.raw.get("functions").and_then(Value::as_object).is_some_and(|f| !f.is_empty()) {
+        return Err(crate::CoreError::Config {
+            file,
+            message: "`functions` (split server functions) is not supported by this version of open-next-rs yet; remove it to build a single default function".into(),
+        });
+    }
+    if cfg.raw.pointer("/middleware/external").and_then(Value::as_bool) == Some(true) {
+        return Err(crate::CoreError::Config { file, message: "`middleware.external` is not supported by this version of open-next-rs yet; remove it".into() });
+    }
+    phases.push(Phase { name: "read build output".into(), ms: ms(t) });
+
+    let target = output_root.join(".open-next");
+    let staging = StagingDir::new(&target)?;
+    let out = staging.path().to_path_buf();
+    let fn_dir = out.join("server-functions/default");
+    let with_tags = cfg.raw.pointer("/dangerous/disableTagCache").and_then(Value::as_bool) != Some(true);
+
+    let timed = |name: &str, f: &dyn Fn() -> Result<Value>| -> Result<(Phase, Value)> {
+        let t = Instant::now();
+        let v = f()?;
+        Ok((Phase { name: name.to_string(), ms: ms(t) }, v))
+    };
+    let ((assets, cache), (copy, code)) = rayon::join(
+        || {
+            rayon::join(
+                || timed("static assets", &|| create_static_assets(&app, &nb, &out).map(|s| json!({"files": s.files, "bytes": s.bytes}))),
+                || {
+                    timed("cache assets", &|| {
+                        let c = create_cache_assets(&nb, &app.next_version, &out, with_tags)?;
+                        if !c.tag_items.is_empty() {
+                            let dir = out.join("dynamodb-provider");
+                            write(&dir.join("dynamodb-cache.json"), serde_json::to_vec(&c.tag_items).expect("json"))?;
+                            write(&dir.join("open-next.config.mjs"), &opts.compiled_config)?;
+                        }
+                        Ok(json!({"entries": c.entries, "fetchEntries": c.fetch_entries, "tagItems": c.tag_items.len()}))
+                    })
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || timed("server function: copy traced files", &|| copy_traced_files(&nb, &fn_dir).map(|s| json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes}))),
+                || {
+                    timed("server function: bundle runtime", &|| {
+                        let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
+                        write_function_code(&nb, &fn_dir, &opts.runtime_dir, "default", &cfg.default, &opts.compiled_config, minify)
+                            .map(|n| json!({"modules": n}))
+                    })
+                },
+            )
+        },
+    );
+    let (assets, cache, copy, code) = (assets?, cache?, copy?, code?);
+    let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
+    for (p, _) in [&assets, &cache, &copy, &code] {
+        phases.push(p.clone());
+    }
+    let t = Instant::now();
+    let output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
+    write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
+    staging.commit()?;
+    phases.push(Phase { name: "output".into(), ms: ms(t) });
+    warnings.push("not built yet by this version: image-optimization-function, revalidation-function, warmer-function and the dynamodb-provider handler (open-next.output.json still lists them, as OpenNext does)".into());
+    Ok(BuildReport {
+        output_dir: target.display().to_string(),
+        next_version: app.next_version.clone(),
+        build_id: nb.build_id.clone(),
+        phases,
+        post_build_ms: ms(post),
+        output,
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "bundle": code.1}}),
+        warnings,
+    })
+}
