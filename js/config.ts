@@ -3,7 +3,7 @@
  * relative imports bundled), evaluated in Node for build-time values, and shipped
  * as `open-next.config.mjs` into every function.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
@@ -97,10 +97,9 @@ export async function loadConfig(cwd: string, configPath?: string): Promise<Load
       throw fromNative(e);
     }
   }
-  // Evaluate from the app directory so bare imports resolve from its node_modules.
-  const dir = path.join(cwd, "node_modules", ".cache", "open-next-rs");
-  mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `open-next.config.${process.pid}.${Date.now()}.mjs`);
+  // Evaluate beside the config file so bare imports resolve from the app's
+  // node_modules; the temporary file is removed right after the import.
+  const tmp = path.join(file ? path.dirname(file) : cwd, `.open-next.config.${process.pid}.${Date.now()}.mjs`);
   writeFileSync(tmp, compiled);
   let mod: any;
   try {

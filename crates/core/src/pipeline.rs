@@ -71,11 +71,12 @@ fn ms(since: Instant) -> f64 {
 /// Runs the whole build.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let file = opts.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<default config>".into());
+    let raw_str = |k: &str| opts.config.get(k).and_then(Value::as_str).map(|p| opts.cwd.join(p));
+    let app_path = raw_str("appPath").unwrap_or_else(|| opts.cwd.clone());
+    let output_root = raw_str("buildOutputPath").unwrap_or_else(|| app_path.clone());
+    let app = find_app(&app_path, opts.dangerously_use_unsupported_next_version)?;
     let cfg: OpenNextConfig = config::parse(opts.config.clone(), &file)?;
     config::check_implemented(&file, &cfg.default, "default")?;
-    let app_path = cfg.raw.get("appPath").and_then(Value::as_str).map(|p| opts.cwd.join(p)).unwrap_or_else(|| opts.cwd.clone());
-    let output_root = cfg.raw.get("buildOutputPath").and_then(Value::as_str).map(|p| opts.cwd.join(p)).unwrap_or_else(|| app_path.clone());
-    let app = find_app(&app_path, opts.dangerously_use_unsupported_next_version)?;
     let mut phases = Vec::new();
     let mut warnings = Vec::new();
     if !app.supported {

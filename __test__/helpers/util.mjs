@@ -1,0 +1,89 @@
+// Shared helpers for the integration tests: running the CLI, free ports,
+// starting servers on 127.0.0.1 that are always stopped, and HTTP requests.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { once } from "node:events";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const cliPath = path.join(repoRoot, "bin/open-next.mjs");
+
+/** Runs the open-next CLI synchronously in `cwd`. */
+export function runCli(args, cwd, env = {}) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, output: `${r.stdout}\n${r.stderr}` };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
+  const srv = createServer();
+  srv.listen(0, "127.0.0.1");
+  await once(srv, "listening");
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, "close");
+  return port;
+}
+
+const children = new Set();
+function killAll() {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, "SIGKILL");
+    } catch {}
+  }
+}
+process.on("exit", killAll);
+
+/** Starts a long-running process in its own process group; resolves once `url` answers. */
+export async function startServer(cmd, args, { cwd, env = {}, url, timeoutMs = 60_000 }) {
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(" ")} exited with ${child.exitCode}:\n${log}`);
+    try {
+      await request(url, { timeoutMs: 2000 });
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        stop();
+        throw new Error(`${cmd} did not answer ${url} within ${timeoutMs} ms:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  function stop() {
+    children.delete(child);
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+  }
+  return { child, stop, log: () => log };
+}
+
+/** Sends one HTTP request; resolves with status, headers and body (Buffer). */
+export function request(url, { method = "GET", headers = {}, body, timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`timeout ${method} ${url}`)));
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
