@@ -9,7 +9,10 @@ import { runCli } from "./helpers/util.mjs";
 
 function fakeApp({ version = "16.4.6", config, withNext = true, withBuild = false } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "on-err-"));
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", scripts: { build: "next build" }, dependencies: { next: version } }));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "x", scripts: { build: "next build" }, dependencies: { next: version } }),
+  );
   writeFileSync(path.join(dir, "next.config.mjs"), "export default {};\n");
   if (withNext) {
     mkdirSync(path.join(dir, "node_modules/next"), { recursive: true });
@@ -35,12 +38,22 @@ function assertFails(r, dir, ...patterns) {
   assert.equal(r.code, 1, `exit code 1, got ${r.code}:\n${r.output}`);
   for (const p of patterns) assert.match(r.stderr, p);
   assert.ok(!r.stderr.includes("panicked"), "no panic");
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".open-next")), [], "no .open-next output left behind");
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith(".open-next")),
+    [],
+    "no .open-next output left behind",
+  );
 }
 
 test("not inside a Next.js app", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "on-err-"));
-  assertFails(runCli(["build"], dir), dir, /ERR_NOT_NEXT_APP/, /is not a Next\.js app/, /Run `open-next build` from your Next\.js app directory/);
+  assertFails(
+    runCli(["build"], dir),
+    dir,
+    /ERR_NOT_NEXT_APP/,
+    /is not a Next\.js app/,
+    /Run `open-next build` from your Next\.js app directory/,
+  );
 });
 
 test("next is not installed", () => {
@@ -79,7 +92,12 @@ test("config that throws while evaluating names the file", () => {
 
 test("unknown override name lists the valid ones", () => {
   const dir = fakeApp({ config: NODE.replace('incrementalCache: "fs-dev"', 'incrementalCache: "s4"') });
-  assertFails(runCli(["build"], dir), dir, /unknown incrementalCache override "s4"/, /valid values: s3, s3-lite, multi-tier-ddb-s3, fs-dev, dummy/);
+  assertFails(
+    runCli(["build"], dir),
+    dir,
+    /unknown incrementalCache override "s4"/,
+    /valid values: s3, s3-lite, multi-tier-ddb-s3, fs-dev, dummy/,
+  );
 });
 
 test("wrapper/converter pair that cannot work together", () => {
@@ -93,7 +111,12 @@ test("functions routes that match no route", () => {
     `functions: { api: { routes: ["app/api/nope/route"], patterns: ["api/*"], override: { wrapper: "node", converter: "node" } } }, buildCommand`,
   );
   const dir = fakeApp({ config, withBuild: true });
-  assertFails(runCli(["build"], dir), dir, /`functions\.api\.routes` contains "app\/api\/nope\/route", which matches no route/, /app\/api\/hello\/route/);
+  assertFails(
+    runCli(["build"], dir),
+    dir,
+    /`functions\.api\.routes` contains "app\/api\/nope\/route", which matches no route/,
+    /app\/api\/hello\/route/,
+  );
 });
 
 test("unknown command and option", () => {

@@ -40,10 +40,14 @@ for (const name of fixtures) {
       if (buildResult.code !== 0) throw new Error(`open-next build failed:\n${buildResult.output}`);
       buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
       const [refPort, ourPort] = [await freePort(), await freePort()];
-      ref = await startServer(process.execPath, [path.join(dir, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(refPort)], {
-        cwd: dir,
-        url: `http://127.0.0.1:${refPort}/`,
-      });
+      ref = await startServer(
+        process.execPath,
+        [path.join(dir, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(refPort)],
+        {
+          cwd: dir,
+          url: `http://127.0.0.1:${refPort}/`,
+        },
+      );
       ref.base = `http://127.0.0.1:${refPort}`;
       ours = await startServer(process.execPath, [path.join(dir, ".open-next/server-functions/default/index.mjs")], {
         cwd: dir,
@@ -63,13 +67,23 @@ for (const name of fixtures) {
       assert.match(buildResult.stdout, /next build\s+[\d.]+ (ms|s)/);
       assert.match(buildResult.stdout, /server function: copy traced files\s+[\d.]+ (ms|s)/);
       const out = path.join(dir, ".open-next");
-      for (const p of ["assets/BUILD_ID", "assets/_next/static", "server-functions/default/index.mjs", "server-functions/default/open-next.config.mjs", "open-next.output.json", `cache/${buildId}`]) {
+      for (const p of [
+        "assets/BUILD_ID",
+        "assets/_next/static",
+        "server-functions/default/index.mjs",
+        "server-functions/default/open-next.config.mjs",
+        "open-next.output.json",
+        `cache/${buildId}`,
+      ]) {
         assert.ok(existsSync(path.join(out, p)), `${p} exists`);
       }
       const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
       assert.equal(output.origins.default.wrapper, "node");
       assert.equal(output.origins.default.bundle, ".open-next/server-functions/default");
-      assert.deepEqual(output.behaviors.slice(0, 3).map((b) => b.pattern), ["_next/image*", "_next/data/*", "*"]);
+      assert.deepEqual(
+        output.behaviors.slice(0, 3).map((b) => b.pattern),
+        ["_next/image*", "_next/data/*", "*"],
+      );
       assert.ok(output.behaviors.some((b) => b.pattern === "_next/*" && b.origin === "s3"));
       // No build-only or foreign native packages in the function.
       const nm = path.join(out, "server-functions/default/node_modules");
@@ -77,7 +91,10 @@ for (const name of fixtures) {
       assert.ok(!existsSync(path.join(nm, "@next/swc-linux-x64-gnu")));
       assert.ok(!existsSync(path.join(nm, "sharp")));
       // No staging leftovers.
-      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".open-next.")), []);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.startsWith(".open-next.")),
+        [],
+      );
     });
 
     for (const spec of specs) {

@@ -103,7 +103,9 @@ export async function main(argv: string[]): Promise<number> {
         skipNextBuild: flags["--skip-next-build"] === true,
       });
       for (const w of report.warnings) process.stderr.write(`open-next: warning: ${w}\n`);
-      process.stdout.write(`\nopen-next: built ${path.relative(process.cwd(), report.outputDir) || "."} (Next.js ${report.nextVersion}, build ${report.buildId})\n`);
+      process.stdout.write(
+        `\nopen-next: built ${path.relative(process.cwd(), report.outputDir) || "."} (Next.js ${report.nextVersion}, build ${report.buildId}, read via ${report.input === "adapter" ? "the Deployment Adapter API" : "the build manifests"})\n`,
+      );
       const width = Math.max(...report.phases.map((p) => p.name.length));
       for (const p of report.phases) process.stdout.write(`  ${p.name.padEnd(width)}  ${fmtMs(p.ms).padStart(10)}\n`);
       process.stdout.write(`  ${"post-build total".padEnd(width)}  ${fmtMs(report.postBuildMs).padStart(10)}\n`);

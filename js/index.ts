@@ -45,6 +45,8 @@ export interface BuildReport {
   outputDir: string;
   /** Installed Next.js version. */
   nextVersion: string;
+  /** How the Next.js output was read: `"adapter"` (Deployment Adapter API, Next >= 16.2) or `"manifests"`. */
+  input: "adapter" | "manifests";
   /** Next's BUILD_ID. */
   buildId: string;
   /** Phases with their wall time. */
@@ -77,6 +79,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       runtimeDir: path.join(packageRoot, "runtime"),
       dangerouslyUseUnsupportedNextVersion: options.dangerouslyUseUnsupportedNextVersion ?? false,
       skipNextBuild: options.skipNextBuild ?? false,
+      adapterPath: path.join(packageRoot, "adapter/index.cjs"),
     });
     return JSON.parse(json) as BuildReport;
   } catch (e) {

@@ -67,7 +67,11 @@ export interface TagCache extends BaseOverride {
 
 /** Sends stale-while-revalidate messages. */
 export interface Queue extends BaseOverride {
-  send(message: { MessageBody: { host: string; url: string; eTag?: string; lastModified?: number }; MessageDeduplicationId: string; MessageGroupId: string }): Promise<void>;
+  send(message: {
+    MessageBody: { host: string; url: string; eTag?: string; lastModified?: number };
+    MessageDeduplicationId: string;
+    MessageGroupId: string;
+  }): Promise<void>;
 }
 
 /** Loads source images for the image optimization function. */
@@ -77,7 +81,9 @@ export interface ImageLoader extends BaseOverride {
 
 /** Picks the origin external middleware forwards to. */
 export interface OriginResolver extends BaseOverride {
-  resolve(path: string): Promise<{ host: string; protocol: "http" | "https"; port?: number; customHeaders?: Record<string, string> } | false>;
+  resolve(
+    path: string,
+  ): Promise<{ host: string; protocol: "http" | "https"; port?: number; customHeaders?: Record<string, string> } | false>;
 }
 
 /** Invokes server functions to keep them warm. */
@@ -189,7 +195,10 @@ export interface OpenNextConfig {
   /** Revalidation function. */
   revalidate?: DefaultFunctionOptions;
   /** Image optimization function. */
-  imageOptimization?: DefaultFunctionOptions & { loader?: IncludedImageLoader | LazyLoadedOverride<ImageLoader>; install?: DefaultFunctionOptions["install"] };
+  imageOptimization?: DefaultFunctionOptions & {
+    loader?: IncludedImageLoader | LazyLoadedOverride<ImageLoader>;
+    install?: DefaultFunctionOptions["install"];
+  };
   /** DynamoDB tag seeding function. */
   initializationFunction?: DefaultFunctionOptions & { tagCache?: IncludedTagCache | LazyLoadedOverride<TagCache> };
   /** Dangerous options. */

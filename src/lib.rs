@@ -17,7 +17,11 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r.map_err(to_js),
         Err(p) => {
-            let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
             Err(Error::new(Status::GenericFailure, format!("ERR_INTERNAL: open-next-rs crashed ({msg}); please report this with the app that triggers it")))
         }
     }
@@ -46,6 +50,8 @@ pub struct NativeBuildOptions {
     pub dangerously_use_unsupported_next_version: Option<bool>,
     /// Do not run the Next.js build; use the existing `.next/`.
     pub skip_next_build: Option<bool>,
+    /// Our Deployment Adapter module (used with Next.js >= 16.2).
+    pub adapter_path: Option<String>,
 }
 
 /// Async task behind {@link build}.
@@ -57,7 +63,9 @@ impl Task for BuildTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let opts = self.0.clone();
-        guarded(|| pipeline::build(&opts).map(|r| serde_json::to_string(&r).expect("report serialises")))
+        guarded(|| {
+            pipeline::build(&opts).map(|r| serde_json::to_string(&r).expect("report serialises"))
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -76,8 +84,11 @@ pub fn build_native(options: NativeBuildOptions) -> AsyncTask<BuildTask> {
         config_file: options.config_file.map(PathBuf::from),
         compiled_config: options.compiled_config,
         runtime_dir: PathBuf::from(options.runtime_dir),
-        dangerously_use_unsupported_next_version: options.dangerously_use_unsupported_next_version.unwrap_or(false),
+        dangerously_use_unsupported_next_version: options
+            .dangerously_use_unsupported_next_version
+            .unwrap_or(false),
         skip_next_build: options.skip_next_build.unwrap_or(false),
+        adapter_path: options.adapter_path.map(PathBuf::from),
     }))
 }
 
@@ -114,7 +125,11 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
     };
     guarded(|| core_bundle::bundle(&opts)).map(|out| BundleResult {
         code: out.code,
-        modules: out.modules.iter().map(|p| p.display().to_string()).collect(),
+        modules: out
+            .modules
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         externals: out.externals.into_iter().collect(),
     })
 }

@@ -7,7 +7,15 @@ use serde_json::Value;
 
 /// Built-in wrappers and the converters each can work with (OpenNext's matrix).
 pub const WRAPPERS: &[(&str, &[&str])] = &[
-    ("aws-lambda", &["aws-apigw-v1", "aws-apigw-v2", "aws-cloudfront", "sqs-revalidate"]),
+    (
+        "aws-lambda",
+        &[
+            "aws-apigw-v1",
+            "aws-apigw-v2",
+            "aws-cloudfront",
+            "sqs-revalidate",
+        ],
+    ),
     ("aws-lambda-compressed", &["aws-apigw-v2"]),
     ("aws-lambda-streaming", &["aws-apigw-v2"]),
     ("aws-apigw-streaming", &["aws-apigw-v1", "aws-apigw-v2"]),
@@ -19,11 +27,25 @@ pub const WRAPPERS: &[(&str, &[&str])] = &[
     ("dummy", &["dummy"]),
 ];
 /// Built-in converters.
-pub const CONVERTERS: &[&str] = &["aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "edge", "node", "sqs-revalidate", "dummy"];
+pub const CONVERTERS: &[&str] = &[
+    "aws-apigw-v2",
+    "aws-apigw-v1",
+    "aws-cloudfront",
+    "edge",
+    "node",
+    "sqs-revalidate",
+    "dummy",
+];
 /// Built-in incremental caches.
 pub const INCREMENTAL_CACHES: &[&str] = &["s3", "s3-lite", "multi-tier-ddb-s3", "fs-dev", "dummy"];
 /// Built-in tag caches.
-pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"];
+pub const TAG_CACHES: &[&str] = &[
+    "dynamodb",
+    "dynamodb-lite",
+    "dynamodb-nextMode",
+    "fs-dev",
+    "dummy",
+];
 /// Built-in queues.
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
 
@@ -81,7 +103,14 @@ pub struct OpenNextConfig {
     pub default: FunctionOverrides,
 }
 
-fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], at: &str) -> Result<OverrideChoice> {
+fn pick(
+    file: &str,
+    obj: Option<&Value>,
+    key: &str,
+    default: &str,
+    valid: &[&str],
+    at: &str,
+) -> Result<OverrideChoice> {
     match obj.and_then(|o| o.get(key)) {
         None | Some(Value::Null) => Ok(OverrideChoice::Builtin(default.to_string())),
         Some(Value::String(s)) => {
@@ -105,18 +134,34 @@ fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str
 }
 
 /// Reads the overrides of a function config (`default`, `functions.x`, ...).
-pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Result<FunctionOverrides> {
+pub fn function_overrides(
+    file: &str,
+    fn_config: Option<&Value>,
+    at: &str,
+) -> Result<FunctionOverrides> {
     let ov = fn_config.and_then(|f| f.get("override"));
     let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
     let res = FunctionOverrides {
         wrapper: pick(file, ov, "wrapper", "aws-lambda", &wrappers, at)?,
         converter: pick(file, ov, "converter", "aws-apigw-v2", CONVERTERS, at)?,
-        incremental_cache: pick(file, ov, "incrementalCache", "s3-lite", INCREMENTAL_CACHES, at)?,
+        incremental_cache: pick(
+            file,
+            ov,
+            "incrementalCache",
+            "s3-lite",
+            INCREMENTAL_CACHES,
+            at,
+        )?,
         tag_cache: pick(file, ov, "tagCache", "dynamodb-lite", TAG_CACHES, at)?,
         queue: pick(file, ov, "queue", "sqs-lite", QUEUES, at)?,
     };
-    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
-        let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
+    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter)
+    {
+        let ok = WRAPPERS
+            .iter()
+            .find(|(name, _)| name == w)
+            .map(|(_, cs)| *cs)
+            .unwrap_or(&[]);
         if !ok.contains(&c.as_str()) {
             return Err(CoreError::Config {
                 file: file.to_string(),
@@ -140,7 +185,11 @@ pub fn check_implemented(file: &str, o: &FunctionOverrides, at: &str) -> Result<
         ("queue", &o.queue),
     ] {
         if let OverrideChoice::Builtin(name) = choice {
-            let implemented = IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
+            let implemented = IMPLEMENTED
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, v)| *v)
+                .unwrap_or(&[]);
             if !implemented.contains(&name.as_str()) {
                 return Err(CoreError::Config {
                     file: file.to_string(),
@@ -170,28 +219,53 @@ fn o_is_default(choice: &OverrideChoice, kind: &str) -> bool {
 /// Parses and validates the evaluated config.
 pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
     if !raw.is_object() {
-        return Err(CoreError::Config { file: file.into(), message: "the config must `export default` an object (use `defineConfig({...})`)".into() });
+        return Err(CoreError::Config {
+            file: file.into(),
+            message: "the config must `export default` an object (use `defineConfig({...})`)"
+                .into(),
+        });
     }
     if raw.get("default").is_some_and(|d| !d.is_object()) {
-        return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
+        return Err(CoreError::Config {
+            file: file.into(),
+            message: "`default` must be an object with an `override` field".into(),
+        });
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
-    Ok(OpenNextConfig { raw, file: file.to_string(), default })
+    Ok(OpenNextConfig {
+        raw,
+        file: file.to_string(),
+        default,
+    })
 }
 
 /// Checks that each split function's `routes` name existing routes
 /// (`app/<entry>` or `pages/<entry>`), listing the known ones otherwise.
-pub fn check_function_routes(cfg: &OpenNextConfig, app_routes: &[String], pages_routes: &[String]) -> Result<()> {
-    let Some(funcs) = cfg.raw.get("functions").and_then(Value::as_object) else { return Ok(()) };
+pub fn check_function_routes(
+    cfg: &OpenNextConfig,
+    app_routes: &[String],
+    pages_routes: &[String],
+) -> Result<()> {
+    let Some(funcs) = cfg.raw.get("functions").and_then(Value::as_object) else {
+        return Ok(());
+    };
     let known: Vec<String> = app_routes
         .iter()
         .map(|r| format!("app{r}"))
-        .chain(pages_routes.iter().map(|r| format!("pages{}", if r == "/" { "/index" } else { r })))
+        .chain(
+            pages_routes
+                .iter()
+                .map(|r| format!("pages{}", if r == "/" { "/index" } else { r })),
+        )
         .collect();
     for (name, f) in funcs {
         let at = format!("functions.{name}");
         function_overrides(&cfg.file, Some(f), &at)?;
-        let routes = f.get("routes").and_then(Value::as_array).cloned().unwrap_or_default();
+        let routes = f
+            .get("routes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if routes.is_empty() {
             return Err(CoreError::Config { file: cfg.file.clone(), message: format!("`{at}.routes` must list at least one route, e.g. \"app/api/hello/route\" or \"pages/api/hello\"") });
         }
@@ -228,7 +302,12 @@ mod tests {
 
     #[test]
     fn unknown_override_lists_valid_names() {
-        let e = parse(json!({"default": {"override": {"wrapper": "nodee"}}}), "c.ts").unwrap_err().to_string();
+        let e = parse(
+            json!({"default": {"override": {"wrapper": "nodee"}}}),
+            "c.ts",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("\"nodee\""), "{e}");
         assert!(e.contains("aws-lambda-streaming"), "{e}");
         assert!(e.contains("c.ts"), "{e}");
@@ -236,7 +315,12 @@ mod tests {
 
     #[test]
     fn incompatible_pair() {
-        let e = parse(json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}), "c.ts").unwrap_err().to_string();
+        let e = parse(
+            json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}),
+            "c.ts",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("cannot work with converter"), "{e}");
         assert!(e.contains("use one of: node"), "{e}");
     }
@@ -252,7 +336,9 @@ mod tests {
         let mut raw = node_cfg();
         raw["functions"] = json!({"api": {"routes": ["app/api/nope/route"], "override": {"wrapper": "node", "converter": "node"}}});
         let c = parse(raw, "c.ts").unwrap();
-        let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()]).unwrap_err().to_string();
+        let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("app/api/nope/route"), "{e}");
         assert!(e.contains("app/api/echo/route"), "{e}");
     }

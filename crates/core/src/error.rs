@@ -119,7 +119,10 @@ impl CoreError {
     }
 
     /// Helper to build an [`CoreError::Io`] from a closure-friendly position.
-    pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CoreError {
+    pub fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> CoreError {
         let path = path.into();
         move |source| CoreError::Io { op, path, source }
     }

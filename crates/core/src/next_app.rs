@@ -61,17 +61,25 @@ pub fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 
 /// Whether a Next.js version is supported.
 pub fn is_supported(version: &str) -> bool {
-    matches!(parse_version(version), Some(v) if v >= (15, 5, 0) && v < (17, 0, 0))
+    matches!(parse_version(version), Some(v) if ((15, 5, 0)..(17, 0, 0)).contains(&v))
 }
 
 /// Locates the Next.js app in `app_dir` and checks its `next` installation.
 pub fn find_app(app_dir: &Path, allow_unsupported: bool) -> Result<NextApp> {
     let app_dir = std::path::absolute(app_dir).map_err(CoreError::io("resolve", app_dir))?;
     let pkg_path = app_dir.join("package.json");
-    let has_config = ["js", "mjs", "cjs", "ts", "mts"].iter().any(|e| app_dir.join(format!("next.config.{e}")).is_file());
-    let pkg = if pkg_path.is_file() { Some(read_json(&pkg_path)?) } else { None };
+    let has_config = ["js", "mjs", "cjs", "ts", "mts"]
+        .iter()
+        .any(|e| app_dir.join(format!("next.config.{e}")).is_file());
+    let pkg = if pkg_path.is_file() {
+        Some(read_json(&pkg_path)?)
+    } else {
+        None
+    };
     let declares_next = pkg.as_ref().is_some_and(|p| {
-        ["dependencies", "devDependencies"].iter().any(|k| p.get(k).and_then(|d| d.get("next")).is_some())
+        ["dependencies", "devDependencies"]
+            .iter()
+            .any(|k| p.get(k).and_then(|d| d.get("next")).is_some())
     });
     if pkg.is_none() || !(has_config || declares_next) {
         return Err(CoreError::NotNextApp { dir: app_dir });
@@ -81,17 +89,31 @@ pub fn find_app(app_dir: &Path, allow_unsupported: bool) -> Result<NextApp> {
         let p = dir.join("node_modules/next/package.json");
         if p.is_file() {
             let v = read_json(&p)?;
-            next_version = v.get("version").and_then(|v| v.as_str()).map(str::to_string);
+            next_version = v
+                .get("version")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
             break;
         }
     }
-    let next_version = next_version.ok_or_else(|| CoreError::NextNotInstalled { dir: app_dir.clone() })?;
+    let next_version = next_version.ok_or_else(|| CoreError::NextNotInstalled {
+        dir: app_dir.clone(),
+    })?;
     let supported = is_supported(&next_version);
     if !supported && !allow_unsupported {
-        return Err(CoreError::UnsupportedNextVersion { version: next_version, supported: SUPPORTED_RANGE });
+        return Err(CoreError::UnsupportedNextVersion {
+            version: next_version,
+            supported: SUPPORTED_RANGE,
+        });
     }
     let (root_dir, package_manager) = detect_root(&app_dir);
-    Ok(NextApp { app_dir, root_dir, package_manager, next_version, supported })
+    Ok(NextApp {
+        app_dir,
+        root_dir,
+        package_manager,
+        next_version,
+        supported,
+    })
 }
 
 /// Walks up from `app_dir` to the first directory with a lockfile.
@@ -114,8 +136,14 @@ pub fn detect_root(app_dir: &Path) -> (PathBuf, PackageManager) {
 
 /// Runs the Next.js build (the given command, or `<pm> run build`) in standalone
 /// mode, streaming its output to our stderr and keeping the tail for errors.
-pub fn run_build(app: &NextApp, build_command: Option<&str>, extra_env: &[(String, String)]) -> Result<()> {
-    let command = build_command.map(str::to_string).unwrap_or_else(|| format!("{} run build", app.package_manager.bin()));
+pub fn run_build(
+    app: &NextApp,
+    build_command: Option<&str>,
+    extra_env: &[(String, String)],
+) -> Result<()> {
+    let command = build_command
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{} run build", app.package_manager.bin()));
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(&command)
@@ -128,7 +156,9 @@ pub fn run_build(app: &NextApp, build_command: Option<&str>, extra_env: &[(Strin
         .stderr(Stdio::piped())
         .spawn()
         .map_err(CoreError::io("spawn build command in", &app.app_dir))?;
-    let tail = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<String>::new()));
+    let tail = std::sync::Arc::new(std::sync::Mutex::new(
+        std::collections::VecDeque::<String>::new(),
+    ));
     let pump = |stream: Box<dyn std::io::Read + Send>| {
         let tail = tail.clone();
         std::thread::spawn(move || {
@@ -144,15 +174,31 @@ pub fn run_build(app: &NextApp, build_command: Option<&str>, extra_env: &[(Strin
     };
     let a = pump(Box::new(child.stdout.take().expect("piped")));
     let b = pump(Box::new(child.stderr.take().expect("piped")));
-    let status = child.wait().map_err(CoreError::io("wait for build command in", &app.app_dir))?;
+    let status = child
+        .wait()
+        .map_err(CoreError::io("wait for build command in", &app.app_dir))?;
     let _ = a.join();
     let _ = b.join();
     if !status.success() {
-        let output = tail.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n");
-        return Err(CoreError::NextBuildFailed { command, dir: app.app_dir.clone(), status: status.to_string(), output });
+        let output = tail
+            .lock()
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n");
+        return Err(CoreError::NextBuildFailed {
+            command,
+            dir: app.app_dir.clone(),
+            status: status.to_string(),
+            output,
+        });
     }
     Ok(())
 }
+
+/// File our adapter writes into `.next/`.
+pub const ADAPTER_OUTPUT_FILE: &str = "open-next-adapter.json";
 
 /// What `next build` produced, as read from `.next/`.
 #[derive(Debug, Clone)]
@@ -177,6 +223,17 @@ pub struct NextBuild {
     pub app_routes: Vec<String>,
     /// Pages-router entries (keys of pages-manifest, e.g. `/api/hello`).
     pub pages_routes: Vec<String>,
+    /// What `onBuildComplete` of our Deployment Adapter received (Next >= 16.2), when
+    /// it was written by this build (its buildId matches BUILD_ID).
+    pub adapter: Option<serde_json::Value>,
+}
+
+/// First Next.js version with the stable Deployment Adapter API.
+pub const ADAPTER_API_MIN: (u64, u64, u64) = (16, 2, 0);
+
+/// Whether `version` has the stable Deployment Adapter API.
+pub fn has_adapter_api(version: &str) -> bool {
+    parse_version(version).is_some_and(|v| v >= ADAPTER_API_MIN)
 }
 
 /// Reads the standalone build output of `app`.
@@ -197,13 +254,33 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
         });
     }
     let rsf = read_json(&rsf_path)?;
-    let config = rsf.get("config").cloned().unwrap_or(serde_json::Value::Null);
-    let package_path = rsf.get("relativeAppDir").and_then(|v| v.as_str()).unwrap_or("").replace('\\', "/");
+    let config = rsf
+        .get("config")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    let package_path = rsf
+        .get("relativeAppDir")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .replace('\\', "/");
     let build_id = read_string(&dist_dir.join("BUILD_ID"))?.trim().to_string();
-    let cache_build_id = config.get("deploymentId").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string).unwrap_or_else(|| build_id.clone());
-    let base_path = config.get("basePath").and_then(|v| v.as_str()).unwrap_or("").to_string();
+    let cache_build_id = config
+        .get("deploymentId")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| build_id.clone());
+    let base_path = config
+        .get("basePath")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
     let pages_manifest_path = dist_dir.join("server/pages-manifest.json");
-    let pages_manifest = if pages_manifest_path.is_file() { read_json(&pages_manifest_path)? } else { serde_json::json!({}) };
+    let pages_manifest = if pages_manifest_path.is_file() {
+        read_json(&pages_manifest_path)?
+    } else {
+        serde_json::json!({})
+    };
     let mut html_pages = BTreeSet::new();
     let mut pages_routes = Vec::new();
     if let Some(obj) = pages_manifest.as_object() {
@@ -215,12 +292,58 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
         }
     }
     let app_manifest_path = dist_dir.join("app-path-routes-manifest.json");
-    let app_routes = if app_manifest_path.is_file() {
-        read_json(&app_manifest_path)?.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    let mut app_routes = if app_manifest_path.is_file() {
+        read_json(&app_manifest_path)?
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
-    Ok(NextBuild { dist_dir, standalone_dir, package_path, build_id, cache_build_id, config, base_path, html_pages, app_routes, pages_routes })
+    let adapter_path = dist_dir.join(ADAPTER_OUTPUT_FILE);
+    let adapter = if adapter_path.is_file() {
+        let v = read_json(&adapter_path)?;
+        (v.get("buildId").and_then(|b| b.as_str()) == Some(build_id.as_str())).then_some(v)
+    } else {
+        None
+    };
+    if let Some(a) = &adapter {
+        // The adapter's outputs are authoritative for the route lists.
+        let source_pages = |kinds: &[&str]| -> Vec<String> {
+            let mut v: Vec<String> = kinds
+                .iter()
+                .flat_map(|k| {
+                    a.pointer(&format!("/outputs/{k}"))
+                        .and_then(|o| o.as_array())
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .filter_map(|o| {
+                    o.get("sourcePage")
+                        .and_then(|s| s.as_str())
+                        .map(str::to_string)
+                })
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        app_routes = source_pages(&["appPages", "appRoutes"]);
+        pages_routes = source_pages(&["pages", "pagesApi"]);
+    }
+    Ok(NextBuild {
+        dist_dir,
+        standalone_dir,
+        package_path,
+        build_id,
+        cache_build_id,
+        config,
+        base_path,
+        html_pages,
+        app_routes,
+        pages_routes,
+        adapter,
+    })
 }
 
 impl NextBuild {
@@ -254,14 +377,30 @@ mod tests {
         let d = std::env::temp_dir().join(format!("onc-app-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        assert!(matches!(find_app(&d, false), Err(CoreError::NotNextApp { .. })));
-        std::fs::write(d.join("package.json"), r#"{"dependencies":{"next":"16.0.0"}}"#).unwrap();
-        assert!(matches!(find_app(&d, false), Err(CoreError::NextNotInstalled { .. })));
+        assert!(matches!(
+            find_app(&d, false),
+            Err(CoreError::NotNextApp { .. })
+        ));
+        std::fs::write(
+            d.join("package.json"),
+            r#"{"dependencies":{"next":"16.0.0"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            find_app(&d, false),
+            Err(CoreError::NextNotInstalled { .. })
+        ));
         std::fs::create_dir_all(d.join("node_modules/next")).unwrap();
-        std::fs::write(d.join("node_modules/next/package.json"), r#"{"version":"14.2.3"}"#).unwrap();
+        std::fs::write(
+            d.join("node_modules/next/package.json"),
+            r#"{"version":"14.2.3"}"#,
+        )
+        .unwrap();
         let e = find_app(&d, false).unwrap_err();
         assert!(e.to_string().contains("14.2.3"), "{e}");
-        assert!(e.to_string().contains("--dangerously-use-unsupported-next-version"));
+        assert!(e
+            .to_string()
+            .contains("--dangerously-use-unsupported-next-version"));
         assert!(!find_app(&d, true).unwrap().supported);
     }
 }

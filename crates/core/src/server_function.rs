@@ -10,11 +10,21 @@ use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
 /// Operating systems whose prebuilt native packages never run on Lambda.
-const FOREIGN_PLATFORMS: &[&str] = &["darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "android"];
+const FOREIGN_PLATFORMS: &[&str] = &[
+    "darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "android",
+];
 
 /// Packages that are only needed to build, or that we replace (sharp: image
 /// transforms are done in Rust by the image function).
-const EXCLUDED_PACKAGES: &[&str] = &["typescript", "sharp", "@img", "@next/swc", "@swc/core", "caniuse-lite", "webpack"];
+const EXCLUDED_PACKAGES: &[&str] = &[
+    "typescript",
+    "sharp",
+    "@img",
+    "@next/swc",
+    "@swc/core",
+    "caniuse-lite",
+    "webpack",
+];
 
 /// Whether a standalone path (relative, `/`-separated) is copied into the function.
 pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
@@ -23,29 +33,50 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
         let in_node_modules = i > 0 && segs[i - 1] == "node_modules";
         let scoped = i > 1 && segs[i - 2] == "node_modules" && segs[i - 1].starts_with('@');
         if in_node_modules || scoped {
-            let name = if scoped { format!("{}/{}", segs[i - 1], seg) } else { seg.to_string() };
+            let name = if scoped {
+                format!("{}/{}", segs[i - 1], seg)
+            } else {
+                seg.to_string()
+            };
             for ex in EXCLUDED_PACKAGES {
                 if name == *ex || (ex.starts_with("@next/swc") && name.starts_with("@next/swc-")) {
                     return false;
                 }
             }
-            if FOREIGN_PLATFORMS.iter().any(|p| seg.starts_with(&format!("{p}-")) || seg.contains(&format!("-{p}-")) || seg.ends_with(&format!("-{p}"))) {
+            if FOREIGN_PLATFORMS.iter().any(|p| {
+                seg.starts_with(&format!("{p}-"))
+                    || seg.contains(&format!("-{p}-"))
+                    || seg.ends_with(&format!("-{p}"))
+            }) {
                 return false;
             }
         }
         // pnpm store folders are named after the package: `.pnpm/@next+swc-linux-x64-gnu@16.0.0`.
         if i > 0 && segs[i - 1] == ".pnpm" {
-            let pkg = seg.split('@').filter(|s| !s.is_empty()).next().unwrap_or("");
-            if pkg.starts_with("next+swc-") || *seg == "typescript" || seg.starts_with("typescript@") || seg.starts_with("sharp@") || seg.starts_with("@img+") || seg.starts_with("@next+swc-") {
+            let pkg = seg.split('@').find(|s| !s.is_empty()).unwrap_or("");
+            if pkg.starts_with("next+swc-")
+                || *seg == "typescript"
+                || seg.starts_with("typescript@")
+                || seg.starts_with("sharp@")
+                || seg.starts_with("@img+")
+                || seg.starts_with("@next+swc-")
+            {
                 return false;
             }
-            if FOREIGN_PLATFORMS.iter().any(|p| seg.contains(&format!("-{p}-"))) {
+            if FOREIGN_PLATFORMS
+                .iter()
+                .any(|p| seg.contains(&format!("-{p}-")))
+            {
                 return false;
             }
         }
     }
     // Next's own build cache and the standalone server entry are not needed.
-    if segs.len() >= 2 && segs[segs.len() - 2] == ".next" && segs[segs.len() - 1] == "cache" && is_dir {
+    if segs.len() >= 2
+        && segs[segs.len() - 2] == ".next"
+        && segs[segs.len() - 1] == "cache"
+        && is_dir
+    {
         return false;
     }
     !(segs.last() == Some(&"server.js") && !rel.contains("node_modules") && !rel.contains(".next"))
@@ -68,7 +99,11 @@ fn kind_dir(kind: &str) -> &'static str {
 }
 
 /// Source of the generated entry module for a server function.
-pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &FunctionOverrides) -> String {
+pub fn server_entry_source(
+    runtime_dir: &Path,
+    function_name: &str,
+    o: &FunctionOverrides,
+) -> String {
     let mut src = String::new();
     let mut names = Vec::new();
     for (kind, choice) in [
@@ -80,8 +115,14 @@ pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &Function
     ] {
         match choice {
             OverrideChoice::Builtin(name) => {
-                let p = runtime_dir.join("overrides").join(kind_dir(kind)).join(format!("{name}.ts"));
-                src.push_str(&format!("import {kind} from {};\n", serde_json::to_string(&p.to_string_lossy()).expect("string")));
+                let p = runtime_dir
+                    .join("overrides")
+                    .join(kind_dir(kind))
+                    .join(format!("{name}.ts"));
+                src.push_str(&format!(
+                    "import {kind} from {};\n",
+                    serde_json::to_string(&p.to_string_lossy()).expect("string")
+                ));
             }
             // Custom overrides are loaded lazily from the shipped config at run time.
             OverrideChoice::Custom(_) => src.push_str(&format!("const {kind} = undefined;\n")),
@@ -89,7 +130,10 @@ pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &Function
         names.push(kind);
     }
     let main = runtime_dir.join("server/main.ts");
-    src.push_str(&format!("import {{ createServerFunction }} from {};\n", serde_json::to_string(&main.to_string_lossy()).expect("string")));
+    src.push_str(&format!(
+        "import {{ createServerFunction }} from {};\n",
+        serde_json::to_string(&main.to_string_lossy()).expect("string")
+    ));
     src.push_str(&format!(
         "export const handler = createServerFunction({{ functionName: {}, overrides: {{ {} }} }});\n",
         serde_json::to_string(function_name).expect("string"),
@@ -110,19 +154,32 @@ pub fn write_function_code(
     compiled_config: &str,
     minify: bool,
 ) -> Result<usize> {
-    let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
+    let app_dir: PathBuf = if build.package_path.is_empty() {
+        fn_dir.to_path_buf()
+    } else {
+        fn_dir.join(&build.package_path)
+    };
     let entry = server_entry_source(runtime_dir, function_name, overrides);
     let out = bundle(&BundleOptions {
-        entry: Entry::Source { path: runtime_dir.join(format!("__entry_{function_name}.ts")), code: entry },
+        entry: Entry::Source {
+            path: runtime_dir.join(format!("__entry_{function_name}.ts")),
+            code: entry,
+        },
         external: vec![],
         minify,
         banner: Some("// Generated by open-next-rs. Do not edit.".into()),
     })?;
     write(&app_dir.join("index.mjs"), &out.code)?;
     write(&app_dir.join("open-next.config.mjs"), compiled_config)?;
-    write(&app_dir.join("cache.cjs"), "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n")?;
+    write(
+        &app_dir.join("cache.cjs"),
+        "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n",
+    )?;
     if !build.package_path.is_empty() {
-        write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;
+        write(
+            &fn_dir.join("index.mjs"),
+            format!("export * from \"./{}/index.mjs\";\n", build.package_path),
+        )?;
     }
     Ok(out.modules.len())
 }
@@ -133,14 +190,26 @@ mod tests {
 
     #[test]
     fn filters_build_only_and_foreign_packages() {
-        assert!(keep_traced_path("node_modules/next/dist/server/next-server.js", false));
+        assert!(keep_traced_path(
+            "node_modules/next/dist/server/next-server.js",
+            false
+        ));
         assert!(!keep_traced_path("node_modules/@img", true));
         assert!(!keep_traced_path("node_modules/sharp", true));
-        assert!(!keep_traced_path("node_modules/@next/swc-linux-x64-gnu", true));
-        assert!(!keep_traced_path("node_modules/@esbuild/darwin-arm64", true));
+        assert!(!keep_traced_path(
+            "node_modules/@next/swc-linux-x64-gnu",
+            true
+        ));
+        assert!(!keep_traced_path(
+            "node_modules/@esbuild/darwin-arm64",
+            true
+        ));
         assert!(keep_traced_path("node_modules/@esbuild/linux-arm64", true));
         assert!(!keep_traced_path("node_modules/fsevents-darwin-x64", true));
-        assert!(!keep_traced_path("node_modules/.pnpm/@next+swc-linux-x64-gnu@16.0.0", true));
+        assert!(!keep_traced_path(
+            "node_modules/.pnpm/@next+swc-linux-x64-gnu@16.0.0",
+            true
+        ));
         assert!(!keep_traced_path("node_modules/.pnpm/sharp@0.34.1", true));
         assert!(keep_traced_path("node_modules/.pnpm/react@19.0.0", true));
         assert!(keep_traced_path("node_modules/@aws-sdk/client-s3", true));
@@ -162,7 +231,9 @@ mod tests {
         };
         let s = server_entry_source(Path::new("/rt"), "default", &o);
         assert!(s.contains("import wrapper from \"/rt/overrides/wrappers/node.ts\";"));
-        assert!(s.contains("import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"));
+        assert!(s.contains(
+            "import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"
+        ));
         assert!(s.contains("const tagCache = undefined;"));
         assert!(s.contains("functionName: \"default\""));
     }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite: builds the addon and JS, checks generated files and
+# formatting, runs the Rust unit tests and the Node integration tests (which build
+# the fixture apps with the real `next` and send them real HTTP requests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/open-next/target}"
+export NEXT_TELEMETRY_DISABLED=1
+export NEXT_IGNORE_INCORRECT_LOCKFILE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install JS dependencies"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "build the native addon and the JS"
+npm run build --silent
+if ! git diff --quiet -- index.js index.d.ts; then
+  git --no-pager diff --stat -- index.js index.d.ts
+  echo "index.js / index.d.ts are out of date: run 'npm run build' and commit them" >&2
+  exit 1
+fi
+
+step "format and lint"
+cargo fmt --all --check
+cargo clippy --profile ci --workspace --all-targets --quiet -- -D warnings
+npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers bench >/dev/null
+
+step "Rust unit tests"
+cargo test --profile ci -p open_next_core
+
+step "install fixture apps"
+# `npm install`, not `npm ci`: the lockfiles cannot list the non-Linux @next/swc-*
+# optional packages (the registry here only serves the Linux ones).
+for app in __test__/fixtures/*/ examples/basic/; do
+  (cd "$app" && npm install --no-audit --no-fund --loglevel=error)
+done
+
+step "integration tests"
+node --test --test-concurrency=1 --test-reporter=spec __test__/
