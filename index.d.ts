@@ -64,6 +64,8 @@ export interface NativeBuildOptions {
   dangerouslyUseUnsupportedNextVersion?: boolean
   /** Do not run the Next.js build; use the existing `.next/`. */
   skipNextBuild?: boolean
+  /** Our Deployment Adapter module (used with Next.js >= 16.2). */
+  adapterPath?: string
 }
 
 /** Version of the native addon. */
