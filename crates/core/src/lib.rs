@@ -11,5 +11,6 @@ pub mod cache;
 pub mod config;
 pub mod next_app;
 pub mod output;
+pub mod patch;
 pub mod pipeline;
 pub mod server_function;

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
+use crate::patch::{patch_function, SERVER_PATCHES};
 use crate::server_function::{copy_traced_files, write_function_code};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -190,12 +191,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
         || {
             rayon::join(
-                || {
-                    timed("server function: copy traced files", &|| {
-                        copy_traced_files(&nb, &fn_dir).map(
-                            |s| json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes}),
-                        )
-                    })
+                || -> Result<((Phase, Value), (Phase, Value))> {
+                    let files = std::sync::Mutex::new(Vec::new());
+                    let copied = timed("server function: copy traced files", &|| {
+                        let (s, f) = copy_traced_files(&nb, &fn_dir)?;
+                        *files.lock().expect("not poisoned") = f;
+                        Ok(json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes}))
+                    })?;
+                    let files = files.into_inner().expect("not poisoned");
+                    let patched = timed("server function: patch Next.js", &|| {
+                        let r = patch_function(&fn_dir, &files, SERVER_PATCHES)?;
+                        Ok(json!(r.patched))
+                    })?;
+                    Ok((copied, patched))
                 },
                 || {
                     timed("server function: bundle runtime", &|| {
@@ -216,9 +224,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             )
         },
     );
-    let (assets, cache, copy, code) = (assets?, cache?, copy?, code?);
+    let (assets, cache, (copy, patched), code) = (assets?, cache?, copy?, code?);
+    let patched_names: Vec<&str> = patched
+        .1
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get(0).and_then(Value::as_str))
+        .collect();
+    for p in SERVER_PATCHES {
+        if !patched_names.contains(&p.name) {
+            warnings.push(format!("Next.js code patch `{}` found nothing to patch in Next.js {}; report this if the version is supported", p.name, app.next_version));
+        }
+    }
     let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
-    for (p, _) in [&assets, &cache, &copy, &code] {
+    for (p, _) in [&assets, &cache, &copy, &patched, &code] {
         phases.push(p.clone());
     }
     let t = Instant::now();
@@ -246,7 +266,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "bundle": code.1}}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}}),
         warnings,
     })
 }

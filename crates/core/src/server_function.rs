@@ -5,7 +5,7 @@
 use crate::bundle::{bundle, BundleOptions, Entry};
 use crate::config::{FunctionOverrides, OverrideChoice};
 use crate::error::Result;
-use crate::fsutil::{copy_entries, list_tree, write, CopyStats};
+use crate::fsutil::{copy_entries, list_tree, write, CopyStats, EntryKind};
 use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
@@ -82,10 +82,17 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
     !(segs.last() == Some(&"server.js") && !rel.contains("node_modules") && !rel.contains(".next"))
 }
 
-/// Copies the standalone output into `fn_dir`.
-pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<CopyStats> {
+/// Copies the standalone output into `fn_dir`; returns the copy stats and the
+/// function-relative paths of the regular files copied.
+pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<(CopyStats, Vec<String>)> {
     let entries = list_tree(&build.standalone_dir, &keep_traced_path)?;
-    copy_entries(&build.standalone_dir, fn_dir, &entries)
+    let stats = copy_entries(&build.standalone_dir, fn_dir, &entries)?;
+    let files = entries
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::File)
+        .map(|e| e.rel)
+        .collect();
+    Ok((stats, files))
 }
 
 fn kind_dir(kind: &str) -> &'static str {
