@@ -119,8 +119,10 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const outputDir = path.resolve(process.cwd(), ".open-next");
+    // The server function changes the working directory when it starts.
+    const shown = path.relative(process.cwd(), outputDir);
     const server = await startPreview({ outputDir, port });
-    process.stdout.write(`open-next preview: serving ${path.relative(process.cwd(), outputDir)} on ${server.url}\n`);
+    process.stdout.write(`open-next preview: serving ${shown} on ${server.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => server.close().then(resolve, resolve);
       process.once("SIGINT", stop);

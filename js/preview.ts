@@ -155,7 +155,7 @@ function waitForHandler(name: string): Promise<NodeHandler> {
       if (Date.now() - started > READY_TIMEOUT_MS) {
         return reject(new Error(`server function "${name}" did not register a preview handler within ${READY_TIMEOUT_MS / 1000}s`));
       }
-      setTimeout(check, 25).unref();
+      setTimeout(check, 25);
     };
     check();
   });

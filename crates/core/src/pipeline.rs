@@ -10,7 +10,9 @@ use crate::fsutil::{write, StagingDir};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
-use crate::server_function::{copy_traced_files, write_function_code};
+use crate::server_function::{
+    copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -196,7 +198,14 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     let copied = timed("server function: copy traced files", &|| {
                         let (s, f) = copy_traced_files(&nb, &fn_dir)?;
                         *files.lock().expect("not poisoned") = f;
-                        Ok(json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes}))
+                        let own = if is_self_hosted_wrapper(cfg.default.wrapper.name()) {
+                            copy_self_hosted_assets(&app.app_dir, &nb, &fn_dir)?
+                        } else {
+                            Default::default()
+                        };
+                        Ok(
+                            json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files}),
+                        )
                     })?;
                     let files = files.into_inner().expect("not poisoned");
                     let patched = timed("server function: patch Next.js", &|| {

@@ -5,7 +5,7 @@
 use crate::bundle::{bundle, BundleOptions, Entry};
 use crate::config::{FunctionOverrides, OverrideChoice};
 use crate::error::Result;
-use crate::fsutil::{copy_entries, list_tree, write, CopyStats, EntryKind};
+use crate::fsutil::{copy_entries, copy_tree, list_tree, write, CopyStats, EntryKind};
 use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
@@ -93,6 +93,49 @@ pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<(CopyStats,
         .map(|e| e.rel)
         .collect();
     Ok((stats, files))
+}
+
+/// For wrappers that run as a plain server (`node`, `express-dev`) there is no
+/// CDN in front: ship `public/` and `.next/static/` inside the function so Next
+/// serves them as `next start` does. Lambda wrappers get them from S3 instead.
+pub fn copy_self_hosted_assets(
+    app_dir: &Path,
+    build: &NextBuild,
+    fn_dir: &Path,
+) -> Result<CopyStats> {
+    let target = if build.package_path.is_empty() {
+        fn_dir.to_path_buf()
+    } else {
+        fn_dir.join(&build.package_path)
+    };
+    let (a, b) = rayon::join(
+        || {
+            copy_tree(
+                &build.dist_dir.join("static"),
+                &target.join(".next/static"),
+                &|_, _| true,
+            )
+        },
+        || {
+            let public = app_dir.join("public");
+            if public.is_dir() {
+                copy_tree(&public, &target.join("public"), &|_, _| true)
+            } else {
+                Ok(CopyStats::default())
+            }
+        },
+    );
+    let (a, b) = (a?, b?);
+    Ok(CopyStats {
+        files: a.files + b.files,
+        symlinks: a.symlinks + b.symlinks,
+        bytes: a.bytes + b.bytes,
+    })
+}
+
+/// Whether a wrapper serves HTTP itself, without a CDN for static files.
+pub fn is_self_hosted_wrapper(name: &str) -> bool {
+    matches!(name, "node" | "express-dev")
 }
 
 fn kind_dir(kind: &str) -> &'static str {

@@ -176,6 +176,15 @@ impl VisitMut for SpecifierRewriter<'_> {
     }
     fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
         n.visit_mut_children_with(self);
+        // Dynamic `import("x")` stays a real dynamic import, resolved at run time
+        // next to the bundle: record it as external.
+        if matches!(n.callee, Callee::Import(_)) {
+            if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
+                self.externals
+                    .insert(s.value.to_string_lossy().into_owned());
+            }
+            return;
+        }
         // CommonJS `require("./x")` with a literal argument.
         if let Callee::Expr(callee) = &n.callee {
             if let Expr::Ident(id) = &**callee {
@@ -277,6 +286,7 @@ fn is_valid_ident(s: &str) -> bool {
 }
 
 /// Bundles `options.entry` and everything it imports relatively into one ESM file.
+/// Dynamic `import()` is not followed: its target is loaded at run time.
 pub fn bundle(options: &BundleOptions) -> Result<BundleOutput> {
     GLOBALS.set(&Globals::new(), || bundle_inner(options))
 }

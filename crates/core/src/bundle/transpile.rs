@@ -10,7 +10,7 @@ use swc_core::ecma::ast::{EsVersion, Module, Program};
 use swc_core::ecma::codegen::{text_writer::JsWriter, Config as CodegenConfig, Emitter};
 use swc_core::ecma::parser::{parse_file_as_module, EsSyntax, Syntax, TsSyntax};
 use swc_core::ecma::transforms::base::helpers::{inject_helpers, Helpers, HELPERS};
-use swc_core::ecma::transforms::base::resolver;
+use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene, resolver};
 use swc_core::ecma::transforms::module::common_js::{common_js, FeatureFlag};
 use swc_core::ecma::transforms::module::path::Resolver;
 use swc_core::ecma::transforms::module::util::{Config as ModuleConfig, ImportInterop};
@@ -103,6 +103,8 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
     program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
     if is_ts {
         program.mutate(strip(unresolved_mark, top_level_mark));
+        program.mutate(hygiene());
+        program.mutate(fixer(Some(&comments)));
     }
     let module = program.expect_module();
     Ok(Parsed {
@@ -152,6 +154,10 @@ pub fn esm_to_cjs(parsed: &mut Parsed) {
         ));
         program.mutate(inject_helpers(unresolved));
     });
+    // Rename clashing identifiers and add the parentheses the transforms rely on
+    // (e.g. `(0, _m.f)(x)` inside a conditional).
+    program.mutate(hygiene());
+    program.mutate(fixer(Some(&parsed.comments)));
     parsed.module = program.expect_module();
 }
 

@@ -1,0 +1,77 @@
+// The native bundler: the bundle of a small TypeScript module graph runs in Node
+// and behaves like the sources; errors carry file:line:col.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { repoRoot } from "./helpers/util.mjs";
+
+const binding = createRequire(import.meta.url)(path.join(repoRoot, "index.js"));
+
+function project(files) {
+  const dir = mkdtempSync(path.join(tmpdir(), "on-bundle-"));
+  for (const [name, code] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), code);
+  }
+  return dir;
+}
+
+test("bundles TS, JSON, CommonJS, cycles and re-exports into one runnable ESM file", async () => {
+  const dir = project({
+    "src/entry.ts": `
+      import { join } from "node:path";
+      import data from "./data.json";
+      import greet, { type Greeting, PREFIX } from "./greet";
+      import { isEven } from "./cycle/a";
+      const legacy = require("./legacy.cjs");
+      export * from "./reexported.js";
+      export const result: string = [greet("bundle"), data.answer, PREFIX, isEven(10), legacy.twice(21), join("a", "b")].join("|");
+      export default class Thing { constructor(public n: number) {} get doubled(): number { return this.n * 2; } }
+      export async function later() { const m = await import("node:os"); return typeof m.platform; }
+    `,
+    "src/greet.ts": `export interface Greeting { text: string }\nexport const PREFIX = "hi";\nexport default function greet(n: string): string { return PREFIX + " " + n; }`,
+    "src/data.json": `{"answer": 42}`,
+    "src/cycle/a.ts": `import { isOdd } from "./b";\nexport function isEven(n: number): boolean { return n === 0 ? true : isOdd(n - 1); }`,
+    "src/cycle/b.ts": `import { isEven } from "./a";\nexport function isOdd(n: number): boolean { return n === 0 ? false : isEven(n - 1); }`,
+    "src/legacy.cjs": `module.exports = { twice: (x) => x * 2 };`,
+    "src/reexported.ts": `export const extra = "extra"; export enum Color { Red = 1 }`,
+  });
+  const out = binding.bundleSync({ entry: path.join(dir, "src/entry.ts") });
+  assert.equal(out.modules.length, 7);
+  assert.deepEqual(out.externals, ["node:os", "node:path"]);
+  const file = path.join(dir, "out.mjs");
+  writeFileSync(file, out.code);
+  const mod = await import(pathToFileURL(file).href);
+  assert.equal(mod.result, "hi bundle|42|hi|true|42|a/b");
+  assert.equal(new mod.default(4).doubled, 8);
+  assert.equal(mod.extra, "extra");
+  assert.equal(mod.Color.Red, 1);
+  assert.equal(await mod.later(), "function");
+});
+
+test("async bundle() resolves the same code", async () => {
+  const dir = project({ "a.ts": "export const x: number = 1;" });
+  const [a, b] = [await binding.bundle({ entry: path.join(dir, "a.ts") }), binding.bundleSync({ entry: path.join(dir, "a.ts") })];
+  assert.equal(a.code, b.code);
+});
+
+test("syntax errors name file:line:col", () => {
+  const dir = project({ "a.ts": "export const ok = 1;\nexport const bad = ;\n" });
+  assert.throws(
+    () => binding.bundleSync({ entry: path.join(dir, "a.ts") }),
+    (e) => {
+      assert.match(e.message, /^ERR_SYNTAX: /);
+      assert.match(e.message, new RegExp(`${path.join(dir, "a.ts").replaceAll("/", "\\/")}:2:\\d+: syntax error`));
+      return true;
+    },
+  );
+});
+
+test("unresolvable relative imports name the importer and the specifier", () => {
+  const dir = project({ "a.ts": "import { y } from './missing';\nexport const x = y;" });
+  assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/missing"/);
+});

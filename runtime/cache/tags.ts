@@ -1,0 +1,88 @@
+/**
+ * Tag cache helpers shared by the cache handler: is an entry revalidated,
+ * stale, and writing tag/path pairs once per request.
+ */
+import type { CacheBackend } from "../utils/context.ts";
+import { getStore } from "../utils/context.ts";
+import { versionAtLeast } from "../utils/semver.ts";
+import type { NextModeTagCacheWriteInput, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+
+export const SOFT_TAG_PREFIX = "_N_T_/";
+
+function tagCacheDisabled(backend: CacheBackend): boolean {
+  return backend.config.dangerous?.disableTagCache === true;
+}
+
+/**
+ * Whether the entry was revalidated (or expired) through a tag after it was written;
+ * such an entry must not be served.
+ */
+export async function hasBeenRevalidated(
+  backend: CacheBackend,
+  key: string,
+  tags: string[],
+  lastModified: number | undefined,
+): Promise<boolean> {
+  if (tagCacheDisabled(backend)) return false;
+  const lm = lastModified ?? Date.now();
+  const tc = backend.tagCache;
+  if (tc.mode === "nextMode") {
+    return tags.length === 0 ? false : tc.hasBeenRevalidated(tags, lm);
+  }
+  return (await tc.getLastModified(key, lm)) === -1;
+}
+
+/**
+ * Whether a tag made the entry stale without expiring it (Next 16's
+ * `revalidateTag(tag, profile)`): it is served and revalidated in the background.
+ */
+export async function isStaleByTags(backend: CacheBackend, key: string, tags: string[], lastModified: number): Promise<boolean> {
+  if (!versionAtLeast(backend.nextVersion, "16.0.0")) return false;
+  if (tagCacheDisabled(backend)) return false;
+  const tc = backend.tagCache;
+  if (tc.mode === "nextMode") {
+    return tags.length === 0 ? false : ((await tc.isStale?.(tags, lastModified)) ?? false);
+  }
+  return (await tc.isStale?.(key, lastModified)) ?? false;
+}
+
+/**
+ * The `lastModified` to report for an entry made stale by a tag. Up to Next
+ * 16.2 any old date works (`1`); from 16.3 Next also compares
+ * `lastModified + expire` with now and would force a blocking render, so the
+ * date is put just past the revalidate window instead.
+ */
+export function staleLastModified(nextVersion: string, revalidate: unknown): number {
+  if (!versionAtLeast(nextVersion, "16.3.0")) return 1;
+  if (typeof revalidate !== "number") return 1;
+  return Date.now() - revalidate * 1000 - 1;
+}
+
+function tagKey(t: NextModeTagCacheWriteInput | OriginalTagCacheWriteInput): string {
+  if (typeof t === "string") return t;
+  // A pair registered on write (revalidatedAt 1) and the same pair revalidated
+  // later in the request are different writes.
+  if ("path" in t) return `${t.revalidatedAt === 1 ? "set" : "rev"}\u0000${t.tag}\u0000${t.path}`;
+  return t.tag;
+}
+
+/** Writes tags, skipping the ones this request already wrote. */
+export async function writeTags(
+  backend: CacheBackend,
+  tags: Array<NextModeTagCacheWriteInput | OriginalTagCacheWriteInput>,
+): Promise<void> {
+  if (tagCacheDisabled(backend)) return;
+  const store = getStore();
+  const toWrite = store
+    ? tags.filter((t) => {
+        const k = tagKey(t);
+        if (store.writtenTags.has(k)) return false;
+        store.writtenTags.add(k);
+        return true;
+      })
+    : tags;
+  if (toWrite.length === 0) return;
+  const tc = backend.tagCache;
+  if (tc.mode === "nextMode") await tc.writeTags(toWrite as NextModeTagCacheWriteInput[]);
+  else await tc.writeTags(toWrite as OriginalTagCacheWriteInput[]);
+}

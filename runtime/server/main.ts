@@ -1,0 +1,123 @@
+/**
+ * Entry of a server function bundle.
+ *
+ * ```ts
+ * export const handler = createServerFunction({ functionName: "default", overrides: { wrapper, converter, incrementalCache, tagCache, queue } });
+ * ```
+ *
+ * Initialisation starts at once (no top-level await): the user's
+ * `open-next.config.mjs` (next to the bundle) is imported, a lazy custom override
+ * (`config.<function>.override.<kind>` as a function) replaces the built-in one,
+ * the cache handler is published, Next is started, then the wrapper is
+ * initialised with the request handler. `handler(...)` waits for all that and
+ * calls what the wrapper returned (for the node wrapper: `(req, res) => Promise<void>`).
+ */
+import { installCacheHandler, setDefaultCacheBackend } from "../cache/handler.ts";
+import type {
+  Converter,
+  IncrementalCache,
+  LazyLoadedOverride,
+  OpenNextConfig,
+  Queue,
+  ServerFunctionOverrides,
+  TagCache,
+  Wrapper,
+} from "../types/overrides.ts";
+import type { CacheBackend } from "../utils/context.ts";
+import { debug, error } from "../utils/logger.ts";
+import { setInternalHandler } from "./internal.ts";
+import { initialRevalidateLookup, loadNextFiles } from "./next-files.ts";
+import { startNextServer } from "./next-server.ts";
+import { cacheHandlerPath, functionDir } from "./paths.ts";
+import { createRequestHandler } from "./request-handler.ts";
+
+export interface ServerFunctionOptions {
+  /** `default`, or the key of a split function in `config.functions`. */
+  functionName: string;
+  /** The built-in overrides the build selected. */
+  overrides: ServerFunctionOverrides;
+}
+
+export type ServerFunctionHandler = (...args: any[]) => Promise<any>;
+
+async function loadConfig(): Promise<OpenNextConfig> {
+  try {
+    // Resolved next to the bundle at run time (the build writes it there).
+    // @ts-expect-error -- only exists in the build output
+    const mod = await import("./open-next.config.mjs");
+    return ((mod as { default?: OpenNextConfig }).default ?? { default: {} }) as OpenNextConfig;
+  } catch (e: any) {
+    if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e?.message ?? "").includes("open-next.config.mjs")) {
+      debug("no open-next.config.mjs next to the bundle, using defaults");
+      return { default: {} };
+    }
+    throw e;
+  }
+}
+
+async function pick<T extends { name: string }>(custom: unknown, builtin: T): Promise<T> {
+  if (typeof custom === "function") return (await (custom as LazyLoadedOverride<T>)()) as T;
+  return builtin;
+}
+
+async function initialise({ functionName, overrides }: ServerFunctionOptions): Promise<ServerFunctionHandler> {
+  const config = await loadConfig();
+  (globalThis as Record<string, unknown>).openNextConfig = config;
+  const fnConfig = (functionName === "default" ? config.default : config.functions?.[functionName]) ?? config.default;
+  const o = fnConfig?.override ?? {};
+
+  const files = loadNextFiles(functionDir);
+  // Read by the cache overrides (and by OpenNext-style custom overrides).
+  process.env.NEXT_BUILD_ID = files.buildId;
+  process.env.OPEN_NEXT_BUILD_ID = files.cacheBuildId;
+  const previewModeId = files.prerenderManifest?.preview?.previewModeId;
+  if (previewModeId) process.env.NEXT_PREVIEW_MODE_ID = previewModeId;
+
+  const wrapper = await pick<Wrapper>(o.wrapper, overrides.wrapper);
+  const converter = await pick<Converter>(o.converter, overrides.converter);
+  const backend: CacheBackend = {
+    incrementalCache: await pick<IncrementalCache>(o.incrementalCache, overrides.incrementalCache),
+    tagCache: await pick<TagCache>(o.tagCache, overrides.tagCache),
+    queue: await pick<Queue>(o.queue, overrides.queue),
+    config,
+    buildId: files.cacheBuildId,
+    nextVersion: files.nextVersion,
+    initialRevalidate: initialRevalidateLookup(files),
+  };
+  debug("overrides", {
+    wrapper: wrapper.name,
+    converter: converter.name,
+    incrementalCache: backend.incrementalCache.name,
+    tagCache: backend.tagCache.name,
+    queue: backend.queue.name,
+  });
+
+  setDefaultCacheBackend(backend);
+  installCacheHandler();
+  const nextHandler = await startNextServer({ files, cacheHandlerPath });
+  const handler = createRequestHandler({ files, backend, nextHandler });
+  setInternalHandler(handler, previewModeId);
+  return wrapper.wrapper(handler, converter, { functionName });
+}
+
+export function createServerFunction(options: ServerFunctionOptions): ServerFunctionHandler {
+  const ready = initialise(options);
+  ready.catch((e) => {
+    error(`server function "${options.functionName}" failed to start`, e);
+    if (process.env.OPEN_NEXT_PREVIEW) {
+      // Let the preview server answer with the error instead of waiting forever.
+      const g = globalThis as { __OPEN_NEXT_PREVIEW_HANDLERS__?: Record<string, unknown> };
+      g.__OPEN_NEXT_PREVIEW_HANDLERS__ ??= {};
+      g.__OPEN_NEXT_PREVIEW_HANDLERS__[options.functionName] = async (_req: unknown, res: any) => {
+        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end(`open-next: server function "${options.functionName}" failed to start:\n${e?.stack ?? e}`);
+      };
+    } else {
+      process.exit(1);
+    }
+  });
+  return async (...args: any[]) => {
+    const handle = await ready;
+    return handle(...args);
+  };
+}

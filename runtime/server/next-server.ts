@@ -1,0 +1,64 @@
+/**
+ * Starts Next.js in-process through its public custom-server API
+ * (`next({ dir }).getRequestHandler()`), so routing — redirects, rewrites,
+ * headers, middleware, dynamic routes, 404/500, `_next/data`, RSC — is exactly
+ * `next start`'s.
+ *
+ * Like Next's standalone `server.js`, the config is handed over through
+ * `__NEXT_PRIVATE_STANDALONE_CONFIG` (the serialized config of
+ * `required-server-files.json`): when it is set, every `loadConfig` call inside
+ * Next (router server, render server) returns it verbatim, and the `conf` given
+ * to `next()` is ignored. That is where our `cacheHandler` goes.
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { NextConfig, NextCustomServer, NextRequestHandler } from "../types/next.ts";
+import { debug } from "../utils/logger.ts";
+import type { NextFiles } from "./next-files.ts";
+
+export interface NextServerOptions {
+  files: NextFiles;
+  /** Absolute path of the module exporting the cache handler class. */
+  cacheHandlerPath: string;
+}
+
+/** The config Next runs with: the build's, with our cache handler and without compression. */
+export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string): NextConfig {
+  return {
+    ...config,
+    // Compression is the CDN's job (and would make streamed bodies opaque here).
+    compress: false,
+    cacheHandler: cacheHandlerPath,
+    // Every read goes to the cache handler; no in-memory copy that could go stale
+    // across instances.
+    cacheMaxMemorySize: 0,
+  };
+}
+
+export async function startNextServer({ files, cacheHandlerPath }: NextServerOptions): Promise<NextRequestHandler> {
+  const conf = runtimeNextConfig(files.config, cacheHandlerPath);
+  // What Next's standalone server.js does before requiring `next`.
+  (process.env as Record<string, string>).NODE_ENV = "production";
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
+  process.chdir(files.functionDir);
+
+  // Loaded from the function directory's node_modules, after the environment is set.
+  const require = createRequire(path.join(files.functionDir, "index.mjs"));
+  const mod = require("next") as unknown;
+  const createNext = (typeof mod === "function" ? mod : (mod as { default: unknown }).default) as (
+    options: Record<string, unknown>,
+  ) => NextCustomServer;
+
+  const port = Number.parseInt(process.env.PORT ?? "3000", 10);
+  const app = createNext({
+    dev: false,
+    dir: files.functionDir,
+    conf,
+    hostname: "localhost",
+    port: Number.isNaN(port) ? 3000 : port,
+    quiet: true,
+  });
+  await app.prepare();
+  debug("next is ready", files.nextVersion);
+  return app.getRequestHandler();
+}

@@ -1,0 +1,131 @@
+/**
+ * The server function's handler: InternalEvent → Next.js → InternalResult.
+ *
+ * Next gets a Node request built from the event and a ServerResponse-compatible
+ * writable; the response streams to the wrapper's StreamCreator as Next writes
+ * it. Stale ISR entries are served as they are (the request carries
+ * `purpose: prefetch`, which stops Next from regenerating in the background of
+ * this request) and their regeneration is sent to the queue once the response
+ * is done — as OpenNext does, so it works the same where nothing may run after
+ * a response (serverless).
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { InternalRequest } from "../http/request.ts";
+import { InternalResponse } from "../http/response.ts";
+import type { HeaderValue } from "../http/util.ts";
+import type { NextRequestHandler } from "../types/next.ts";
+import type { InternalEvent, InternalResult, OpenNextHandler, OpenNextHandlerOptions } from "../types/overrides.ts";
+import {
+  ISR_HEADER,
+  NEXTJS_CACHE,
+  fixCacheControlForError,
+  fixCacheHeaderForHtmlPages,
+  fixISRHeaders,
+  fixSWRCacheHeader,
+} from "../utils/cache-headers.ts";
+import { addPending, type CacheBackend, getStore, runWithRequestContext } from "../utils/context.ts";
+import { error } from "../utils/logger.ts";
+import type { NextFiles } from "./next-files.ts";
+
+export interface RequestHandlerOptions {
+  files: NextFiles;
+  backend: CacheBackend;
+  nextHandler: NextRequestHandler;
+}
+
+function localizedPath(event: InternalEvent, files: NextFiles): string {
+  const basePath = files.config.basePath ?? "";
+  let p = event.rawPath;
+  if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) p = p.slice(basePath.length) || "/";
+  const i18n = files.config.i18n;
+  if (!i18n) return p;
+  const first = p.split("/")[1]?.toLowerCase();
+  if (i18n.locales.some((l) => l.toLowerCase() === first)) return p;
+  const cookieLocale = event.cookies.NEXT_LOCALE;
+  const locale = cookieLocale && i18n.locales.includes(cookieLocale) ? cookieLocale : i18n.defaultLocale;
+  return p === "/" ? `/${locale}` : `/${locale}${p}`;
+}
+
+function fixHeaders(event: InternalEvent, files: NextFiles, headers: Record<string, HeaderValue>, statusCode: number): void {
+  fixCacheHeaderForHtmlPages(
+    event.rawPath,
+    {
+      localizedPath: localizedPath(event, files),
+      htmlPages: files.htmlPages,
+      isMiddlewarePrefetch: event.headers["x-middleware-prefetch"] !== undefined,
+    },
+    headers,
+  );
+  fixSWRCacheHeader(headers);
+  if (files.config.poweredByHeader !== false) headers["x-opennext"] = "1";
+  if (process.env.OPEN_NEXT_REQUEST_ID_HEADER) {
+    const id = getStore()?.requestId;
+    if (id) headers["x-opennext-requestid"] = id;
+  }
+  fixISRHeaders(headers);
+  fixCacheControlForError(headers, statusCode);
+}
+
+/** Sends a stale page to the queue for regeneration. */
+async function revalidateIfStale(backend: CacheBackend, event: InternalEvent, result: InternalResult): Promise<void> {
+  if (result.headers[NEXTJS_CACHE] !== "STALE") return;
+  const lastModified = getStore()?.lastModified ?? 0;
+  const eTag = String(result.headers.etag ?? "");
+  const host = event.headers.host ?? new URL(event.url).host;
+  try {
+    await backend.queue.send({
+      MessageBody: { host, url: event.rawPath, eTag, lastModified },
+      MessageDeduplicationId: createHash("md5").update(`${event.rawPath}-${lastModified}-${eTag}`).digest("hex"),
+      MessageGroupId: event.rawPath,
+    });
+  } catch (e) {
+    error("failed to queue the revalidation of", event.rawPath, e);
+  }
+}
+
+export function createRequestHandler({ files, backend, nextHandler }: RequestHandlerOptions): OpenNextHandler {
+  return (event: InternalEvent, options?: OpenNextHandlerOptions) =>
+    runWithRequestContext(
+      {
+        requestId: randomUUID(),
+        isISRRevalidation: event.headers[ISR_HEADER] === "1",
+        waitUntil: options?.waitUntil,
+        backend,
+      },
+      async () => {
+        const headers: Record<string, string> = { ...event.headers };
+        if (headers["x-forwarded-host"]) headers.host = headers["x-forwarded-host"];
+        // Serve stale entries without regenerating them here; the queue does it.
+        headers.purpose = "prefetch";
+        const url = new URL(event.url);
+        const req = new InternalRequest({
+          method: event.method,
+          url: `${url.pathname}${url.search}`,
+          headers,
+          body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
+          remoteAddress: event.remoteAddress,
+          encrypted: url.protocol === "https:",
+        });
+        const res = new InternalResponse({
+          streamCreator: options?.streamCreator,
+          fixHeaders: (h, status) => fixHeaders(event, files, h, status),
+        });
+        try {
+          await nextHandler(req, res);
+        } catch (e) {
+          error("Next.js failed to handle", event.method, event.url, e);
+          if (!res.headersSent) {
+            res.statusCode = 500;
+            res.setHeader("content-type", "text/plain; charset=utf-8");
+            res.end("Internal Server Error");
+          } else if (!res.writableEnded) {
+            res.destroy(e instanceof Error ? e : undefined);
+          }
+        }
+        await res.done();
+        const result = res.toInternalResult();
+        addPending(revalidateIfStale(backend, event, result));
+        return result;
+      },
+    );
+}
