@@ -10,8 +10,10 @@ export NEXT_IGNORE_INCORRECT_LOCKFILE=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# `npm install`, not `npm ci`: lockfiles here cannot list other platforms'
+# optional packages (the registry on this machine only serves some of them).
 step "install JS dependencies"
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 
 step "build the native addon and the JS"
 npm run build --silent
