@@ -64,6 +64,7 @@ for (const name of fixtures) {
     });
 
     test("build prints per-phase timings and writes OpenNext's layout", () => {
+      assert.match(buildResult.stdout, /Next\.js build command: npm run build/);
       assert.match(buildResult.stdout, /next build\s+[\d.]+ (ms|s)/);
       assert.match(buildResult.stdout, /server function: copy traced files\s+[\d.]+ (ms|s)/);
       const out = path.join(dir, ".open-next");

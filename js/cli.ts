@@ -106,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `\nopen-next: built ${path.relative(process.cwd(), report.outputDir) || "."} (Next.js ${report.nextVersion}, build ${report.buildId}, read via ${report.input === "adapter" ? "the Deployment Adapter API" : "the build manifests"})\n`,
       );
+      if (report.buildCommand) process.stdout.write(`  Next.js build command: ${report.buildCommand}\n`);
       const width = Math.max(...report.phases.map((p) => p.name.length));
       for (const p of report.phases) process.stdout.write(`  ${p.name.padEnd(width)}  ${fmtMs(p.ms).padStart(10)}\n`);
       process.stdout.write(`  ${"post-build total".padEnd(width)}  ${fmtMs(report.postBuildMs).padStart(10)}\n`);

@@ -47,6 +47,8 @@ export interface BuildReport {
   nextVersion: string;
   /** How the Next.js output was read: `"adapter"` (Deployment Adapter API, Next >= 16.2) or `"manifests"`. */
   input: "adapter" | "manifests";
+  /** The command that ran the Next.js build (absent with `skipNextBuild`). */
+  buildCommand?: string;
   /** Next's BUILD_ID. */
   buildId: string;
   /** Phases with their wall time. */

@@ -34,8 +34,13 @@ cargo test --profile ci -p open_next_core
 step "install fixture apps"
 # `npm install`, not `npm ci`: the lockfiles cannot list the non-Linux @next/swc-*
 # optional packages (the registry here only serves the Linux ones).
+export PATH="$PWD/node_modules/.bin:$PATH" # pnpm from our devDependencies
 for app in __test__/fixtures/*/ examples/basic/; do
-  (cd "$app" && npm install --no-audit --no-fund --loglevel=error)
+  if [ -f "$app/pnpm-workspace.yaml" ]; then
+    (cd "$app" && pnpm install --frozen-lockfile --reporter=silent)
+  else
+    (cd "$app" && npm install --no-audit --no-fund --loglevel=error)
+  fi
 done
 
 step "integration tests"

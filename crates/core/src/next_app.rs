@@ -134,6 +134,13 @@ pub fn detect_root(app_dir: &Path) -> (PathBuf, PackageManager) {
     (app_dir.to_path_buf(), PackageManager::Npm)
 }
 
+/// The command that builds the app: `buildCommand`, or `<pm> run build`.
+pub fn build_command_for(app: &NextApp, build_command: Option<&str>) -> String {
+    build_command
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{} run build", app.package_manager.bin()))
+}
+
 /// Runs the Next.js build (the given command, or `<pm> run build`) in standalone
 /// mode, streaming its output to our stderr and keeping the tail for errors.
 pub fn run_build(
@@ -141,9 +148,7 @@ pub fn run_build(
     build_command: Option<&str>,
     extra_env: &[(String, String)],
 ) -> Result<()> {
-    let command = build_command
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{} run build", app.package_manager.bin()));
+    let command = build_command_for(app, build_command);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(&command)

@@ -57,6 +57,8 @@ pub struct BuildReport {
     pub next_version: String,
     /// How the build output was read: `"adapter"` (Deployment Adapter API) or `"manifests"`.
     pub input: String,
+    /// The command that ran the Next.js build (absent with `skip_next_build`).
+    pub build_command: Option<String>,
     /// BUILD_ID.
     pub build_id: String,
     /// Phases in completion order with their wall time.
@@ -98,6 +100,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     if !app.supported {
         warnings.push(format!("Next.js {} is outside the supported range {}; continuing because of --dangerously-use-unsupported-next-version", app.next_version, crate::next_app::SUPPORTED_RANGE));
     }
+    let mut build_command = None;
     if !opts.skip_next_build {
         let t = Instant::now();
         let cmd = cfg.raw.get("buildCommand").and_then(Value::as_str);
@@ -109,6 +112,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         {
             env.push(("NEXT_ADAPTER_PATH".to_string(), p.display().to_string()));
         }
+        build_command = Some(crate::next_app::build_command_for(&app, cmd));
         run_build(&app, cmd, &env)?;
         phases.push(Phase {
             name: "next build".into(),
@@ -265,6 +269,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     Ok(BuildReport {
         output_dir: target.display().to_string(),
         next_version: app.next_version.clone(),
+        build_command,
         input: if nb.adapter.is_some() {
             "adapter"
         } else {
