@@ -9,6 +9,24 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Routes requests exactly as Next.js does, from a routing table compiled once. */
+export declare class Router {
+  /**
+   * Compiles a routing table (JSON of the spec). Fails, naming the route, when a
+   * regex cannot be run.
+   */
+  constructor(specJson: string)
+  /** Builds the routing table spec (JSON) from our Deployment Adapter output. */
+  static specFromAdapterOutput(adapterJson: string): string
+  /**
+   * Routes a request. Returns the decision, or `{ middleware: { url, headers }, token }`
+   * when middleware must run first; then call {@link Router.resume} with the token.
+   */
+  resolve(url: string, headers: Array<Array<string>>): Record<string, any>
+  /** Finishes routing after middleware ran for `token`. */
+  resume(token: number, outcome: MiddlewareOutcome): Record<string, any>
+}
+
 /**
  * Runs the post-`next build` pipeline (and `next build` itself unless skipped)
  * and resolves with the build report as JSON text: phases with timings, the
@@ -47,6 +65,22 @@ export interface BundleResult {
 
 /** Synchronous twin of {@link bundle}. */
 export declare function bundleSync(options: BundleOptions): BundleResult
+
+/** What middleware produced, as passed back to {@link Router.resume}. */
+export interface MiddlewareOutcome {
+  /** The middleware responded itself. */
+  bodySent?: boolean
+  /** Request headers to continue with, as `[name, value]` pairs. */
+  requestHeaders?: Array<Array<string>>
+  /** Response headers to add. */
+  responseHeaders?: Array<Array<string>>
+  /** Redirect target URL. */
+  redirectUrl?: string
+  /** Redirect status. */
+  redirectStatus?: number
+  /** Rewrite target URL (absolute). */
+  rewrite?: string
+}
 
 /** Options of {@link build}. Paths are absolute. */
 export interface NativeBuildOptions {

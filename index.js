@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Router = nativeBinding.Router
 module.exports.buildNative = nativeBinding.buildNative
 module.exports.bundle = nativeBinding.bundle
 module.exports.bundleSync = nativeBinding.bundleSync

@@ -9,6 +9,8 @@ use open_next_core::{bundle as core_bundle, pipeline, CoreError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+mod router;
+
 fn to_js(e: CoreError) -> Error {
     Error::new(Status::GenericFailure, format!("{}: {}", e.code(), e))
 }
@@ -17,12 +19,11 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r.map_err(to_js),
         Err(p) => {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::new(Status::GenericFailure, format!("ERR_INTERNAL: open-next-rs crashed ({msg}); please report this with the app that triggers it")))
+            let msg = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+            Err(Error::new(
+                Status::GenericFailure,
+                format!("ERR_INTERNAL: open-next-rs crashed ({msg}); please report this with the app that triggers it"),
+            ))
         }
     }
 }
@@ -63,9 +64,7 @@ impl Task for BuildTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let opts = self.0.clone();
-        guarded(|| {
-            pipeline::build(&opts).map(|r| serde_json::to_string(&r).expect("report serialises"))
-        })
+        guarded(|| pipeline::build(&opts).map(|r| serde_json::to_string(&r).expect("report serialises")))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -84,9 +83,7 @@ pub fn build_native(options: NativeBuildOptions) -> AsyncTask<BuildTask> {
         config_file: options.config_file.map(PathBuf::from),
         compiled_config: options.compiled_config,
         runtime_dir: PathBuf::from(options.runtime_dir),
-        dangerously_use_unsupported_next_version: options
-            .dangerously_use_unsupported_next_version
-            .unwrap_or(false),
+        dangerously_use_unsupported_next_version: options.dangerously_use_unsupported_next_version.unwrap_or(false),
         skip_next_build: options.skip_next_build.unwrap_or(false),
         adapter_path: options.adapter_path.map(PathBuf::from),
     }))
@@ -125,11 +122,7 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
     };
     guarded(|| core_bundle::bundle(&opts)).map(|out| BundleResult {
         code: out.code,
-        modules: out
-            .modules
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        modules: out.modules.iter().map(|p| p.display().to_string()).collect(),
         externals: out.externals.into_iter().collect(),
     })
 }

@@ -13,13 +13,7 @@ pub fn create_static_assets(app: &NextApp, build: &NextBuild, out_dir: &Path) ->
     std::fs::copy(build.dist_dir.join("BUILD_ID"), assets.join("BUILD_ID"))
         .map_err(CoreError::io("copy", build.dist_dir.join("BUILD_ID")))?;
     let (a, b) = rayon::join(
-        || {
-            copy_tree(
-                &build.dist_dir.join("static"),
-                &assets.join("_next/static"),
-                &|_, _| true,
-            )
-        },
+        || copy_tree(&build.dist_dir.join("static"), &assets.join("_next/static"), &|_, _| true),
         || {
             let public = app.app_dir.join("public");
             if public.is_dir() {
@@ -38,11 +32,7 @@ pub fn create_static_assets(app: &NextApp, build: &NextBuild, out_dir: &Path) ->
             break;
         }
     }
-    Ok(CopyStats {
-        files: a.files + b.files + 1,
-        symlinks: 0,
-        bytes: a.bytes + b.bytes,
-    })
+    Ok(CopyStats { files: a.files + b.files + 1, symlinks: 0, bytes: a.bytes + b.bytes })
 }
 
 fn copy_public(public: &Path, assets: &Path) -> Result<CopyStats> {
@@ -63,17 +53,7 @@ fn copy_public(public: &Path, assets: &Path) -> Result<CopyStats> {
                 mkdirp(parent)?;
             }
             let bytes = std::fs::copy(f, &to).map_err(CoreError::io("copy", f))?;
-            Ok(CopyStats {
-                files: 1,
-                symlinks: 0,
-                bytes,
-            })
+            Ok(CopyStats { files: 1, symlinks: 0, bytes })
         })
-        .try_reduce(CopyStats::default, |a, b| {
-            Ok(CopyStats {
-                files: a.files + b.files,
-                symlinks: 0,
-                bytes: a.bytes + b.bytes,
-            })
-        })
+        .try_reduce(CopyStats::default, |a, b| Ok(CopyStats { files: a.files + b.files, symlinks: 0, bytes: a.bytes + b.bytes }))
 }

@@ -80,8 +80,7 @@ const BINARY_CONTENT_TYPES: &[&str] = &[
 
 /// Whether a content type is binary (its `.body` is base64 in the cache file).
 pub fn is_binary_content_type(ct: Option<&str>) -> bool {
-    ct.map(|c| c.split(';').next().unwrap_or("").trim())
-        .is_some_and(|c| BINARY_CONTENT_TYPES.contains(&c))
+    ct.map(|c| c.split(';').next().unwrap_or("").trim()).is_some_and(|c| BINARY_CONTENT_TYPES.contains(&c))
 }
 
 /// Whether Next uses scoped route cache keys (`/route-cache/<kind>/<sha>/$/<path>`),
@@ -113,10 +112,7 @@ fn ext_kind(ext: &str) -> Option<&'static str> {
 /// Collects the cache artifacts under one `server/{pages,app}` directory.
 fn collect(source: &Path, build: &NextBuild, is_pages: bool, key_prefix: &str) -> Vec<Artifact> {
     let mut map: BTreeMap<String, Artifact> = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(source)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
+    for entry in walkdir::WalkDir::new(source).into_iter().filter_map(|e| e.ok()) {
         if !entry.file_type().is_file() {
             continue;
         }
@@ -133,17 +129,9 @@ fn collect(source: &Path, build: &NextBuild, is_pages: bool, key_prefix: &str) -
             continue;
         };
         let Some(kind) = ext_kind(ext) else { continue };
-        let legacy_key = format!(
-            "{key_prefix}{}",
-            stem.strip_suffix(".prefetch").unwrap_or(stem)
-        );
-        let a = map.entry(legacy_key.clone()).or_insert_with(|| Artifact {
-            legacy_key,
-            files: BTreeMap::new(),
-        });
-        a.files
-            .entry(kind)
-            .or_insert_with(|| entry.path().to_path_buf());
+        let legacy_key = format!("{key_prefix}{}", stem.strip_suffix(".prefetch").unwrap_or(stem));
+        let a = map.entry(legacy_key.clone()).or_insert_with(|| Artifact { legacy_key, files: BTreeMap::new() });
+        a.files.entry(kind).or_insert_with(|| entry.path().to_path_buf());
     }
     map.into_values().collect()
 }
@@ -153,20 +141,11 @@ fn read_text(p: &Path) -> Result<String> {
 }
 
 fn parse_json(p: &Path) -> Result<Value> {
-    serde_json::from_str(&read_text(p)?).map_err(|e| CoreError::Json {
-        path: p.to_path_buf(),
-        message: e.to_string(),
-    })
+    serde_json::from_str(&read_text(p)?).map_err(|e| CoreError::Json { path: p.to_path_buf(), message: e.to_string() })
 }
 
 /// Builds one cache file; returns (cache key, tag items).
-fn write_artifact(
-    a: &Artifact,
-    out_root: &Path,
-    build: &NextBuild,
-    route_keys: bool,
-    with_tags: bool,
-) -> Result<Option<Vec<Value>>> {
+fn write_artifact(a: &Artifact, out_root: &Path, build: &NextBuild, route_keys: bool, with_tags: bool) -> Result<Option<Vec<Value>>> {
     let meta = a.files.get("meta").map(|p| parse_json(p)).transpose()?;
     let key = meta
         .as_ref()
@@ -202,10 +181,7 @@ fn write_artifact(
     }
     if let Some(p) = a.files.get("body") {
         let bytes = std::fs::read(p).map_err(CoreError::io("read", p))?;
-        let ct = meta
-            .as_ref()
-            .and_then(|m| m.pointer("/headers/content-type"))
-            .and_then(Value::as_str);
+        let ct = meta.as_ref().and_then(|m| m.pointer("/headers/content-type")).and_then(Value::as_str);
         let body = if is_binary_content_type(ct) {
             base64::engine::general_purpose::STANDARD.encode(&bytes)
         } else {
@@ -227,17 +203,10 @@ fn write_artifact(
         }
     }
     let out = out_root.join(format!("{key}.cache"));
-    write(
-        &out,
-        serde_json::to_vec(&Value::Object(obj)).expect("serializable"),
-    )?;
+    write(&out, serde_json::to_vec(&Value::Object(obj)).expect("serializable"))?;
     let mut tags = Vec::new();
     if with_tags {
-        if let Some(t) = meta
-            .as_ref()
-            .and_then(|m| m.pointer("/headers/x-next-cache-tags"))
-            .and_then(Value::as_str)
-        {
+        if let Some(t) = meta.as_ref().and_then(|m| m.pointer("/headers/x-next-cache-tags")).and_then(Value::as_str) {
             for tag in t.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                 tags.push(json!({
                     "tag": {"S": format!("{}/{}", build.cache_build_id, tag)},
@@ -252,32 +221,21 @@ fn write_artifact(
 
 /// Writes `cache/<buildId>/**.cache`, `cache/__fetch/<buildId>/**` and returns the
 /// tag seed items. Keys use `deploymentId ?? BUILD_ID` everywhere.
-pub fn create_cache_assets(
-    build: &NextBuild,
-    next_version: &str,
-    out_dir: &Path,
-    with_tags: bool,
-) -> Result<CacheAssets> {
+pub fn create_cache_assets(build: &NextBuild, next_version: &str, out_dir: &Path, with_tags: bool) -> Result<CacheAssets> {
     let server = build.standalone_dist().join("server");
     let out_root = out_dir.join("cache").join(&build.cache_build_id);
     let route_keys = uses_route_cache_keys(next_version);
     let mut artifacts = Vec::new();
     // Next 16.4 with a deployment adapter writes prerenders under `server/route-cache/`
     // (their path is the route cache key); otherwise they sit in `server/{pages,app}`.
-    for (dir, is_pages, prefix) in [
-        ("pages", true, ""),
-        ("app", false, ""),
-        ("route-cache", false, "route-cache/"),
-    ] {
+    for (dir, is_pages, prefix) in [("pages", true, ""), ("app", false, ""), ("route-cache", false, "route-cache/")] {
         let p = server.join(dir);
         if p.is_dir() {
             artifacts.extend(collect(&p, build, is_pages, prefix));
         }
     }
-    let results: Vec<Option<Vec<Value>>> = artifacts
-        .par_iter()
-        .map(|a| write_artifact(a, &out_root, build, route_keys, with_tags))
-        .collect::<Result<_>>()?;
+    let results: Vec<Option<Vec<Value>>> =
+        artifacts.par_iter().map(|a| write_artifact(a, &out_root, build, route_keys, with_tags)).collect::<Result<_>>()?;
     let entries = results.iter().filter(|r| r.is_some()).count();
     let mut tag_items: Vec<Value> = results.into_iter().flatten().flatten().collect();
 
@@ -301,13 +259,7 @@ pub fn create_cache_assets(
                 let mut items = Vec::new();
                 if with_tags {
                     if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
-                        for tag in v
-                            .get("tags")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                        {
+                        for tag in v.get("tags").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
                             items.push(json!({
                                 "tag": {"S": format!("{}/{}", build.cache_build_id, tag)},
                                 "path": {"S": format!("{}/{}", build.cache_build_id, rel)},
@@ -322,11 +274,7 @@ pub fn create_cache_assets(
         fetch_entries = files.len();
         tag_items.extend(fetch_tags.into_iter().flatten());
     }
-    Ok(CacheAssets {
-        entries,
-        fetch_entries,
-        tag_items,
-    })
+    Ok(CacheAssets { entries, fetch_entries, tag_items })
 }
 
 #[cfg(test)]
@@ -336,9 +284,7 @@ mod tests {
     #[test]
     fn binary_types() {
         assert!(is_binary_content_type(Some("image/png")));
-        assert!(is_binary_content_type(Some(
-            "application/pdf; charset=binary"
-        )));
+        assert!(is_binary_content_type(Some("application/pdf; charset=binary")));
         assert!(!is_binary_content_type(Some("application/json")));
         assert!(!is_binary_content_type(None));
     }
@@ -375,66 +321,37 @@ mod tests {
         let pages = root.join(".next/standalone/.next/server/pages");
         write(&app.join("isr.html"), "<h1>isr</h1>").unwrap();
         write(&app.join("isr.rsc"), "0:rsc").unwrap();
-        write(
-            &app.join("isr.meta"),
-            r#"{"headers":{"x-next-cache-tags":"a,b"},"segmentPaths":["/_tree"]}"#,
-        )
-        .unwrap();
+        write(&app.join("isr.meta"), r#"{"headers":{"x-next-cache-tags":"a,b"},"segmentPaths":["/_tree"]}"#).unwrap();
         write(&app.join("isr.segments/_tree.segment.rsc"), "tree").unwrap();
         write(&app.join("api/img.body"), [0u8, 159, 146, 150]).unwrap();
-        write(
-            &app.join("api/img.meta"),
-            r#"{"headers":{"content-type":"image/png"}}"#,
-        )
-        .unwrap();
+        write(&app.join("api/img.meta"), r#"{"headers":{"content-type":"image/png"}}"#).unwrap();
         write(&app.join("page.js"), "code").unwrap();
         write(&pages.join("ssg.html"), "<p>ssg</p>").unwrap();
         write(&pages.join("ssg.json"), r#"{"pageProps":{}}"#).unwrap();
         write(&pages.join("static.html"), "static").unwrap();
-        write(
-            &root.join(".next/cache/fetch-cache/abc"),
-            r#"{"tags":["t1"]}"#,
-        )
-        .unwrap();
+        write(&root.join(".next/cache/fetch-cache/abc"), r#"{"tags":["t1"]}"#).unwrap();
         let rc = root.join(".next/standalone/.next/server/route-cache/APP_PAGE/abc/$");
         write(&rc.join("blog.html"), "<p>blog</p>").unwrap();
-        write(
-            &rc.join("blog.meta"),
-            r#"{"routeCache":{"key":"/route-cache/APP_PAGE/abc/$/blog"}}"#,
-        )
-        .unwrap();
+        write(&rc.join("blog.meta"), r#"{"routeCache":{"key":"/route-cache/APP_PAGE/abc/$/blog"}}"#).unwrap();
         let out = root.join("out");
         let build = fake_build(&root);
         let res = create_cache_assets(&build, "16.0.0", &out, true).unwrap();
         assert_eq!(res.entries, 4);
         // Route-cache layout: the key is the path under server/, also without routeCache.key support.
-        assert!(out
-            .join("cache/B1/route-cache/APP_PAGE/abc/$/blog.cache")
-            .exists());
+        assert!(out.join("cache/B1/route-cache/APP_PAGE/abc/$/blog.cache").exists());
         assert_eq!(res.fetch_entries, 1);
-        let isr: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/isr.cache")).unwrap())
-                .unwrap();
+        let isr: Value = serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/isr.cache")).unwrap()).unwrap();
         assert_eq!(isr["type"], "app");
         assert_eq!(isr["html"], "<h1>isr</h1>");
         assert_eq!(isr["segmentData"]["/_tree"], "tree");
-        let img: Value = serde_json::from_str(
-            &std::fs::read_to_string(out.join("cache/B1/api/img.cache")).unwrap(),
-        )
-        .unwrap();
+        let img: Value = serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/api/img.cache")).unwrap()).unwrap();
         assert_eq!(img["type"], "route");
         assert_eq!(img["body"], "AJ+Slg==");
-        let ssg: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/ssg.cache")).unwrap())
-                .unwrap();
+        let ssg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/ssg.cache")).unwrap()).unwrap();
         assert_eq!(ssg["type"], "page");
         assert!(!out.join("cache/B1/static.cache").exists());
         assert!(out.join("cache/__fetch/B1/abc").exists());
-        let tags: Vec<String> = res
-            .tag_items
-            .iter()
-            .map(|t| t["tag"]["S"].as_str().unwrap().to_string())
-            .collect();
+        let tags: Vec<String> = res.tag_items.iter().map(|t| t["tag"]["S"].as_str().unwrap().to_string()).collect();
         assert_eq!(tags, vec!["B1/a", "B1/b", "B1/t1"]);
     }
 }

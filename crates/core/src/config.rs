@@ -7,15 +7,7 @@ use serde_json::Value;
 
 /// Built-in wrappers and the converters each can work with (OpenNext's matrix).
 pub const WRAPPERS: &[(&str, &[&str])] = &[
-    (
-        "aws-lambda",
-        &[
-            "aws-apigw-v1",
-            "aws-apigw-v2",
-            "aws-cloudfront",
-            "sqs-revalidate",
-        ],
-    ),
+    ("aws-lambda", &["aws-apigw-v1", "aws-apigw-v2", "aws-cloudfront", "sqs-revalidate"]),
     ("aws-lambda-compressed", &["aws-apigw-v2"]),
     ("aws-lambda-streaming", &["aws-apigw-v2"]),
     ("aws-apigw-streaming", &["aws-apigw-v1", "aws-apigw-v2"]),
@@ -27,25 +19,11 @@ pub const WRAPPERS: &[(&str, &[&str])] = &[
     ("dummy", &["dummy"]),
 ];
 /// Built-in converters.
-pub const CONVERTERS: &[&str] = &[
-    "aws-apigw-v2",
-    "aws-apigw-v1",
-    "aws-cloudfront",
-    "edge",
-    "node",
-    "sqs-revalidate",
-    "dummy",
-];
+pub const CONVERTERS: &[&str] = &["aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "edge", "node", "sqs-revalidate", "dummy"];
 /// Built-in incremental caches.
 pub const INCREMENTAL_CACHES: &[&str] = &["s3", "s3-lite", "multi-tier-ddb-s3", "fs-dev", "dummy"];
 /// Built-in tag caches.
-pub const TAG_CACHES: &[&str] = &[
-    "dynamodb",
-    "dynamodb-lite",
-    "dynamodb-nextMode",
-    "fs-dev",
-    "dummy",
-];
+pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"];
 /// Built-in queues.
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
 
@@ -103,14 +81,7 @@ pub struct OpenNextConfig {
     pub default: FunctionOverrides,
 }
 
-fn pick(
-    file: &str,
-    obj: Option<&Value>,
-    key: &str,
-    default: &str,
-    valid: &[&str],
-    at: &str,
-) -> Result<OverrideChoice> {
+fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], at: &str) -> Result<OverrideChoice> {
     match obj.and_then(|o| o.get(key)) {
         None | Some(Value::Null) => Ok(OverrideChoice::Builtin(default.to_string())),
         Some(Value::String(s)) => {
@@ -119,7 +90,10 @@ fn pick(
             } else {
                 Err(CoreError::Config {
                     file: file.to_string(),
-                    message: format!("unknown {key} override \"{s}\" at `{at}.override.{key}`; valid values: {}, or a custom override function", valid.join(", ")),
+                    message: format!(
+                        "unknown {key} override \"{s}\" at `{at}.override.{key}`; valid values: {}, or a custom override function",
+                        valid.join(", ")
+                    ),
                 })
             }
         }
@@ -134,34 +108,18 @@ fn pick(
 }
 
 /// Reads the overrides of a function config (`default`, `functions.x`, ...).
-pub fn function_overrides(
-    file: &str,
-    fn_config: Option<&Value>,
-    at: &str,
-) -> Result<FunctionOverrides> {
+pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Result<FunctionOverrides> {
     let ov = fn_config.and_then(|f| f.get("override"));
     let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
     let res = FunctionOverrides {
         wrapper: pick(file, ov, "wrapper", "aws-lambda", &wrappers, at)?,
         converter: pick(file, ov, "converter", "aws-apigw-v2", CONVERTERS, at)?,
-        incremental_cache: pick(
-            file,
-            ov,
-            "incrementalCache",
-            "s3-lite",
-            INCREMENTAL_CACHES,
-            at,
-        )?,
+        incremental_cache: pick(file, ov, "incrementalCache", "s3-lite", INCREMENTAL_CACHES, at)?,
         tag_cache: pick(file, ov, "tagCache", "dynamodb-lite", TAG_CACHES, at)?,
         queue: pick(file, ov, "queue", "sqs-lite", QUEUES, at)?,
     };
-    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter)
-    {
-        let ok = WRAPPERS
-            .iter()
-            .find(|(name, _)| name == w)
-            .map(|(_, cs)| *cs)
-            .unwrap_or(&[]);
+    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
+        let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
         if !ok.contains(&c.as_str()) {
             return Err(CoreError::Config {
                 file: file.to_string(),
@@ -185,11 +143,7 @@ pub fn check_implemented(file: &str, o: &FunctionOverrides, at: &str) -> Result<
         ("queue", &o.queue),
     ] {
         if let OverrideChoice::Builtin(name) = choice {
-            let implemented = IMPLEMENTED
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, v)| *v)
-                .unwrap_or(&[]);
+            let implemented = IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
             if !implemented.contains(&name.as_str()) {
                 return Err(CoreError::Config {
                     file: file.to_string(),
@@ -221,53 +175,36 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
     if !raw.is_object() {
         return Err(CoreError::Config {
             file: file.into(),
-            message: "the config must `export default` an object (use `defineConfig({...})`)"
-                .into(),
+            message: "the config must `export default` an object (use `defineConfig({...})`)".into(),
         });
     }
     if raw.get("default").is_some_and(|d| !d.is_object()) {
-        return Err(CoreError::Config {
-            file: file.into(),
-            message: "`default` must be an object with an `override` field".into(),
-        });
+        return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
-    Ok(OpenNextConfig {
-        raw,
-        file: file.to_string(),
-        default,
-    })
+    Ok(OpenNextConfig { raw, file: file.to_string(), default })
 }
 
 /// Checks that each split function's `routes` name existing routes
 /// (`app/<entry>` or `pages/<entry>`), listing the known ones otherwise.
-pub fn check_function_routes(
-    cfg: &OpenNextConfig,
-    app_routes: &[String],
-    pages_routes: &[String],
-) -> Result<()> {
+pub fn check_function_routes(cfg: &OpenNextConfig, app_routes: &[String], pages_routes: &[String]) -> Result<()> {
     let Some(funcs) = cfg.raw.get("functions").and_then(Value::as_object) else {
         return Ok(());
     };
     let known: Vec<String> = app_routes
         .iter()
         .map(|r| format!("app{r}"))
-        .chain(
-            pages_routes
-                .iter()
-                .map(|r| format!("pages{}", if r == "/" { "/index" } else { r })),
-        )
+        .chain(pages_routes.iter().map(|r| format!("pages{}", if r == "/" { "/index" } else { r })))
         .collect();
     for (name, f) in funcs {
         let at = format!("functions.{name}");
         function_overrides(&cfg.file, Some(f), &at)?;
-        let routes = f
-            .get("routes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let routes = f.get("routes").and_then(Value::as_array).cloned().unwrap_or_default();
         if routes.is_empty() {
-            return Err(CoreError::Config { file: cfg.file.clone(), message: format!("`{at}.routes` must list at least one route, e.g. \"app/api/hello/route\" or \"pages/api/hello\"") });
+            return Err(CoreError::Config {
+                file: cfg.file.clone(),
+                message: format!("`{at}.routes` must list at least one route, e.g. \"app/api/hello/route\" or \"pages/api/hello\""),
+            });
         }
         for r in routes {
             let r = r.as_str().unwrap_or_default();
@@ -276,7 +213,10 @@ pub fn check_function_routes(
                 sample.sort();
                 return Err(CoreError::Config {
                     file: cfg.file.clone(),
-                    message: format!("`{at}.routes` contains \"{r}\", which matches no route of this app; known routes include: {}", sample.join(", ")),
+                    message: format!(
+                        "`{at}.routes` contains \"{r}\", which matches no route of this app; known routes include: {}",
+                        sample.join(", ")
+                    ),
                 });
             }
         }
@@ -302,12 +242,7 @@ mod tests {
 
     #[test]
     fn unknown_override_lists_valid_names() {
-        let e = parse(
-            json!({"default": {"override": {"wrapper": "nodee"}}}),
-            "c.ts",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = parse(json!({"default": {"override": {"wrapper": "nodee"}}}), "c.ts").unwrap_err().to_string();
         assert!(e.contains("\"nodee\""), "{e}");
         assert!(e.contains("aws-lambda-streaming"), "{e}");
         assert!(e.contains("c.ts"), "{e}");
@@ -315,19 +250,15 @@ mod tests {
 
     #[test]
     fn incompatible_pair() {
-        let e = parse(
-            json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}),
-            "c.ts",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = parse(json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}), "c.ts").unwrap_err().to_string();
         assert!(e.contains("cannot work with converter"), "{e}");
         assert!(e.contains("use one of: node"), "{e}");
     }
 
     #[test]
     fn custom_overrides_pass() {
-        let c = parse(json!({"default": {"override": {"wrapper": {"custom": true, "name": "mine"}, "converter": "aws-apigw-v2"}}}), "c.ts").unwrap();
+        let c = parse(json!({"default": {"override": {"wrapper": {"custom": true, "name": "mine"}, "converter": "aws-apigw-v2"}}}), "c.ts")
+            .unwrap();
         assert_eq!(c.default.wrapper, OverrideChoice::Custom("mine".into()));
     }
 
@@ -336,9 +267,7 @@ mod tests {
         let mut raw = node_cfg();
         raw["functions"] = json!({"api": {"routes": ["app/api/nope/route"], "override": {"wrapper": "node", "converter": "node"}}});
         let c = parse(raw, "c.ts").unwrap();
-        let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()])
-            .unwrap_err()
-            .to_string();
+        let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()]).unwrap_err().to_string();
         assert!(e.contains("app/api/nope/route"), "{e}");
         assert!(e.contains("app/api/echo/route"), "{e}");
     }

@@ -72,7 +72,9 @@ pub enum CoreError {
         supported: &'static str,
     },
     /// The Next.js build command failed.
-    #[error("the Next.js build command `{command}` failed ({status}) in {dir}. Fix the build error above and run again. Last output:\n{output}")]
+    #[error(
+        "the Next.js build command `{command}` failed ({status}) in {dir}. Fix the build error above and run again. Last output:\n{output}"
+    )]
     NextBuildFailed {
         /// The command line.
         command: String,
@@ -119,10 +121,7 @@ impl CoreError {
     }
 
     /// Helper to build an [`CoreError::Io`] from a closure-friendly position.
-    pub fn io(
-        op: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> CoreError {
+    pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CoreError {
         let path = path.into();
         move |source| CoreError::Io { op, path, source }
     }

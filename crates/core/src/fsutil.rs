@@ -9,10 +9,7 @@ use std::path::{Path, PathBuf};
 /// Reads and parses a JSON file.
 pub fn read_json(path: &Path) -> Result<serde_json::Value> {
     let text = fs::read_to_string(path).map_err(CoreError::io("read", path))?;
-    serde_json::from_str(&text).map_err(|e| CoreError::Json {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    serde_json::from_str(&text).map_err(|e| CoreError::Json { path: path.to_path_buf(), message: e.to_string() })
 }
 
 /// Reads a file to a string.
@@ -68,20 +65,12 @@ pub struct CopyStats {
 /// entries (and whole directories) for which it returns `false`.
 pub fn list_tree(src: &Path, keep: &(dyn Fn(&str, bool) -> bool + Sync)) -> Result<Vec<TreeEntry>> {
     let mut out = Vec::new();
-    let mut it = walkdir::WalkDir::new(src)
-        .follow_links(false)
-        .min_depth(1)
-        .into_iter();
+    let mut it = walkdir::WalkDir::new(src).follow_links(false).min_depth(1).into_iter();
     while let Some(entry) = it.next() {
         let entry = entry.map_err(|e| CoreError::Io {
             op: "walk",
-            path: e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| src.to_path_buf()),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("walk error")),
+            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| src.to_path_buf()),
+            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk error")),
         })?;
         let rel = rel_slash(entry.path().strip_prefix(src).unwrap_or(entry.path()));
         let ft = entry.file_type();
@@ -92,8 +81,7 @@ pub fn list_tree(src: &Path, keep: &(dyn Fn(&str, bool) -> bool + Sync)) -> Resu
             continue;
         }
         let kind = if ft.is_symlink() {
-            let target =
-                fs::read_link(entry.path()).map_err(CoreError::io("read link", entry.path()))?;
+            let target = fs::read_link(entry.path()).map_err(CoreError::io("read link", entry.path()))?;
             EntryKind::Symlink(target)
         } else if ft.is_dir() {
             EntryKind::Dir
@@ -127,51 +115,31 @@ pub fn copy_entries(src: &Path, dst: &Path, entries: &[TreeEntry]) -> Result<Cop
                 EntryKind::File => {
                     let from = src.join(&e.rel);
                     let bytes = fs::copy(&from, &to).map_err(CoreError::io("copy", &from))?;
-                    Ok(CopyStats {
-                        files: 1,
-                        symlinks: 0,
-                        bytes,
-                    })
+                    Ok(CopyStats { files: 1, symlinks: 0, bytes })
                 }
                 EntryKind::Symlink(target) => {
                     let _ = fs::remove_file(&to);
-                    std::os::unix::fs::symlink(target, &to)
-                        .map_err(CoreError::io("symlink", &to))?;
-                    Ok(CopyStats {
-                        files: 0,
-                        symlinks: 1,
-                        bytes: 0,
-                    })
+                    std::os::unix::fs::symlink(target, &to).map_err(CoreError::io("symlink", &to))?;
+                    Ok(CopyStats { files: 0, symlinks: 1, bytes: 0 })
                 }
                 EntryKind::Dir => unreachable!(),
             }
         })
         .try_reduce(CopyStats::default, |a, b| {
-            Ok(CopyStats {
-                files: a.files + b.files,
-                symlinks: a.symlinks + b.symlinks,
-                bytes: a.bytes + b.bytes,
-            })
+            Ok(CopyStats { files: a.files + b.files, symlinks: a.symlinks + b.symlinks, bytes: a.bytes + b.bytes })
         })?;
     Ok(stats)
 }
 
 /// Copies a whole tree (see [`list_tree`] and [`copy_entries`]).
-pub fn copy_tree(
-    src: &Path,
-    dst: &Path,
-    keep: &(dyn Fn(&str, bool) -> bool + Sync),
-) -> Result<CopyStats> {
+pub fn copy_tree(src: &Path, dst: &Path, keep: &(dyn Fn(&str, bool) -> bool + Sync)) -> Result<CopyStats> {
     let entries = list_tree(src, keep)?;
     copy_entries(src, dst, &entries)
 }
 
 /// Path relative to something, with `/` separators.
 pub fn rel_slash(p: &Path) -> String {
-    p.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    p.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
 /// A staging directory that replaces `target` on [`StagingDir::commit`] and is
@@ -185,21 +153,14 @@ pub struct StagingDir {
 impl StagingDir {
     /// Creates a fresh staging directory next to `target`.
     pub fn new(target: &Path) -> Result<Self> {
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
         let parent = target.parent().unwrap_or(Path::new("."));
         let path = parent.join(format!("{name}.tmp-{}", std::process::id()));
         if path.exists() {
             fs::remove_dir_all(&path).map_err(CoreError::io("remove", &path))?;
         }
         mkdirp(&path)?;
-        Ok(Self {
-            path,
-            target: target.to_path_buf(),
-            committed: false,
-        })
+        Ok(Self { path, target: target.to_path_buf(), committed: false })
     }
 
     /// The staging directory to write into.
@@ -212,10 +173,7 @@ impl StagingDir {
         if self.target.exists() {
             let old = self.target.with_file_name(format!(
                 "{}.old-{}",
-                self.target
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy(),
+                self.target.file_name().unwrap_or_default().to_string_lossy(),
                 std::process::id()
             ));
             fs::rename(&self.target, &old).map_err(CoreError::io("rename", &self.target))?;
@@ -258,10 +216,7 @@ mod tests {
         let stats = copy_tree(&src, &dst, &|rel, _| rel != "skip").unwrap();
         assert_eq!(stats.files, 1);
         assert_eq!(stats.symlinks, 1);
-        assert_eq!(
-            fs::read_link(dst.join("link")).unwrap(),
-            PathBuf::from("a/b.txt")
-        );
+        assert_eq!(fs::read_link(dst.join("link")).unwrap(), PathBuf::from("a/b.txt"));
         assert_eq!(fs::read_to_string(dst.join("link")).unwrap(), "b");
         assert!(!dst.join("skip").exists());
     }

@@ -68,19 +68,10 @@ pub fn is_supported(version: &str) -> bool {
 pub fn find_app(app_dir: &Path, allow_unsupported: bool) -> Result<NextApp> {
     let app_dir = std::path::absolute(app_dir).map_err(CoreError::io("resolve", app_dir))?;
     let pkg_path = app_dir.join("package.json");
-    let has_config = ["js", "mjs", "cjs", "ts", "mts"]
-        .iter()
-        .any(|e| app_dir.join(format!("next.config.{e}")).is_file());
-    let pkg = if pkg_path.is_file() {
-        Some(read_json(&pkg_path)?)
-    } else {
-        None
-    };
-    let declares_next = pkg.as_ref().is_some_and(|p| {
-        ["dependencies", "devDependencies"]
-            .iter()
-            .any(|k| p.get(k).and_then(|d| d.get("next")).is_some())
-    });
+    let has_config = ["js", "mjs", "cjs", "ts", "mts"].iter().any(|e| app_dir.join(format!("next.config.{e}")).is_file());
+    let pkg = if pkg_path.is_file() { Some(read_json(&pkg_path)?) } else { None };
+    let declares_next =
+        pkg.as_ref().is_some_and(|p| ["dependencies", "devDependencies"].iter().any(|k| p.get(k).and_then(|d| d.get("next")).is_some()));
     if pkg.is_none() || !(has_config || declares_next) {
         return Err(CoreError::NotNextApp { dir: app_dir });
     }
@@ -89,31 +80,17 @@ pub fn find_app(app_dir: &Path, allow_unsupported: bool) -> Result<NextApp> {
         let p = dir.join("node_modules/next/package.json");
         if p.is_file() {
             let v = read_json(&p)?;
-            next_version = v
-                .get("version")
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
+            next_version = v.get("version").and_then(|v| v.as_str()).map(str::to_string);
             break;
         }
     }
-    let next_version = next_version.ok_or_else(|| CoreError::NextNotInstalled {
-        dir: app_dir.clone(),
-    })?;
+    let next_version = next_version.ok_or_else(|| CoreError::NextNotInstalled { dir: app_dir.clone() })?;
     let supported = is_supported(&next_version);
     if !supported && !allow_unsupported {
-        return Err(CoreError::UnsupportedNextVersion {
-            version: next_version,
-            supported: SUPPORTED_RANGE,
-        });
+        return Err(CoreError::UnsupportedNextVersion { version: next_version, supported: SUPPORTED_RANGE });
     }
     let (root_dir, package_manager) = detect_root(&app_dir);
-    Ok(NextApp {
-        app_dir,
-        root_dir,
-        package_manager,
-        next_version,
-        supported,
-    })
+    Ok(NextApp { app_dir, root_dir, package_manager, next_version, supported })
 }
 
 /// Walks up from `app_dir` to the first directory with a lockfile.
@@ -136,18 +113,12 @@ pub fn detect_root(app_dir: &Path) -> (PathBuf, PackageManager) {
 
 /// The command that builds the app: `buildCommand`, or `<pm> run build`.
 pub fn build_command_for(app: &NextApp, build_command: Option<&str>) -> String {
-    build_command
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{} run build", app.package_manager.bin()))
+    build_command.map(str::to_string).unwrap_or_else(|| format!("{} run build", app.package_manager.bin()))
 }
 
 /// Runs the Next.js build (the given command, or `<pm> run build`) in standalone
 /// mode, streaming its output to our stderr and keeping the tail for errors.
-pub fn run_build(
-    app: &NextApp,
-    build_command: Option<&str>,
-    extra_env: &[(String, String)],
-) -> Result<()> {
+pub fn run_build(app: &NextApp, build_command: Option<&str>, extra_env: &[(String, String)]) -> Result<()> {
     let command = build_command_for(app, build_command);
     let mut child = Command::new("sh")
         .arg("-c")
@@ -161,9 +132,7 @@ pub fn run_build(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(CoreError::io("spawn build command in", &app.app_dir))?;
-    let tail = std::sync::Arc::new(std::sync::Mutex::new(
-        std::collections::VecDeque::<String>::new(),
-    ));
+    let tail = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::<String>::new()));
     let pump = |stream: Box<dyn std::io::Read + Send>| {
         let tail = tail.clone();
         std::thread::spawn(move || {
@@ -179,25 +148,12 @@ pub fn run_build(
     };
     let a = pump(Box::new(child.stdout.take().expect("piped")));
     let b = pump(Box::new(child.stderr.take().expect("piped")));
-    let status = child
-        .wait()
-        .map_err(CoreError::io("wait for build command in", &app.app_dir))?;
+    let status = child.wait().map_err(CoreError::io("wait for build command in", &app.app_dir))?;
     let _ = a.join();
     let _ = b.join();
     if !status.success() {
-        let output = tail
-            .lock()
-            .unwrap()
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n");
-        return Err(CoreError::NextBuildFailed {
-            command,
-            dir: app.app_dir.clone(),
-            status: status.to_string(),
-            output,
-        });
+        let output = tail.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n");
+        return Err(CoreError::NextBuildFailed { command, dir: app.app_dir.clone(), status: status.to_string(), output });
     }
     Ok(())
 }
@@ -259,15 +215,8 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
         });
     }
     let rsf = read_json(&rsf_path)?;
-    let config = rsf
-        .get("config")
-        .cloned()
-        .unwrap_or(serde_json::Value::Null);
-    let package_path = rsf
-        .get("relativeAppDir")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .replace('\\', "/");
+    let config = rsf.get("config").cloned().unwrap_or(serde_json::Value::Null);
+    let package_path = rsf.get("relativeAppDir").and_then(|v| v.as_str()).unwrap_or("").replace('\\', "/");
     let build_id = read_string(&dist_dir.join("BUILD_ID"))?.trim().to_string();
     let cache_build_id = config
         .get("deploymentId")
@@ -275,17 +224,9 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| build_id.clone());
-    let base_path = config
-        .get("basePath")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
+    let base_path = config.get("basePath").and_then(|v| v.as_str()).unwrap_or("").to_string();
     let pages_manifest_path = dist_dir.join("server/pages-manifest.json");
-    let pages_manifest = if pages_manifest_path.is_file() {
-        read_json(&pages_manifest_path)?
-    } else {
-        serde_json::json!({})
-    };
+    let pages_manifest = if pages_manifest_path.is_file() { read_json(&pages_manifest_path)? } else { serde_json::json!({}) };
     let mut html_pages = BTreeSet::new();
     let mut pages_routes = Vec::new();
     if let Some(obj) = pages_manifest.as_object() {
@@ -298,10 +239,7 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
     }
     let app_manifest_path = dist_dir.join("app-path-routes-manifest.json");
     let mut app_routes = if app_manifest_path.is_file() {
-        read_json(&app_manifest_path)?
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default()
+        read_json(&app_manifest_path)?.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -317,17 +255,8 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
         let source_pages = |kinds: &[&str]| -> Vec<String> {
             let mut v: Vec<String> = kinds
                 .iter()
-                .flat_map(|k| {
-                    a.pointer(&format!("/outputs/{k}"))
-                        .and_then(|o| o.as_array())
-                        .cloned()
-                        .unwrap_or_default()
-                })
-                .filter_map(|o| {
-                    o.get("sourcePage")
-                        .and_then(|s| s.as_str())
-                        .map(str::to_string)
-                })
+                .flat_map(|k| a.pointer(&format!("/outputs/{k}")).and_then(|o| o.as_array()).cloned().unwrap_or_default())
+                .filter_map(|o| o.get("sourcePage").and_then(|s| s.as_str()).map(str::to_string))
                 .collect();
             v.sort();
             v.dedup();
@@ -382,30 +311,14 @@ mod tests {
         let d = std::env::temp_dir().join(format!("onc-app-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        assert!(matches!(
-            find_app(&d, false),
-            Err(CoreError::NotNextApp { .. })
-        ));
-        std::fs::write(
-            d.join("package.json"),
-            r#"{"dependencies":{"next":"16.0.0"}}"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            find_app(&d, false),
-            Err(CoreError::NextNotInstalled { .. })
-        ));
+        assert!(matches!(find_app(&d, false), Err(CoreError::NotNextApp { .. })));
+        std::fs::write(d.join("package.json"), r#"{"dependencies":{"next":"16.0.0"}}"#).unwrap();
+        assert!(matches!(find_app(&d, false), Err(CoreError::NextNotInstalled { .. })));
         std::fs::create_dir_all(d.join("node_modules/next")).unwrap();
-        std::fs::write(
-            d.join("node_modules/next/package.json"),
-            r#"{"version":"14.2.3"}"#,
-        )
-        .unwrap();
+        std::fs::write(d.join("node_modules/next/package.json"), r#"{"version":"14.2.3"}"#).unwrap();
         let e = find_app(&d, false).unwrap_err();
         assert!(e.to_string().contains("14.2.3"), "{e}");
-        assert!(e
-            .to_string()
-            .contains("--dangerously-use-unsupported-next-version"));
+        assert!(e.to_string().contains("--dangerously-use-unsupported-next-version"));
         assert!(!find_app(&d, true).unwrap().supported);
     }
 }

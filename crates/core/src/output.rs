@@ -30,25 +30,13 @@ fn function_origin(bundle: &str, o: &FunctionOverrides, streaming: bool) -> Valu
 /// Builds the output description. `assets_dir` is the written `assets/` folder
 /// (its top-level entries become behaviors); `has_tag_seed` tells whether
 /// `dynamodb-provider/` was produced.
-pub fn output_json(
-    cfg: &OpenNextConfig,
-    base_path: &str,
-    assets_dir: &Path,
-    has_tag_seed: bool,
-) -> Result<Value> {
+pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has_tag_seed: bool) -> Result<Value> {
     let dangerous = cfg.raw.get("dangerous");
     let flag = |k: &str| dangerous.and_then(|d| d.get(k)).and_then(Value::as_bool);
     let disable_incremental = flag("disableIncrementalCache");
     let disable_tags = flag("disableTagCache");
-    let streaming = matches!(
-        cfg.default.wrapper.name(),
-        "aws-lambda-streaming" | "aws-apigw-streaming"
-    );
-    let generate_dockerfile = cfg
-        .raw
-        .pointer("/default/override/generateDockerfile")
-        .and_then(Value::as_bool)
-        == Some(true);
+    let streaming = matches!(cfg.default.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
+    let generate_dockerfile = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
 
     let mut copy = vec![json!({
         "from": ".open-next/assets",
@@ -60,10 +48,8 @@ pub fn output_json(
         copy.push(json!({"from": ".open-next/cache", "to": "_cache", "cached": false}));
     }
     let image = cfg.raw.get("imageOptimization");
-    let image_loader = image
-        .and_then(|i| i.get("loader"))
-        .and_then(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str)))
-        .unwrap_or("s3");
+    let image_loader =
+        image.and_then(|i| i.get("loader")).and_then(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str))).unwrap_or("s3");
     let image_wrapper = image
         .and_then(|i| i.pointer("/override/wrapper"))
         .and_then(|w| w.as_str().or_else(|| w.get("name").and_then(Value::as_str)))
@@ -74,10 +60,7 @@ pub fn output_json(
         .unwrap_or("aws-apigw-v2");
 
     let mut origins = Map::new();
-    origins.insert(
-        "s3".into(),
-        json!({"type": "s3", "originPath": "_assets", "copy": copy}),
-    );
+    origins.insert("s3".into(), json!({"type": "s3", "originPath": "_assets", "copy": copy}));
     origins.insert(
         "imageOptimizer".into(),
         json!({
@@ -100,27 +83,17 @@ pub fn output_json(
             "queue": o.queue.name(), "incrementalCache": o.incremental_cache.name(), "tagCache": o.tag_cache.name(),
         })
     } else {
-        function_origin(
-            ".open-next/server-functions/default",
-            &cfg.default,
-            streaming,
-        )
+        function_origin(".open-next/server-functions/default", &cfg.default, streaming)
     };
     origins.insert("default".into(), default_origin);
 
-    let mut behaviors =
-        vec![json!({"pattern": prefix(base_path, "_next/image*"), "origin": "imageOptimizer"})];
+    let mut behaviors = vec![json!({"pattern": prefix(base_path, "_next/image*"), "origin": "imageOptimizer"})];
     behaviors.push(json!({"pattern": prefix(base_path, "_next/data/*"), "origin": "default"}));
     behaviors.push(json!({"pattern": "*", "origin": "default"}));
     let mut items: Vec<(String, bool)> = std::fs::read_dir(assets_dir)
         .map_err(CoreError::io("read directory", assets_dir))?
         .filter_map(|e| e.ok())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                e.path().is_dir(),
-            )
-        })
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir()))
         .collect();
     items.sort();
     for (name, is_dir) in items {
@@ -135,21 +108,12 @@ pub fn output_json(
     if let Some(v) = disable_tags {
         additional.insert("disableTagCache".into(), json!(v));
     }
-    additional.insert(
-        "warmer".into(),
-        json!({"handler": "index.handler", "bundle": ".open-next/warmer-function"}),
-    );
+    additional.insert("warmer".into(), json!({"handler": "index.handler", "bundle": ".open-next/warmer-function"}));
     if disable_tags != Some(true) && has_tag_seed {
-        additional.insert(
-            "initializationFunction".into(),
-            json!({"handler": "index.handler", "bundle": ".open-next/dynamodb-provider"}),
-        );
+        additional.insert("initializationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/dynamodb-provider"}));
     }
     if disable_incremental != Some(true) {
-        additional.insert(
-            "revalidationFunction".into(),
-            json!({"handler": "index.handler", "bundle": ".open-next/revalidation-function"}),
-        );
+        additional.insert("revalidationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/revalidation-function"}));
     }
     Ok(json!({
         "edgeFunctions": {},
@@ -176,29 +140,11 @@ mod tests {
         )
         .unwrap();
         let out = output_json(&cfg, "/docs", &d, true).unwrap();
-        let patterns: Vec<&str> = out["behaviors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["pattern"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            patterns,
-            vec![
-                "docs/_next/image*",
-                "docs/_next/data/*",
-                "*",
-                "docs/BUILD_ID",
-                "docs/_next/*",
-                "docs/favicon.ico"
-            ]
-        );
+        let patterns: Vec<&str> = out["behaviors"].as_array().unwrap().iter().map(|b| b["pattern"].as_str().unwrap()).collect();
+        assert_eq!(patterns, vec!["docs/_next/image*", "docs/_next/data/*", "*", "docs/BUILD_ID", "docs/_next/*", "docs/favicon.ico"]);
         assert_eq!(out["origins"]["s3"]["copy"][0]["to"], "_assets/docs");
         assert_eq!(out["origins"]["default"]["wrapper"], "node");
         assert_eq!(out["origins"]["default"]["handler"], "index.handler");
-        assert_eq!(
-            out["additionalProps"]["initializationFunction"]["bundle"],
-            ".open-next/dynamodb-provider"
-        );
+        assert_eq!(out["additionalProps"]["initializationFunction"]["bundle"], ".open-next/dynamodb-provider");
     }
 }

@@ -10,9 +10,7 @@ use crate::fsutil::{write, StagingDir};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
-use crate::server_function::{
-    copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code,
-};
+use crate::server_function::{copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -79,17 +77,8 @@ fn ms(since: Instant) -> f64 {
 
 /// Runs the whole build.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let file = opts
-        .config_file
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "<default config>".into());
-    let raw_str = |k: &str| {
-        opts.config
-            .get(k)
-            .and_then(Value::as_str)
-            .map(|p| opts.cwd.join(p))
-    };
+    let file = opts.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<default config>".into());
+    let raw_str = |k: &str| opts.config.get(k).and_then(Value::as_str).map(|p| opts.cwd.join(p));
     let app_path = raw_str("appPath").unwrap_or_else(|| opts.cwd.clone());
     let output_root = raw_str("buildOutputPath").unwrap_or_else(|| app_path.clone());
     let app = find_app(&app_path, opts.dangerously_use_unsupported_next_version)?;
@@ -98,99 +87,66 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let mut phases = Vec::new();
     let mut warnings = Vec::new();
     if !app.supported {
-        warnings.push(format!("Next.js {} is outside the supported range {}; continuing because of --dangerously-use-unsupported-next-version", app.next_version, crate::next_app::SUPPORTED_RANGE));
+        warnings.push(format!(
+            "Next.js {} is outside the supported range {}; continuing because of --dangerously-use-unsupported-next-version",
+            app.next_version,
+            crate::next_app::SUPPORTED_RANGE
+        ));
     }
     let mut build_command = None;
     if !opts.skip_next_build {
         let t = Instant::now();
         let cmd = cfg.raw.get("buildCommand").and_then(Value::as_str);
         let mut env = Vec::new();
-        if let Some(p) = opts
-            .adapter_path
-            .as_ref()
-            .filter(|_| crate::next_app::has_adapter_api(&app.next_version))
-        {
+        if let Some(p) = opts.adapter_path.as_ref().filter(|_| crate::next_app::has_adapter_api(&app.next_version)) {
             env.push(("NEXT_ADAPTER_PATH".to_string(), p.display().to_string()));
         }
         build_command = Some(crate::next_app::build_command_for(&app, cmd));
         run_build(&app, cmd, &env)?;
-        phases.push(Phase {
-            name: "next build".into(),
-            ms: ms(t),
-        });
+        phases.push(Phase { name: "next build".into(), ms: ms(t) });
     }
     let post = Instant::now();
     let t = Instant::now();
     let nb = read_build(&app)?;
     config::check_function_routes(&cfg, &nb.app_routes, &nb.pages_routes)?;
-    if cfg
-        .raw
-        .get("functions")
-        .and_then(Value::as_object)
-        .is_some_and(|f| !f.is_empty())
-    {
+    if cfg.raw.get("functions").and_then(Value::as_object).is_some_and(|f| !f.is_empty()) {
         return Err(crate::CoreError::Config {
             file,
             message: "`functions` (split server functions) is not supported by this version of open-next-rs yet; remove it to build a single default function".into(),
         });
     }
-    if cfg
-        .raw
-        .pointer("/middleware/external")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
-        return Err(crate::CoreError::Config { file, message: "`middleware.external` is not supported by this version of open-next-rs yet; remove it".into() });
+    if cfg.raw.pointer("/middleware/external").and_then(Value::as_bool) == Some(true) {
+        return Err(crate::CoreError::Config {
+            file,
+            message: "`middleware.external` is not supported by this version of open-next-rs yet; remove it".into(),
+        });
     }
-    phases.push(Phase {
-        name: "read build output".into(),
-        ms: ms(t),
-    });
+    phases.push(Phase { name: "read build output".into(), ms: ms(t) });
 
     let target = output_root.join(".open-next");
     let staging = StagingDir::new(&target)?;
     let out = staging.path().to_path_buf();
     let fn_dir = out.join("server-functions/default");
-    let with_tags = cfg
-        .raw
-        .pointer("/dangerous/disableTagCache")
-        .and_then(Value::as_bool)
-        != Some(true);
+    let with_tags = cfg.raw.pointer("/dangerous/disableTagCache").and_then(Value::as_bool) != Some(true);
 
     let timed = |name: &str, f: &dyn Fn() -> Result<Value>| -> Result<(Phase, Value)> {
         let t = Instant::now();
         let v = f()?;
-        Ok((
-            Phase {
-                name: name.to_string(),
-                ms: ms(t),
-            },
-            v,
-        ))
+        Ok((Phase { name: name.to_string(), ms: ms(t) }, v))
     };
     let ((assets, cache), (copy, code)) = rayon::join(
         || {
             rayon::join(
-                || {
-                    timed("static assets", &|| {
-                        create_static_assets(&app, &nb, &out)
-                            .map(|s| json!({"files": s.files, "bytes": s.bytes}))
-                    })
-                },
+                || timed("static assets", &|| create_static_assets(&app, &nb, &out).map(|s| json!({"files": s.files, "bytes": s.bytes}))),
                 || {
                     timed("cache assets", &|| {
                         let c = create_cache_assets(&nb, &app.next_version, &out, with_tags)?;
                         if !c.tag_items.is_empty() {
                             let dir = out.join("dynamodb-provider");
-                            write(
-                                &dir.join("dynamodb-cache.json"),
-                                serde_json::to_vec(&c.tag_items).expect("json"),
-                            )?;
+                            write(&dir.join("dynamodb-cache.json"), serde_json::to_vec(&c.tag_items).expect("json"))?;
                             write(&dir.join("open-next.config.mjs"), &opts.compiled_config)?;
                         }
-                        Ok(
-                            json!({"entries": c.entries, "fetchEntries": c.fetch_entries, "tagItems": c.tag_items.len()}),
-                        )
+                        Ok(json!({"entries": c.entries, "fetchEntries": c.fetch_entries, "tagItems": c.tag_items.len()}))
                     })
                 },
             )
@@ -207,9 +163,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                         } else {
                             Default::default()
                         };
-                        Ok(
-                            json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files}),
-                        )
+                        Ok(json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files}))
                     })?;
                     let files = files.into_inner().expect("not poisoned");
                     let patched = timed("server function: patch Next.js", &|| {
@@ -220,34 +174,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 },
                 || {
                     timed("server function: bundle runtime", &|| {
-                        let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool)
-                            == Some(true);
-                        write_function_code(
-                            &nb,
-                            &fn_dir,
-                            &opts.runtime_dir,
-                            "default",
-                            &cfg.default,
-                            &opts.compiled_config,
-                            minify,
-                        )
-                        .map(|n| json!({"modules": n}))
+                        let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
+                        write_function_code(&nb, &fn_dir, &opts.runtime_dir, "default", &cfg.default, &opts.compiled_config, minify)
+                            .map(|n| json!({"modules": n}))
                     })
                 },
             )
         },
     );
     let (assets, cache, (copy, patched), code) = (assets?, cache?, copy?, code?);
-    let patched_names: Vec<&str> = patched
-        .1
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get(0).and_then(Value::as_str))
-        .collect();
+    let patched_names: Vec<&str> = patched.1.as_array().into_iter().flatten().filter_map(|p| p.get(0).and_then(Value::as_str)).collect();
     for p in SERVER_PATCHES {
         if !patched_names.contains(&p.name) {
-            warnings.push(format!("Next.js code patch `{}` found nothing to patch in Next.js {}; report this if the version is supported", p.name, app.next_version));
+            warnings.push(format!(
+                "Next.js code patch `{}` found nothing to patch in Next.js {}; report this if the version is supported",
+                p.name, app.next_version
+            ));
         }
     }
     let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
@@ -256,26 +198,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     }
     let t = Instant::now();
     let output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
-    write(
-        &out.join("open-next.output.json"),
-        serde_json::to_vec_pretty(&output).expect("json"),
-    )?;
+    write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
     staging.commit()?;
-    phases.push(Phase {
-        name: "output".into(),
-        ms: ms(t),
-    });
+    phases.push(Phase { name: "output".into(), ms: ms(t) });
     warnings.push("not built yet by this version: image-optimization-function, revalidation-function, warmer-function and the dynamodb-provider handler (open-next.output.json still lists them, as OpenNext does)".into());
     Ok(BuildReport {
         output_dir: target.display().to_string(),
         next_version: app.next_version.clone(),
         build_command,
-        input: if nb.adapter.is_some() {
-            "adapter"
-        } else {
-            "manifests"
-        }
-        .to_string(),
+        input: if nb.adapter.is_some() { "adapter" } else { "manifests" }.to_string(),
         build_id: nb.build_id.clone(),
         phases,
         post_build_ms: ms(post),

@@ -10,21 +10,11 @@ use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
 /// Operating systems whose prebuilt native packages never run on Lambda.
-const FOREIGN_PLATFORMS: &[&str] = &[
-    "darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "android",
-];
+const FOREIGN_PLATFORMS: &[&str] = &["darwin", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix", "android"];
 
 /// Packages that are only needed to build, or that we replace (sharp: image
 /// transforms are done in Rust by the image function).
-const EXCLUDED_PACKAGES: &[&str] = &[
-    "typescript",
-    "sharp",
-    "@img",
-    "@next/swc",
-    "@swc/core",
-    "caniuse-lite",
-    "webpack",
-];
+const EXCLUDED_PACKAGES: &[&str] = &["typescript", "sharp", "@img", "@next/swc", "@swc/core", "caniuse-lite", "webpack"];
 
 /// Whether a standalone path (relative, `/`-separated) is copied into the function.
 pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
@@ -33,21 +23,16 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
         let in_node_modules = i > 0 && segs[i - 1] == "node_modules";
         let scoped = i > 1 && segs[i - 2] == "node_modules" && segs[i - 1].starts_with('@');
         if in_node_modules || scoped {
-            let name = if scoped {
-                format!("{}/{}", segs[i - 1], seg)
-            } else {
-                seg.to_string()
-            };
+            let name = if scoped { format!("{}/{}", segs[i - 1], seg) } else { seg.to_string() };
             for ex in EXCLUDED_PACKAGES {
                 if name == *ex || (ex.starts_with("@next/swc") && name.starts_with("@next/swc-")) {
                     return false;
                 }
             }
-            if FOREIGN_PLATFORMS.iter().any(|p| {
-                seg.starts_with(&format!("{p}-"))
-                    || seg.contains(&format!("-{p}-"))
-                    || seg.ends_with(&format!("-{p}"))
-            }) {
+            if FOREIGN_PLATFORMS
+                .iter()
+                .any(|p| seg.starts_with(&format!("{p}-")) || seg.contains(&format!("-{p}-")) || seg.ends_with(&format!("-{p}")))
+            {
                 return false;
             }
         }
@@ -63,20 +48,13 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
             {
                 return false;
             }
-            if FOREIGN_PLATFORMS
-                .iter()
-                .any(|p| seg.contains(&format!("-{p}-")))
-            {
+            if FOREIGN_PLATFORMS.iter().any(|p| seg.contains(&format!("-{p}-"))) {
                 return false;
             }
         }
     }
     // Next's own build cache and the standalone server entry are not needed.
-    if segs.len() >= 2
-        && segs[segs.len() - 2] == ".next"
-        && segs[segs.len() - 1] == "cache"
-        && is_dir
-    {
+    if segs.len() >= 2 && segs[segs.len() - 2] == ".next" && segs[segs.len() - 1] == "cache" && is_dir {
         return false;
     }
     !(segs.last() == Some(&"server.js") && !rel.contains("node_modules") && !rel.contains(".next"))
@@ -87,35 +65,17 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
 pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<(CopyStats, Vec<String>)> {
     let entries = list_tree(&build.standalone_dir, &keep_traced_path)?;
     let stats = copy_entries(&build.standalone_dir, fn_dir, &entries)?;
-    let files = entries
-        .into_iter()
-        .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.rel)
-        .collect();
+    let files = entries.into_iter().filter(|e| e.kind == EntryKind::File).map(|e| e.rel).collect();
     Ok((stats, files))
 }
 
 /// For wrappers that run as a plain server (`node`, `express-dev`) there is no
 /// CDN in front: ship `public/` and `.next/static/` inside the function so Next
 /// serves them as `next start` does. Lambda wrappers get them from S3 instead.
-pub fn copy_self_hosted_assets(
-    app_dir: &Path,
-    build: &NextBuild,
-    fn_dir: &Path,
-) -> Result<CopyStats> {
-    let target = if build.package_path.is_empty() {
-        fn_dir.to_path_buf()
-    } else {
-        fn_dir.join(&build.package_path)
-    };
+pub fn copy_self_hosted_assets(app_dir: &Path, build: &NextBuild, fn_dir: &Path) -> Result<CopyStats> {
+    let target = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
     let (a, b) = rayon::join(
-        || {
-            copy_tree(
-                &build.dist_dir.join("static"),
-                &target.join(".next/static"),
-                &|_, _| true,
-            )
-        },
+        || copy_tree(&build.dist_dir.join("static"), &target.join(".next/static"), &|_, _| true),
         || {
             let public = app_dir.join("public");
             if public.is_dir() {
@@ -126,11 +86,7 @@ pub fn copy_self_hosted_assets(
         },
     );
     let (a, b) = (a?, b?);
-    Ok(CopyStats {
-        files: a.files + b.files,
-        symlinks: a.symlinks + b.symlinks,
-        bytes: a.bytes + b.bytes,
-    })
+    Ok(CopyStats { files: a.files + b.files, symlinks: a.symlinks + b.symlinks, bytes: a.bytes + b.bytes })
 }
 
 /// Whether a wrapper serves HTTP itself, without a CDN for static files.
@@ -149,11 +105,7 @@ fn kind_dir(kind: &str) -> &'static str {
 }
 
 /// Source of the generated entry module for a server function.
-pub fn server_entry_source(
-    runtime_dir: &Path,
-    function_name: &str,
-    o: &FunctionOverrides,
-) -> String {
+pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &FunctionOverrides) -> String {
     let mut src = String::new();
     let mut names = Vec::new();
     for (kind, choice) in [
@@ -165,14 +117,8 @@ pub fn server_entry_source(
     ] {
         match choice {
             OverrideChoice::Builtin(name) => {
-                let p = runtime_dir
-                    .join("overrides")
-                    .join(kind_dir(kind))
-                    .join(format!("{name}.ts"));
-                src.push_str(&format!(
-                    "import {kind} from {};\n",
-                    serde_json::to_string(&p.to_string_lossy()).expect("string")
-                ));
+                let p = runtime_dir.join("overrides").join(kind_dir(kind)).join(format!("{name}.ts"));
+                src.push_str(&format!("import {kind} from {};\n", serde_json::to_string(&p.to_string_lossy()).expect("string")));
             }
             // Custom overrides are loaded lazily from the shipped config at run time.
             OverrideChoice::Custom(_) => src.push_str(&format!("const {kind} = undefined;\n")),
@@ -180,10 +126,7 @@ pub fn server_entry_source(
         names.push(kind);
     }
     let main = runtime_dir.join("server/main.ts");
-    src.push_str(&format!(
-        "import {{ createServerFunction }} from {};\n",
-        serde_json::to_string(&main.to_string_lossy()).expect("string")
-    ));
+    src.push_str(&format!("import {{ createServerFunction }} from {};\n", serde_json::to_string(&main.to_string_lossy()).expect("string")));
     src.push_str(&format!(
         "export const handler = createServerFunction({{ functionName: {}, overrides: {{ {} }} }});\n",
         serde_json::to_string(function_name).expect("string"),
@@ -204,32 +147,19 @@ pub fn write_function_code(
     compiled_config: &str,
     minify: bool,
 ) -> Result<usize> {
-    let app_dir: PathBuf = if build.package_path.is_empty() {
-        fn_dir.to_path_buf()
-    } else {
-        fn_dir.join(&build.package_path)
-    };
+    let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
     let entry = server_entry_source(runtime_dir, function_name, overrides);
     let out = bundle(&BundleOptions {
-        entry: Entry::Source {
-            path: runtime_dir.join(format!("__entry_{function_name}.ts")),
-            code: entry,
-        },
+        entry: Entry::Source { path: runtime_dir.join(format!("__entry_{function_name}.ts")), code: entry },
         external: vec![],
         minify,
         banner: Some("// Generated by open-next-rs. Do not edit.".into()),
     })?;
     write(&app_dir.join("index.mjs"), &out.code)?;
     write(&app_dir.join("open-next.config.mjs"), compiled_config)?;
-    write(
-        &app_dir.join("cache.cjs"),
-        "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n",
-    )?;
+    write(&app_dir.join("cache.cjs"), "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n")?;
     if !build.package_path.is_empty() {
-        write(
-            &fn_dir.join("index.mjs"),
-            format!("export * from \"./{}/index.mjs\";\n", build.package_path),
-        )?;
+        write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;
     }
     Ok(out.modules.len())
 }
@@ -240,26 +170,14 @@ mod tests {
 
     #[test]
     fn filters_build_only_and_foreign_packages() {
-        assert!(keep_traced_path(
-            "node_modules/next/dist/server/next-server.js",
-            false
-        ));
+        assert!(keep_traced_path("node_modules/next/dist/server/next-server.js", false));
         assert!(!keep_traced_path("node_modules/@img", true));
         assert!(!keep_traced_path("node_modules/sharp", true));
-        assert!(!keep_traced_path(
-            "node_modules/@next/swc-linux-x64-gnu",
-            true
-        ));
-        assert!(!keep_traced_path(
-            "node_modules/@esbuild/darwin-arm64",
-            true
-        ));
+        assert!(!keep_traced_path("node_modules/@next/swc-linux-x64-gnu", true));
+        assert!(!keep_traced_path("node_modules/@esbuild/darwin-arm64", true));
         assert!(keep_traced_path("node_modules/@esbuild/linux-arm64", true));
         assert!(!keep_traced_path("node_modules/fsevents-darwin-x64", true));
-        assert!(!keep_traced_path(
-            "node_modules/.pnpm/@next+swc-linux-x64-gnu@16.0.0",
-            true
-        ));
+        assert!(!keep_traced_path("node_modules/.pnpm/@next+swc-linux-x64-gnu@16.0.0", true));
         assert!(!keep_traced_path("node_modules/.pnpm/sharp@0.34.1", true));
         assert!(keep_traced_path("node_modules/.pnpm/react@19.0.0", true));
         assert!(keep_traced_path("node_modules/@aws-sdk/client-s3", true));
@@ -281,9 +199,7 @@ mod tests {
         };
         let s = server_entry_source(Path::new("/rt"), "default", &o);
         assert!(s.contains("import wrapper from \"/rt/overrides/wrappers/node.ts\";"));
-        assert!(s.contains(
-            "import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"
-        ));
+        assert!(s.contains("import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"));
         assert!(s.contains("const tagCache = undefined;"));
         assert!(s.contains("functionName: \"default\""));
     }

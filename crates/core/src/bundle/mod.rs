@@ -64,13 +64,7 @@ pub fn resolve_relative(importer: &Path, spec: &str) -> Result<PathBuf> {
     let mut tried = Vec::new();
     let mut candidates = vec![base.clone()];
     let s = base.to_string_lossy().to_string();
-    for (js, ts) in [
-        (".js", ".ts"),
-        (".mjs", ".mts"),
-        (".cjs", ".cts"),
-        (".jsx", ".tsx"),
-        (".js", ".tsx"),
-    ] {
+    for (js, ts) in [(".js", ".ts"), (".mjs", ".mts"), (".cjs", ".cts"), (".jsx", ".tsx"), (".js", ".tsx")] {
         if let Some(stem) = s.strip_suffix(js) {
             candidates.push(PathBuf::from(format!("{stem}{ts}")));
         }
@@ -87,11 +81,7 @@ pub fn resolve_relative(importer: &Path, spec: &str) -> Result<PathBuf> {
         }
         tried.push(c.display().to_string());
     }
-    Err(CoreError::Resolve {
-        importer: importer.to_path_buf(),
-        specifier: spec.to_string(),
-        tried: tried.join(", "),
-    })
+    Err(CoreError::Resolve { importer: importer.to_path_buf(), specifier: spec.to_string(), tried: tried.join(", ") })
 }
 
 fn normalize(p: &Path) -> PathBuf {
@@ -109,11 +99,7 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 fn is_relative(spec: &str) -> bool {
-    spec.starts_with("./")
-        || spec.starts_with("../")
-        || spec == "."
-        || spec == ".."
-        || spec.starts_with('/')
+    spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." || spec.starts_with('/')
 }
 
 /// Rewrites internal import specifiers to module ids and records externals.
@@ -180,8 +166,7 @@ impl VisitMut for SpecifierRewriter<'_> {
         // next to the bundle: record it as external.
         if matches!(n.callee, Callee::Import(_)) {
             if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
-                self.externals
-                    .insert(s.value.to_string_lossy().into_owned());
+                self.externals.insert(s.value.to_string_lossy().into_owned());
             }
             return;
         }
@@ -199,10 +184,7 @@ impl VisitMut for SpecifierRewriter<'_> {
 }
 
 fn is_esm(module: &Module) -> bool {
-    module
-        .body
-        .iter()
-        .any(|item| matches!(item, ModuleItem::ModuleDecl(_)))
+    module.body.iter().any(|item| matches!(item, ModuleItem::ModuleDecl(_)))
 }
 
 /// Names exported by an ESM module (`default` included). `export *` from internal
@@ -237,12 +219,8 @@ fn export_names(module: &Module, star_targets: &mut Vec<String>) -> Vec<String> 
                     }
                 }
             }
-            ModuleDecl::ExportDefaultDecl(_) | ModuleDecl::ExportDefaultExpr(_) => {
-                names.push("default".into())
-            }
-            ModuleDecl::ExportAll(a) => {
-                star_targets.push(a.src.value.to_string_lossy().into_owned())
-            }
+            ModuleDecl::ExportDefaultDecl(_) | ModuleDecl::ExportDefaultExpr(_) => names.push("default".into()),
+            ModuleDecl::ExportAll(a) => star_targets.push(a.src.value.to_string_lossy().into_owned()),
             _ => {}
         }
     }
@@ -259,11 +237,7 @@ fn export_name(n: &ModuleExportName) -> String {
 fn collect_pat_names(p: &Pat, out: &mut Vec<String>) {
     match p {
         Pat::Ident(i) => out.push(i.id.sym.to_string()),
-        Pat::Array(a) => a
-            .elems
-            .iter()
-            .flatten()
-            .for_each(|e| collect_pat_names(e, out)),
+        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| collect_pat_names(e, out)),
         Pat::Object(o) => {
             for prop in &o.props {
                 match prop {
@@ -313,16 +287,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     while let Some(path) = queue.pop() {
         let id = ids[&path];
         order.push(path.clone());
-        let code = if id == 0 {
-            entry_code.clone()
-        } else {
-            std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))?
-        };
+        let code = if id == 0 { entry_code.clone() } else { std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))? };
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
-            serde_json::from_str::<serde_json::Value>(&code).map_err(|e| CoreError::Json {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            serde_json::from_str::<serde_json::Value>(&code).map_err(|e| CoreError::Json { path: path.clone(), message: e.to_string() })?;
             chunks.insert(id, format!("module.exports = {code};"));
             continue;
         }
@@ -344,15 +311,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         if let Some(e) = rewriter.error {
             return Err(e);
         }
-        let star_paths = stars
-            .iter()
-            .filter_map(|s| {
-                resolved
-                    .iter()
-                    .find(|(spec, _)| spec == s)
-                    .map(|(_, p)| p.clone())
-            })
-            .collect();
+        let star_paths = stars.iter().filter_map(|s| resolved.iter().find(|(spec, _)| spec == s).map(|(_, p)| p.clone())).collect();
         module_exports.insert(path.clone(), (names.clone(), star_paths));
         if id == 0 {
             entry_exports = names;
@@ -365,10 +324,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
 
     // Follow `export *` of the entry through internal modules.
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<PathBuf> = module_exports
-        .get(&entry_path)
-        .map(|(_, s)| s.clone())
-        .unwrap_or_default();
+    let mut stack: Vec<PathBuf> = module_exports.get(&entry_path).map(|(_, s)| s.clone()).unwrap_or_default();
     while let Some(p) = stack.pop() {
         if !seen.insert(p.clone()) {
             continue;
@@ -397,10 +353,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let mut id_list: Vec<_> = chunks.keys().copied().collect();
     id_list.sort();
     for id in id_list {
-        let path = order
-            .iter()
-            .find(|p| ids[*p] == id)
-            .expect("every chunk has a path");
+        let path = order.iter().find(|p| ids[*p] == id).expect("every chunk has a path");
         out.push_str(&format!(
             "// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n{}\n}},\n",
             path.display(),
@@ -436,11 +389,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         v.sort();
         v.into_iter().map(|(_, p)| p).collect()
     };
-    Ok(BundleOutput {
-        code: out,
-        modules,
-        externals,
-    })
+    Ok(BundleOutput { code: out, modules, externals })
 }
 
 #[cfg(test)]
@@ -460,13 +409,7 @@ mod tests {
         std::fs::write(d.join("a.ts"), "import { b } from './b';\nimport fs from 'node:fs';\nexport const a: number = b + 1;\nexport default function main() { return typeof fs.readFileSync; }\nexport * from './c.js';").unwrap();
         std::fs::write(d.join("b.ts"), "export const b = 41;").unwrap();
         std::fs::write(d.join("c.ts"), "export const c = 'c'; export type Z = 1;").unwrap();
-        let out = bundle(&BundleOptions {
-            entry: Entry::File(d.join("a.ts")),
-            external: vec![],
-            minify: false,
-            banner: None,
-        })
-        .unwrap();
+        let out = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap();
         assert_eq!(out.modules.len(), 3);
         assert!(out.externals.contains("node:fs"));
         assert!(out.code.contains("export const a = __onEntry.a;"));
@@ -478,13 +421,7 @@ mod tests {
     fn unresolvable_import_names_importer() {
         let d = tmp("missing");
         std::fs::write(d.join("a.ts"), "import x from './nope';\nconsole.log(x);").unwrap();
-        let err = bundle(&BundleOptions {
-            entry: Entry::File(d.join("a.ts")),
-            external: vec![],
-            minify: false,
-            banner: None,
-        })
-        .unwrap_err();
+        let err = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("a.ts"), "{msg}");
         assert!(msg.contains("./nope"), "{msg}");

@@ -42,24 +42,10 @@ impl Lang {
 
     fn syntax(self) -> Syntax {
         match self {
-            Lang::Ts => Syntax::Typescript(TsSyntax {
-                decorators: true,
-                ..Default::default()
-            }),
-            Lang::Tsx => Syntax::Typescript(TsSyntax {
-                tsx: true,
-                decorators: true,
-                ..Default::default()
-            }),
-            Lang::Js => Syntax::Es(EsSyntax {
-                import_attributes: true,
-                ..Default::default()
-            }),
-            Lang::Jsx => Syntax::Es(EsSyntax {
-                jsx: true,
-                import_attributes: true,
-                ..Default::default()
-            }),
+            Lang::Ts => Syntax::Typescript(TsSyntax { decorators: true, ..Default::default() }),
+            Lang::Tsx => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
+            Lang::Js => Syntax::Es(EsSyntax { import_attributes: true, ..Default::default() }),
+            Lang::Jsx => Syntax::Es(EsSyntax { jsx: true, import_attributes: true, ..Default::default() }),
         }
     }
 }
@@ -84,13 +70,7 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
     let comments = SingleThreadedComments::default();
     let lang = Lang::from_path(path);
     let mut recovered = Vec::new();
-    let parsed = parse_file_as_module(
-        &fm,
-        lang.syntax(),
-        EsVersion::EsNext,
-        Some(&comments),
-        &mut recovered,
-    );
+    let parsed = parse_file_as_module(&fm, lang.syntax(), EsVersion::EsNext, Some(&comments), &mut recovered);
     let module = match parsed {
         Ok(m) if recovered.is_empty() => m,
         Ok(_) => return Err(syntax_error(&cm, path, &recovered[0])),
@@ -107,27 +87,13 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
         program.mutate(fixer(Some(&comments)));
     }
     let module = program.expect_module();
-    Ok(Parsed {
-        module,
-        cm,
-        comments,
-        unresolved_mark,
-    })
+    Ok(Parsed { module, cm, comments, unresolved_mark })
 }
 
-fn syntax_error(
-    cm: &Lrc<SourceMap>,
-    path: &Path,
-    e: &swc_core::ecma::parser::error::Error,
-) -> CoreError {
+fn syntax_error(cm: &Lrc<SourceMap>, path: &Path, e: &swc_core::ecma::parser::error::Error) -> CoreError {
     let loc = cm.lookup_char_pos(e.span().lo);
     let message = e.kind().msg().to_string();
-    CoreError::Syntax {
-        file: path.to_path_buf(),
-        line: loc.line,
-        col: loc.col_display + 1,
-        message,
-    }
+    CoreError::Syntax { file: path.to_path_buf(), line: loc.line, col: loc.col_display + 1, message }
 }
 
 /// Converts an ESM module into CommonJS (`require`/`exports`), keeping dynamic
@@ -143,15 +109,7 @@ pub fn esm_to_cjs(parsed: &mut Parsed) {
             import_interop: Some(ImportInterop::Swc),
             ..Default::default()
         };
-        program.mutate(common_js(
-            Resolver::Default,
-            unresolved,
-            config,
-            FeatureFlag {
-                support_block_scoping: true,
-                support_arrow: true,
-            },
-        ));
+        program.mutate(common_js(Resolver::Default, unresolved, config, FeatureFlag { support_block_scoping: true, support_arrow: true }));
         program.mutate(inject_helpers(unresolved));
     });
     // Rename clashing identifiers and add the parentheses the transforms rely on
@@ -166,16 +124,12 @@ pub fn print(parsed: &Parsed, minify: bool) -> String {
     let mut buf = Vec::new();
     {
         let mut emitter = Emitter {
-            cfg: CodegenConfig::default()
-                .with_minify(minify)
-                .with_target(EsVersion::EsNext),
+            cfg: CodegenConfig::default().with_minify(minify).with_target(EsVersion::EsNext),
             cm: parsed.cm.clone(),
             comments: if minify { None } else { Some(&parsed.comments) },
             wr: JsWriter::new(parsed.cm.clone(), "\n", &mut buf, None),
         };
-        emitter
-            .emit_module(&parsed.module)
-            .expect("writing to a Vec cannot fail");
+        emitter.emit_module(&parsed.module).expect("writing to a Vec cannot fail");
     }
     String::from_utf8(buf).expect("swc emits UTF-8")
 }
@@ -194,11 +148,7 @@ mod tests {
 
     #[test]
     fn strips_types() {
-        let out = strip_types(
-            Path::new("a.ts"),
-            "const x: number = 1; export type T = string; export { x };".into(),
-        )
-        .unwrap();
+        let out = strip_types(Path::new("a.ts"), "const x: number = 1; export type T = string; export { x };".into()).unwrap();
         assert!(out.contains("const x = 1"));
         assert!(!out.contains("number"));
         assert!(!out.contains("type T"));
@@ -206,15 +156,9 @@ mod tests {
 
     #[test]
     fn syntax_error_has_location() {
-        let err = strip_types(
-            Path::new("/cfg/open-next.config.ts"),
-            "const a = 1;\nconst b: = 2;\n".into(),
-        )
-        .unwrap_err();
+        let err = strip_types(Path::new("/cfg/open-next.config.ts"), "const a = 1;\nconst b: = 2;\n".into()).unwrap_err();
         match err {
-            CoreError::Syntax {
-                line, col, file, ..
-            } => {
+            CoreError::Syntax { line, col, file, .. } => {
                 assert_eq!(line, 2);
                 assert!(col >= 9, "col {col}");
                 assert_eq!(file, Path::new("/cfg/open-next.config.ts"));

@@ -42,10 +42,7 @@ pub struct Offsets {
 impl Offsets {
     /// Byte range of a span.
     pub fn range(&self, span: Span) -> (usize, usize) {
-        (
-            (span.lo.0 - self.start) as usize,
-            (span.hi.0 - self.start) as usize,
-        )
+        ((span.lo.0 - self.start) as usize, (span.hi.0 - self.start) as usize)
     }
 }
 
@@ -116,11 +113,7 @@ impl Visit for StaleCheckFinder<'_> {
         if let Expr::Bin(b) = e {
             if self.guarded > 0 && !parent_bin && b.op == BinaryOp::LogicalOr && is_stale_check(b) {
                 let (start, end) = self.offsets.range(b.span);
-                self.edits.push(Edit {
-                    start,
-                    end,
-                    text: "true".into(),
-                });
+                self.edits.push(Edit { start, end, text: "true".into() });
             }
             self.parent_is_bin = true;
             b.visit_children_with(self);
@@ -133,7 +126,8 @@ impl Visit for StaleCheckFinder<'_> {
 }
 
 fn is_stale_check(b: &BinExpr) -> bool {
-    let left_ok = matches!(unwrap_parens(&b.left), Expr::Unary(u) if u.op == UnaryOp::Bang && is_member_prop(unwrap_parens(&u.arg), "isStale"));
+    let left_ok =
+        matches!(unwrap_parens(&b.left), Expr::Unary(u) if u.op == UnaryOp::Bang && is_member_prop(unwrap_parens(&u.arg), "isStale"));
     left_ok && is_member_prop(unwrap_parens(&b.right), "isPrefetch")
 }
 
@@ -144,17 +138,11 @@ pub const BACKGROUND_REVALIDATION: Patch = Patch {
     name: "disable-background-revalidation",
     path_filter: |rel| {
         in_next_dist(rel, "server/response-cache/index.js")
-            || (rel.contains("node_modules/next/dist/compiled/next-server/")
-                && rel.ends_with(".runtime.prod.js"))
+            || (rel.contains("node_modules/next/dist/compiled/next-server/") && rel.ends_with(".runtime.prod.js"))
     },
     content_filter: |src| src.contains("isStale") && src.contains("isPrefetch"),
     find: |program, offsets| {
-        let mut f = StaleCheckFinder {
-            offsets,
-            guarded: 0,
-            parent_is_bin: false,
-            edits: vec![],
-        };
+        let mut f = StaleCheckFinder { offsets, guarded: 0, parent_is_bin: false, edits: vec![] };
         program.visit_with(&mut f);
         f.edits
     },
@@ -178,15 +166,9 @@ impl Visit for ImageHandlerFinder<'_> {
     fn visit_assign_expr(&mut self, a: &AssignExpr) {
         if self.in_ctor {
             if let AssignTarget::Simple(SimpleAssignTarget::Member(m)) = &a.left {
-                if matches!(*m.obj, Expr::This(_))
-                    && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "handleNextImageRequest")
-                {
+                if matches!(*m.obj, Expr::This(_)) && matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "handleNextImageRequest") {
                     let (start, end) = self.offsets.range(a.right.span());
-                    self.edits.push(Edit {
-                        start,
-                        end,
-                        text: "async (req, res, parsedUrl) => false".into(),
-                    });
+                    self.edits.push(Edit { start, end, text: "async (req, res, parsedUrl) => false".into() });
                     return;
                 }
             }
@@ -204,11 +186,7 @@ pub const NO_IMAGE_OPTIMIZER: Patch = Patch {
     path_filter: |rel| in_next_dist(rel, "server/next-server.js"),
     content_filter: |src| src.contains("handleNextImageRequest"),
     find: |program, offsets| {
-        let mut f = ImageHandlerFinder {
-            offsets,
-            in_ctor: false,
-            edits: vec![],
-        };
+        let mut f = ImageHandlerFinder { offsets, in_ctor: false, edits: vec![] };
         program.visit_with(&mut f);
         f.edits
     },
@@ -225,23 +203,12 @@ pub fn find_edits(patch: &Patch, path: &Path, src: &str) -> Vec<Edit> {
     }
     GLOBALS.set(&Globals::new(), || {
         let cm: Lrc<SourceMap> = Default::default();
-        let fm = cm.new_source_file(
-            Lrc::new(FileName::Real(path.to_path_buf())),
-            src.to_string(),
-        );
+        let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), src.to_string());
         let mut errors = vec![];
-        let Ok(program) = parse_file_as_program(
-            &fm,
-            Syntax::Es(EsSyntax::default()),
-            EsVersion::EsNext,
-            None,
-            &mut errors,
-        ) else {
+        let Ok(program) = parse_file_as_program(&fm, Syntax::Es(EsSyntax::default()), EsVersion::EsNext, None, &mut errors) else {
             return vec![];
         };
-        let offsets = Offsets {
-            start: fm.start_pos.0,
-        };
+        let offsets = Offsets { start: fm.start_pos.0 };
         (patch.find)(&program, &offsets)
     })
 }
@@ -266,15 +233,8 @@ pub fn apply_edits(src: &str, edits: &mut [Edit]) -> String {
 /// Applies `patches` to the candidate files among `files` (function-relative
 /// paths) under `fn_dir`, in parallel. Symlinked files are skipped (their target is patched).
 pub fn patch_function(fn_dir: &Path, files: &[String], patches: &[&Patch]) -> Result<PatchReport> {
-    let jobs: Vec<(&Patch, &String)> = patches
-        .iter()
-        .flat_map(|p| {
-            files
-                .iter()
-                .filter(|f| (p.path_filter)(f))
-                .map(move |f| (*p, f))
-        })
-        .collect();
+    let jobs: Vec<(&Patch, &String)> =
+        patches.iter().flat_map(|p| files.iter().filter(|f| (p.path_filter)(f)).map(move |f| (*p, f))).collect();
     let mut by_file: std::collections::BTreeMap<&String, Vec<&Patch>> = Default::default();
     for (p, f) in jobs {
         by_file.entry(f).or_default().push(p);
@@ -283,11 +243,7 @@ pub fn patch_function(fn_dir: &Path, files: &[String], patches: &[&Patch]) -> Re
         .into_par_iter()
         .map(|(rel, ps)| -> Result<Vec<(String, String)>> {
             let path: PathBuf = fn_dir.join(rel);
-            if path
-                .symlink_metadata()
-                .map(|m| m.file_type().is_symlink())
-                .unwrap_or(true)
-            {
+            if path.symlink_metadata().map(|m| m.file_type().is_symlink()).unwrap_or(true) {
                 return Ok(vec![]);
             }
             let src = std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))?;
@@ -307,9 +263,7 @@ pub fn patch_function(fn_dir: &Path, files: &[String], patches: &[&Patch]) -> Re
             Ok(applied)
         })
         .collect::<Result<_>>()?;
-    Ok(PatchReport {
-        patched: results.into_iter().flatten().collect(),
-    })
+    Ok(PatchReport { patched: results.into_iter().flatten().collect() })
 }
 
 #[cfg(test)]
@@ -349,10 +303,7 @@ mod tests {
     fn image_handler_becomes_noop() {
         let src = "class S extends B { constructor(o){ super(o), this.x = 1, this.handleNextImageRequest = async (req, res, parsedUrl)=>{ require('sharp'); return true; }; } }";
         let out = run(&NO_IMAGE_OPTIMIZER, src);
-        assert!(
-            out.contains("this.handleNextImageRequest = async (req, res, parsedUrl) => false;"),
-            "{out}"
-        );
+        assert!(out.contains("this.handleNextImageRequest = async (req, res, parsedUrl) => false;"), "{out}");
         assert!(!out.contains("sharp"));
     }
 }

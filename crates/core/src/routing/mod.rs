@@ -1,0 +1,17 @@
+//! Request routing with Next.js semantics, decided in Rust.
+//!
+//! `table` compiles Next's route lists once (JS regexes via `regress`);
+//! `resolve` ports the reference algorithm of `@next/routing`.
+
+pub mod headers;
+pub mod jsregex;
+pub mod jsurl;
+pub mod resolve;
+pub mod table;
+
+pub use headers::Headers;
+pub use jsurl::JsUrl;
+pub use resolve::{
+    resolve, resolve_phase1, resume, MiddlewareCall, MiddlewareResult, Phase1, QueryValue, Redirect, RouteRequest, RouteResult,
+};
+pub use table::{RouteDef, RoutingSpec, RoutingTable, TableError};

@@ -1,0 +1,1095 @@
+//! Route resolution with the semantics of Next's own reference implementation
+//! (`@next/routing`'s `resolveRoutes`): i18n, `_next/data` normalisation, the
+//! route phases, middleware (run by the caller between the two phases), dynamic
+//! routes and `onMatch` headers. The differential test in
+//! `__test__/routing.test.mjs` checks this against the npm package.
+
+use super::headers::Headers;
+use super::jsregex::JsMatch;
+use super::jsurl::{parse_search_params, JsUrl};
+use super::table::{CompiledCond, CompiledRoute, I18nConfig, I18nDomain, RoutingTable};
+use std::collections::BTreeMap;
+
+/// A query value: one string or several.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum QueryValue {
+    /// Single value.
+    One(String),
+    /// Repeated key.
+    Many(Vec<String>),
+}
+
+/// A redirect decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// Target URL.
+    pub url: JsUrl,
+    /// Status code.
+    pub status: u16,
+}
+
+/// What routing decided (the fields of `ResolveRoutesResult`).
+#[derive(Debug, Clone, Default)]
+pub struct RouteResult {
+    /// Middleware already sent the response.
+    pub middleware_responded: bool,
+    /// Proxy to this external URL.
+    pub external_rewrite: Option<JsUrl>,
+    /// Redirect.
+    pub redirect: Option<Redirect>,
+    /// Route pathname selected (template pathname for dynamic routes).
+    pub resolved_pathname: Option<String>,
+    /// Merged query.
+    pub resolved_query: Option<BTreeMap<String, QueryValue>>,
+    /// Concrete pathname to invoke.
+    pub invocation_pathname: Option<String>,
+    /// Response headers to add.
+    pub resolved_headers: Option<Headers>,
+    /// Status override.
+    pub status: Option<u16>,
+    /// Dynamic route params (numbered and named groups).
+    pub route_matches: Option<BTreeMap<String, String>>,
+}
+
+/// What middleware returned (the fields of `MiddlewareResult`).
+#[derive(Debug, Clone, Default)]
+pub struct MiddlewareResult {
+    /// The middleware sent a response body itself.
+    pub body_sent: bool,
+    /// Request headers to continue with.
+    pub request_headers: Option<Headers>,
+    /// Response headers to add.
+    pub response_headers: Option<Headers>,
+    /// Redirect.
+    pub redirect: Option<Redirect>,
+    /// Rewrite target.
+    pub rewrite: Option<JsUrl>,
+}
+
+/// A request to route.
+#[derive(Debug, Clone)]
+pub struct RouteRequest {
+    /// Absolute URL (`http://host/path?query`).
+    pub url: JsUrl,
+    /// Request headers.
+    pub headers: Headers,
+}
+
+/// State carried across the middleware call.
+#[derive(Debug, Clone)]
+pub struct Suspended {
+    url: JsUrl,
+    req_headers: Headers,
+    res_headers: Headers,
+    status: Option<u16>,
+    origin: String,
+    is_next_data: bool,
+    pending_redirect: Option<Redirect>,
+    stopped: Option<Option<u16>>,
+}
+
+/// What middleware receives.
+#[derive(Debug, Clone)]
+pub struct MiddlewareCall {
+    /// URL to pass to middleware.
+    pub url: JsUrl,
+    /// Request headers.
+    pub headers: Headers,
+}
+
+/// First phase outcome.
+#[derive(Debug, Clone)]
+pub enum Phase1 {
+    /// Routing finished before middleware.
+    Done(Box<RouteResult>),
+    /// Run middleware with `call`, then call [`resume`] with `state`.
+    Middleware(MiddlewareCall, Box<Suspended>),
+    /// No middleware for this request; call [`resume`] with `None`.
+    Continue(Box<Suspended>),
+}
+
+// ---- conditions ---------------------------------------------------------
+
+struct CondMatch {
+    captured: String,
+    named: Vec<(String, String)>,
+}
+
+fn condition_value(c: &CompiledCond, url: &JsUrl, headers: &Headers) -> Option<String> {
+    let key = c.def.key.as_deref().unwrap_or("");
+    match c.def.kind.as_str() {
+        "header" => headers.get(key).filter(|v| !v.is_empty()),
+        "cookie" => {
+            let cookie = headers.get("cookie").filter(|v| !v.is_empty())?;
+            let mut found = None;
+            for part in cookie.split(';') {
+                let t = part.trim();
+                let mut it = t.split('=');
+                let name = it.next().unwrap_or("");
+                if !name.is_empty() {
+                    let rest: Vec<&str> = it.collect();
+                    if name == key {
+                        found = Some(rest.join("="));
+                    }
+                }
+            }
+            found
+        }
+        "query" => url.search_param(key).filter(|v| !v.is_empty()),
+        "host" => Some(url.hostname()),
+        _ => Some(String::new()),
+    }
+}
+
+fn matches_condition(value: Option<&str>, c: &CompiledCond) -> Option<CondMatch> {
+    let value = value?;
+    let Some(pattern) = c.def.value.as_deref() else {
+        return Some(CondMatch { captured: value.to_string(), named: vec![] });
+    };
+    if let Some((anchored, raw)) = &c.regexes {
+        if let Some(m) = anchored.exec(value).or_else(|| raw.exec(value)) {
+            let named = m.named.iter().filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (k.clone(), v.clone()))).collect();
+            return Some(CondMatch { captured: m.groups[0].clone().unwrap_or_default(), named });
+        }
+    }
+    if value == pattern {
+        return Some(CondMatch { captured: value.to_string(), named: vec![] });
+    }
+    None
+}
+
+fn normalize_capture_key(k: &str) -> String {
+    k.chars().filter(|c| c.is_ascii_alphabetic()).collect()
+}
+
+/// Captures from `has`, or `None` when a condition fails.
+fn check_has(conds: &[CompiledCond], url: &JsUrl, headers: &Headers) -> Option<Vec<(String, String)>> {
+    let mut caps: Vec<(String, String)> = Vec::new();
+    let put = |caps: &mut Vec<(String, String)>, k: String, v: String| {
+        if let Some(e) = caps.iter_mut().find(|(ek, _)| *ek == k) {
+            e.1 = v;
+        } else {
+            caps.push((k, v));
+        }
+    };
+    for c in conds {
+        let v = condition_value(c, url, headers);
+        let m = matches_condition(v.as_deref(), c)?;
+        for (k, v) in m.named {
+            put(&mut caps, k, v);
+        }
+        if c.def.kind != "host" {
+            put(&mut caps, normalize_capture_key(c.def.key.as_deref().unwrap_or("")), m.captured);
+        }
+    }
+    Some(caps)
+}
+
+fn check_missing(conds: &[CompiledCond], url: &JsUrl, headers: &Headers) -> bool {
+    conds.iter().all(|c| matches_condition(condition_value(c, url, headers).as_deref(), c).is_none())
+}
+
+// ---- destinations -------------------------------------------------------
+
+/// Replaces `$1`, `$name` and has-captures in `text` (JS `replaceDestination`).
+pub fn replace_destination(text: &str, m: Option<&JsMatch>, caps: &[(String, String)]) -> String {
+    let mut keys: Vec<String> = caps.iter().map(|(k, _)| k.clone()).collect();
+    if let Some(m) = m {
+        for i in 1..m.groups.len() {
+            keys.push(i.to_string());
+        }
+        keys.extend(m.named.iter().map(|(k, _)| k.clone()));
+    }
+    if keys.is_empty() {
+        return text.to_string();
+    }
+    // Longest first (stable, like Array.prototype.sort).
+    keys.sort_by_key(|k| std::cmp::Reverse(k.chars().count()));
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if bytes[i] == b'$' {
+            let rest = &text[i + 1..];
+            let found = keys.iter().find(|k| {
+                if !rest.starts_with(k.as_str()) {
+                    return false;
+                }
+                if k.bytes().all(|b| b.is_ascii_digit()) {
+                    !rest[k.len()..].starts_with(|c: char| c.is_ascii_digit())
+                } else {
+                    true
+                }
+            });
+            if let Some(k) = found {
+                let whole = format!("${k}");
+                let mut rep: Option<String> = None;
+                if let Some(m) = m {
+                    if let Ok(n) = k.parse::<usize>() {
+                        if n > 0 && n < m.groups.len() && n.to_string() == *k {
+                            rep = Some(m.groups[n].clone().unwrap_or_default());
+                        }
+                    }
+                    if rep.is_none() && m.has_named() {
+                        if let Some(v) = m.named_group(k) {
+                            rep = Some(v.clone().unwrap_or_default());
+                        }
+                    }
+                }
+                if rep.is_none() {
+                    rep = caps.iter().find(|(ck, _)| ck == k).map(|(_, v)| v.clone());
+                }
+                out.push_str(&rep.unwrap_or(whole));
+                i += 1 + k.len();
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn is_external(dest: &str) -> bool {
+    dest.starts_with("http://") || dest.starts_with("https://")
+}
+
+fn split_query(dest: &str) -> (&str, Option<&str>) {
+    let mut it = dest.split('?');
+    let path = it.next().unwrap_or("");
+    (path, it.next())
+}
+
+fn apply_destination(url: &JsUrl, dest: &str) -> Option<JsUrl> {
+    if is_external(dest) {
+        return JsUrl::parse(dest);
+    }
+    let mut n = url.clone();
+    let (path, query) = split_query(dest);
+    n.set_pathname(path);
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        for (k, v) in parse_search_params(q) {
+            n.search_params_set(&k, &v);
+        }
+    }
+    Some(n)
+}
+
+fn merge_destination_query(url: &JsUrl, dest: &str) -> JsUrl {
+    let mut n = url.clone();
+    if let Some(q) = split_query(dest).1.filter(|q| !q.is_empty()) {
+        for (k, v) in parse_search_params(q) {
+            n.search_params_set(&k, &v);
+        }
+    }
+    n
+}
+
+fn is_redirect_status(s: Option<u16>) -> bool {
+    matches!(s, Some(s) if (300..400).contains(&s))
+}
+
+fn has_redirect_headers(h: &[(String, String)]) -> bool {
+    h.iter().any(|(k, _)| k.eq_ignore_ascii_case("location") || k.eq_ignore_ascii_case("refresh"))
+}
+
+fn normalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl {
+    let mut a = url.clone();
+    let prefix = format!("{base_path}/_next/data/{build_id}/");
+    let p = a.pathname().to_string();
+    if let Some(rest) = p.strip_prefix(&prefix) {
+        let rest = rest.strip_suffix(".json").unwrap_or(rest);
+        let s = if rest == "index" {
+            if base_path.is_empty() {
+                "/".to_string()
+            } else {
+                base_path.to_string()
+            }
+        } else if base_path.is_empty() {
+            format!("/{rest}")
+        } else {
+            format!("{base_path}/{rest}")
+        };
+        a.set_pathname(&s);
+    }
+    a
+}
+
+fn denormalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl {
+    let mut a = url.clone();
+    let prefix = format!("{base_path}/_next/data/{build_id}/");
+    let p = a.pathname().to_string();
+    if !p.starts_with(&prefix) {
+        let mut e = p.as_str();
+        if !base_path.is_empty() && p.starts_with(base_path) {
+            e = &p[base_path.len()..];
+        }
+        let e = if e.is_empty() || e == "/" { "/index" } else { e };
+        a.set_pathname(&format!("{base_path}/_next/data/{build_id}{e}.json"));
+    }
+    a
+}
+
+// ---- i18n ---------------------------------------------------------------
+
+fn detect_domain_locale<'a>(domains: Option<&'a [I18nDomain]>, hostname: Option<&str>, locale: Option<&str>) -> Option<&'a I18nDomain> {
+    let host = hostname.map(|h| h.to_lowercase());
+    let locale = locale.map(|l| l.to_lowercase());
+    for d in domains? {
+        let dom = d.domain.split(':').next().unwrap_or("").to_lowercase();
+        if host.as_deref() == Some(dom.as_str())
+            || locale.as_deref() == Some(d.default_locale.to_lowercase().as_str())
+            || d.locales.iter().flatten().any(|l| Some(l.to_lowercase()) == locale)
+        {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn normalize_locale_path(pathname: &str, locales: &[String]) -> (String, Option<String>) {
+    if locales.is_empty() {
+        return (pathname.to_string(), None);
+    }
+    let seg = pathname.split('/').nth(1).unwrap_or("");
+    if seg.is_empty() {
+        return (pathname.to_string(), None);
+    }
+    let lower = seg.to_lowercase();
+    match locales.iter().position(|l| l.to_lowercase() == lower) {
+        None => (pathname.to_string(), None),
+        Some(i) => {
+            let loc = &locales[i];
+            let rest = pathname.get(loc.len() + 1..).unwrap_or("");
+            (if rest.is_empty() { "/".to_string() } else { rest.to_string() }, Some(loc.clone()))
+        }
+    }
+}
+
+fn accept_language_locale(header: &str, locales: &[String]) -> Option<String> {
+    if header.is_empty() || locales.is_empty() {
+        return None;
+    }
+    let mut prefs: Vec<(String, f64, usize)> = header
+        .split(',')
+        .enumerate()
+        .map(|(i, part)| {
+            let mut t = part.trim().split(';');
+            let locale = t.next().unwrap_or("").to_string();
+            let mut q = 1.0;
+            if let Some(p) = t.next() {
+                if let Some(idx) = p.find("q=") {
+                    let num: String = p[idx + 2..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                    if !num.is_empty() {
+                        q = js_parse_float(&num);
+                    }
+                }
+            }
+            (locale, q, i)
+        })
+        .filter(|(_, q, _)| *q > 0.0)
+        .collect();
+    prefs.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal).then(a.2.cmp(&b.2)));
+    let map: Vec<(String, &String)> = locales.iter().map(|l| (l.to_lowercase(), l)).collect();
+    let lookup = |k: &str| map.iter().rev().find(|(lk, _)| lk == k).map(|(_, l)| (*l).clone());
+    for (l, _, _) in &prefs {
+        if let Some(v) = lookup(&l.to_lowercase()) {
+            return Some(v);
+        }
+    }
+    for (l, _, _) in &prefs {
+        let lower = l.to_lowercase();
+        let base = lower.split('-').next().unwrap_or("");
+        if let Some(v) = lookup(base) {
+            return Some(v);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (lk, orig) in &map {
+            // Map iteration order: first insertion position of each key, last value.
+            if !seen.insert(lk.clone()) {
+                continue;
+            }
+            if lk.starts_with(&format!("{base}-")) {
+                return lookup(lk).or_else(|| Some((*orig).clone()));
+            }
+        }
+    }
+    None
+}
+
+fn js_parse_float(s: &str) -> f64 {
+    // parseFloat: longest valid prefix.
+    let mut end = 0;
+    let mut dot = false;
+    for (i, c) in s.char_indices() {
+        if c.is_ascii_digit() {
+            end = i + 1;
+        } else if c == '.' && !dot {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    s[..end].parse::<f64>().unwrap_or(f64::NAN)
+}
+
+fn cookie_locale(cookie: Option<&str>, locales: &[String]) -> Option<String> {
+    let cookie = cookie?;
+    if locales.is_empty() {
+        return None;
+    }
+    let mut value = None;
+    for part in cookie.split(';') {
+        let t = part.trim();
+        let mut it = t.split('=');
+        let name = it.next().unwrap_or("");
+        let rest: Vec<&str> = it.collect();
+        if !name.is_empty() && !rest.is_empty() {
+            // Every cookie is decoded; decodeURIComponent throwing on any of them
+            // makes the whole lookup give up, as in the reference.
+            let decoded = percent_decode(&rest.join("="))?;
+            if name == "NEXT_LOCALE" {
+                value = Some(decoded);
+            }
+        }
+    }
+    let v = value?.to_lowercase();
+    if v.is_empty() {
+        return None;
+    }
+    locales.iter().find(|l| l.to_lowercase() == v).cloned()
+}
+
+/// `decodeURIComponent`: `None` where JS would throw.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let h = bytes.get(i + 1..i + 3)?;
+            let v = u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn detect_locale(pathname: &str, hostname: &str, cookie: Option<&str>, accept: Option<&str>, i18n: &I18nConfig) -> String {
+    let (_, detected) = normalize_locale_path(pathname, &i18n.locales);
+    if let Some(l) = detected {
+        return l;
+    }
+    if i18n.locale_detection == Some(false) {
+        let d = detect_domain_locale(i18n.domains.as_deref(), Some(hostname), None);
+        return d.map(|d| d.default_locale.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.default_locale.clone());
+    }
+    if let Some(l) = cookie_locale(cookie, &i18n.locales) {
+        return l;
+    }
+    if let Some(l) = accept_language_locale(accept.unwrap_or(""), &i18n.locales) {
+        return l;
+    }
+    if let Some(d) = detect_domain_locale(i18n.domains.as_deref(), Some(hostname), None) {
+        return d.default_locale.clone();
+    }
+    i18n.default_locale.clone()
+}
+
+// ---- route phases -------------------------------------------------------
+
+struct RouteMatch {
+    destination: Option<String>,
+    headers: Option<Vec<(String, String)>>,
+    regex_match: JsMatch,
+    captures: Vec<(String, String)>,
+}
+
+fn match_route(r: &CompiledRoute, url: &JsUrl, headers: &Headers) -> Option<RouteMatch> {
+    let m = r.regex.exec(url.pathname())?;
+    let caps = check_has(&r.has, url, headers)?;
+    if !check_missing(&r.missing, url, headers) {
+        return None;
+    }
+    let destination = r.def.destination.as_deref().map(|d| replace_destination(d, Some(&m), &caps));
+    let headers = r.def.headers.as_ref().map(|_| {
+        r.headers.iter().map(|(k, v)| (replace_destination(k, Some(&m), &caps), replace_destination(v, Some(&m), &caps))).collect()
+    });
+    Some(RouteMatch { destination, headers, regex_match: m, captures: caps })
+}
+
+struct Processed {
+    url: JsUrl,
+    redirect: Option<Redirect>,
+    external: Option<JsUrl>,
+    stopped: bool,
+    status: Option<u16>,
+}
+
+fn header_ci<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn redirect_location_with_query(loc: &str, url: &JsUrl) -> String {
+    if url.search().is_empty() {
+        return loc.to_string();
+    }
+    let Some(mut n) = JsUrl::parse_with_base(loc, url) else {
+        return loc.to_string();
+    };
+    if !n.search().is_empty() {
+        return loc.to_string();
+    }
+    n.set_search(&url.search());
+    if n.origin() != url.origin() {
+        return n.href().to_string();
+    }
+    format!("{}{}{}", n.pathname(), n.search(), n.hash())
+}
+
+fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
+    let mut url = start.clone();
+    let mut status = None;
+    for r in routes {
+        let Some(m) = match_route(r, &url, headers) else {
+            continue;
+        };
+        if let Some(h) = &m.headers {
+            for (k, v) in h {
+                res.set(k, v);
+            }
+        }
+        if r.def.status.is_some() {
+            status = r.def.status;
+        }
+        if is_redirect_status(r.def.status) && m.headers.as_ref().is_some_and(|h| has_redirect_headers(h)) {
+            if let Some(d) = &m.destination {
+                let target = if is_external(d) { JsUrl::parse(d) } else { apply_destination(&url, d) };
+                if let Some(target) = target {
+                    return Processed {
+                        url,
+                        redirect: Some(Redirect { url: target, status: r.def.status.unwrap_or(307) }),
+                        external: None,
+                        stopped: true,
+                        status,
+                    };
+                }
+            }
+            if let Some(loc) = m.headers.as_ref().and_then(|h| header_ci(h, "location")) {
+                res.set("location", &redirect_location_with_query(loc, &url));
+            }
+            return Processed { url, redirect: None, external: None, stopped: true, status };
+        }
+        if let Some(d) = &m.destination {
+            if is_external(d) {
+                let ext = JsUrl::parse(d);
+                return Processed { url, redirect: None, external: ext, stopped: true, status };
+            }
+            if let Some(n) = apply_destination(&url, d) {
+                url = n;
+            }
+            if url.origin() != origin {
+                return Processed { external: Some(url.clone()), url, redirect: None, stopped: true, status };
+            }
+        }
+    }
+    Processed { url, redirect: None, external: None, stopped: false, status }
+}
+
+fn matches_pathname(p: &str, table: &RoutingTable) -> Option<String> {
+    table.pathnames.contains(p).then(|| p.to_string())
+}
+
+fn matches_pathname_with_locale(p: &str, table: &RoutingTable) -> Option<String> {
+    if let Some(m) = matches_pathname(p, table) {
+        return Some(m);
+    }
+    let i18n = table.spec.i18n.as_ref()?;
+    let bp = &table.spec.base_path;
+    let r = if !bp.is_empty() && p.starts_with(bp.as_str()) {
+        let s = &p[bp.len()..];
+        if s.is_empty() {
+            "/"
+        } else {
+            s
+        }
+    } else {
+        p
+    };
+    for l in &i18n.locales {
+        let pre = format!("/{l}");
+        if r != pre && !r.starts_with(&format!("{pre}/")) {
+            continue;
+        }
+        let s = if r == pre {
+            "/".to_string()
+        } else {
+            let x = &r[pre.len()..];
+            if x.is_empty() {
+                "/".to_string()
+            } else {
+                x.to_string()
+            }
+        };
+        let o = if bp.is_empty() { s } else { format!("{bp}{s}") };
+        if let Some(m) = matches_pathname(&o, table) {
+            return Some(m);
+        }
+    }
+    None
+}
+
+fn is_dynamic_template(p: &str) -> bool {
+    // /\[[^/]+?\]/
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'[' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b'/' {
+                if b[j] == b']' && j > i + 1 {
+                    return true;
+                }
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+fn to_query(url: &JsUrl) -> BTreeMap<String, QueryValue> {
+    let mut q: BTreeMap<String, QueryValue> = BTreeMap::new();
+    for (k, v) in url.search_params() {
+        match q.remove(&k) {
+            None => {
+                q.insert(k, QueryValue::One(v));
+            }
+            Some(QueryValue::One(a)) => {
+                q.insert(k, QueryValue::Many(vec![a, v]));
+            }
+            Some(QueryValue::Many(mut a)) => {
+                a.push(v);
+                q.insert(k, QueryValue::Many(a));
+            }
+        }
+    }
+    q
+}
+
+fn with_target(mut r: RouteResult, url: &JsUrl, resolved: String, invocation: String) -> RouteResult {
+    r.resolved_pathname = Some(resolved);
+    r.resolved_query = Some(to_query(url));
+    r.invocation_pathname = Some(invocation);
+    r
+}
+
+fn route_params(m: &JsMatch) -> BTreeMap<String, String> {
+    let mut p = BTreeMap::new();
+    for (i, g) in m.groups.iter().enumerate().skip(1) {
+        if let Some(v) = g {
+            p.insert(i.to_string(), v.clone());
+        }
+    }
+    for (k, v) in &m.named {
+        // Object.assign copies undefined values too; they serialise away in JSON.
+        if let Some(v) = v {
+            p.insert(k.clone(), v.clone());
+        } else {
+            p.remove(k);
+        }
+    }
+    p
+}
+
+fn on_match_headers(table: &RoutingTable, url: &JsUrl, req: &Headers, res: &Headers) -> Headers {
+    let mut r = res.clone();
+    for route in &table.on_match {
+        if let Some(m) = match_route(route, url, req) {
+            for (k, v) in m.headers.iter().flatten() {
+                r.set(k, v);
+            }
+        }
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_dynamic_routes(
+    table: &RoutingTable,
+    url: &JsUrl,
+    req: &Headers,
+    res: &Headers,
+    is_next_data: bool,
+) -> Option<(RouteResult, JsUrl)> {
+    let spec = &table.spec;
+    let f = if is_next_data && spec.should_normalize_next_data {
+        denormalize_next_data(url, &spec.base_path, &spec.build_id)
+    } else {
+        url.clone()
+    };
+    for r in &table.dynamic_routes {
+        let Some(m) = r.regex.exec(f.pathname()) else {
+            continue;
+        };
+        let Some(caps) = check_has(&r.has, &f, req) else {
+            continue;
+        };
+        if !check_missing(&r.missing, &f, req) {
+            continue;
+        }
+        let dest = r.def.destination.as_deref().map(|d| replace_destination(d, Some(&m), &caps));
+        let target = dest.as_deref().map(|d| split_query(d).0.to_string()).unwrap_or_else(|| f.pathname().to_string());
+        if let Some(h) = matches_pathname_with_locale(&target, table) {
+            let t = dest.as_deref().map(|d| merge_destination_query(&f, d)).unwrap_or_else(|| f.clone());
+            let headers = on_match_headers(table, &t, req, res);
+            let result = with_target(
+                RouteResult { route_matches: Some(route_params(&m)), resolved_headers: Some(headers), ..Default::default() },
+                &t,
+                h,
+                f.pathname().to_string(),
+            );
+            return Some((result, f));
+        }
+    }
+    None
+}
+
+/// Runs routing up to middleware.
+pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
+    let spec = &table.spec;
+    let (bp, build_id) = (spec.base_path.as_str(), spec.build_id.as_str());
+    let mut url = req.url.clone();
+    let headers = req.headers.clone();
+    let mut res = Headers::new();
+    let mut status: Option<u16> = None;
+    let mut pending_redirect: Option<Redirect> = None;
+    let mut stopped: Option<Option<u16>> = None;
+    let origin = req.url.origin();
+    let mut is_next_data = false;
+    if spec.should_normalize_next_data {
+        is_next_data = req.url.pathname().starts_with(&format!("{bp}/_next/data/{build_id}/"));
+        if is_next_data {
+            url = normalize_next_data(&url, bp, build_id);
+        }
+    }
+    if let (Some(i18n), false) = (&spec.i18n, is_next_data) {
+        let p = url.pathname().to_string();
+        let e = match p.strip_prefix(bp) {
+            Some("") => "/".to_string(),
+            Some(s) => s.to_string(),
+            None => p.clone(),
+        };
+        if !e.starts_with("/_next/") && !e.starts_with("/api/") {
+            let host = url.hostname();
+            let cookie = headers.get("cookie").filter(|c| !c.is_empty());
+            let accept = headers.get("accept-language").filter(|c| !c.is_empty());
+            let (rest, detected) = normalize_locale_path(&e, &i18n.locales);
+            let in_path = detected.is_some();
+            let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&host), None);
+            let default = dom.map(|d| d.default_locale.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.default_locale.clone());
+            let mut locale = detected.clone().unwrap_or_else(|| default.clone());
+            let detect = i18n.locale_detection != Some(false) && !in_path && rest == "/";
+            if detect {
+                locale = detect_locale(&e, &host, cookie.as_deref(), accept.as_deref(), i18n);
+                if locale != default {
+                    let target_dom = detect_domain_locale(i18n.domains.as_deref(), None, Some(&locale));
+                    if let Some(td) = target_dom {
+                        if td.domain != host {
+                            let proto = if td.http == Some(true) { "http" } else { "https" };
+                            let lp = if locale == td.default_locale { String::new() } else { format!("/{locale}") };
+                            if let Some(u) = JsUrl::parse(&format!("{proto}://{}{bp}{lp}{e}{}", td.domain, url.search())) {
+                                pending_redirect = Some(Redirect { url: u, status: 307 });
+                            }
+                        }
+                    }
+                    if target_dom.is_none_or(|td| td.domain == host) {
+                        let mut t = url.clone();
+                        t.set_pathname(&format!("{bp}/{locale}{e}"));
+                        pending_redirect = Some(Redirect { url: t, status: 307 });
+                    }
+                }
+            }
+            if !in_path && pending_redirect.is_none() {
+                let l = if locale.is_empty() {
+                    dom.map(|d| d.default_locale.clone()).unwrap_or_else(|| i18n.default_locale.clone())
+                } else {
+                    locale
+                };
+                url.set_pathname(&format!("{bp}/{l}{e}"));
+            }
+        }
+    }
+    let y = process_routes(&table.before_middleware, &url, &headers, &mut res, &origin);
+    if y.status.is_some() {
+        status = y.status;
+    }
+    if let Some(r) = y.redirect {
+        return Phase1::Done(Box::new(RouteResult { redirect: Some(r), resolved_headers: Some(res), status, ..Default::default() }));
+    }
+    if let Some(x) = y.external {
+        return Phase1::Done(Box::new(RouteResult {
+            external_rewrite: Some(x),
+            resolved_headers: Some(res),
+            status,
+            ..Default::default()
+        }));
+    }
+    if y.stopped {
+        stopped = Some(status);
+    }
+    url = y.url;
+    let mw_url = if is_next_data && spec.should_normalize_next_data { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
+    let state = Box::new(Suspended {
+        url: url.clone(),
+        req_headers: headers.clone(),
+        res_headers: res,
+        status,
+        origin,
+        is_next_data,
+        pending_redirect,
+        stopped,
+    });
+    if should_invoke_middleware(table, &url, &headers) {
+        Phase1::Middleware(MiddlewareCall { url: mw_url, headers }, state)
+    } else {
+        Phase1::Continue(state)
+    }
+}
+
+fn should_invoke_middleware(table: &RoutingTable, url: &JsUrl, headers: &Headers) -> bool {
+    let Some(matchers) = &table.middleware_matchers else {
+        return true;
+    };
+    if matchers.is_empty() {
+        return false;
+    }
+    let test = |p: &str| {
+        matchers.iter().any(|m| m.regex.is_match(p) && check_has(&m.has, url, headers).is_some() && check_missing(&m.missing, url, headers))
+    };
+    if test(url.pathname()) {
+        return true;
+    }
+    match percent_decode(url.pathname()) {
+        None => false,
+        Some(d) if d == url.pathname() => false,
+        Some(d) => test(&d),
+    }
+}
+
+/// Finishes routing after middleware (`mw` is `None` when it did not run).
+pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResult>) -> RouteResult {
+    let spec = &table.spec;
+    let (bp, build_id) = (spec.base_path.as_str(), spec.build_id.as_str());
+    let Suspended { mut url, req_headers: mut headers, res_headers: mut res, mut status, origin, is_next_data, pending_redirect, stopped } =
+        state;
+    let nd = is_next_data && spec.should_normalize_next_data;
+    if let Some(e) = mw {
+        if e.body_sent {
+            return RouteResult { middleware_responded: true, ..Default::default() };
+        }
+        if let Some(h) = e.request_headers {
+            headers = h;
+        }
+        if let Some(rh) = e.response_headers {
+            for (k, v) in rh.entries() {
+                if k.eq_ignore_ascii_case("set-cookie") {
+                    res.append(&k, &v);
+                } else {
+                    res.set(&k, &v);
+                }
+            }
+        }
+        if let Some(r) = e.redirect {
+            if !res.has("location") {
+                res.set("Location", r.url.href());
+            }
+            return RouteResult { resolved_headers: Some(res), status: Some(r.status), ..Default::default() };
+        }
+        if let Some(rw) = e.rewrite {
+            url = rw;
+            if url.origin() != origin {
+                return RouteResult { external_rewrite: Some(url), resolved_headers: Some(res), status, ..Default::default() };
+            }
+        }
+    }
+    if let Some(g) = pending_redirect {
+        if !res.has("location") {
+            res.set("location", g.url.href());
+        }
+        return RouteResult { redirect: Some(g), resolved_headers: Some(res), ..Default::default() };
+    }
+    if let Some(s) = stopped {
+        return RouteResult { resolved_headers: Some(res), status: s, ..Default::default() };
+    }
+    if nd {
+        url = normalize_next_data(&url, bp, build_id);
+    }
+    let h = process_routes(&table.before_files, &url, &headers, &mut res, &origin);
+    if h.status.is_some() {
+        status = h.status;
+    }
+    if let Some(r) = h.redirect {
+        return RouteResult { redirect: Some(r), resolved_headers: Some(res), status, ..Default::default() };
+    }
+    if let Some(x) = h.external {
+        return RouteResult { external_rewrite: Some(x), resolved_headers: Some(res), status, ..Default::default() };
+    }
+    if h.stopped {
+        return RouteResult { resolved_headers: Some(res), status, ..Default::default() };
+    }
+    url = h.url;
+    if nd {
+        url = denormalize_next_data(&url, bp, build_id);
+    }
+    if let Some(d) = matches_pathname(url.pathname(), table) {
+        for r in &table.dynamic_routes {
+            let Some(m) = r.regex.exec(url.pathname()) else {
+                continue;
+            };
+            let Some(caps) = check_has(&r.has, &url, &headers) else {
+                continue;
+            };
+            if !check_missing(&r.missing, &url, &headers) {
+                continue;
+            }
+            let dest = r.def.destination.as_deref().map(|x| replace_destination(x, Some(&m), &caps));
+            let c = dest.as_deref().map(|x| split_query(x).0.to_string()).unwrap_or_else(|| url.pathname().to_string());
+            match matches_pathname_with_locale(&c, table) {
+                None => {
+                    if is_dynamic_template(&c) {
+                        continue;
+                    }
+                    let e = dest.as_deref().map(|x| merge_destination_query(&url, x)).unwrap_or_else(|| url.clone());
+                    let hdrs = on_match_headers(table, &e, &headers, &res);
+                    return with_target(
+                        RouteResult { route_matches: Some(route_params(&m)), resolved_headers: Some(hdrs), status, ..Default::default() },
+                        &e,
+                        d,
+                        url.pathname().to_string(),
+                    );
+                }
+                Some(u) => {
+                    if !(u == d || is_dynamic_template(&d)) {
+                        continue;
+                    }
+                    let w = dest.as_deref().map(|x| merge_destination_query(&url, x)).unwrap_or_else(|| url.clone());
+                    let hdrs = on_match_headers(table, &w, &headers, &res);
+                    return with_target(
+                        RouteResult { route_matches: Some(route_params(&m)), resolved_headers: Some(hdrs), status, ..Default::default() },
+                        &w,
+                        u,
+                        url.pathname().to_string(),
+                    );
+                }
+            }
+        }
+        let hdrs = on_match_headers(table, &url, &headers, &res);
+        let inv = url.pathname().to_string();
+        return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &url, d, inv);
+    }
+    if nd {
+        url = normalize_next_data(&url, bp, build_id);
+    }
+    for list in [&table.after_files, &table.fallback] {
+        if std::ptr::eq(list, &table.fallback) {
+            // Dynamic routes are checked between afterFiles and fallback.
+            if let Some(r) = dynamic_after(table, &url, &headers, &res, status) {
+                return r;
+            }
+        }
+        for r in list.iter() {
+            let Some(t) = match_route(r, &url, &headers) else {
+                continue;
+            };
+            if let Some(h) = &t.headers {
+                for (k, v) in h {
+                    res.set(k, v);
+                }
+            }
+            if r.def.status.is_some() {
+                status = r.def.status;
+            }
+            let Some(dest) = &t.destination else { continue };
+            if is_redirect_status(r.def.status) && t.headers.as_ref().is_some_and(|h| has_redirect_headers(h)) {
+                let target = if is_external(dest) { JsUrl::parse(dest) } else { apply_destination(&url, dest) };
+                if let Some(target) = target {
+                    return RouteResult {
+                        redirect: Some(Redirect { url: target, status: r.def.status.unwrap_or(307) }),
+                        resolved_headers: Some(res),
+                        status,
+                        ..Default::default()
+                    };
+                }
+            }
+            if is_external(dest) {
+                return RouteResult { external_rewrite: JsUrl::parse(dest), resolved_headers: Some(res), status, ..Default::default() };
+            }
+            if let Some(n) = apply_destination(&url, dest) {
+                url = n;
+            }
+            if url.origin() != origin {
+                return RouteResult { external_rewrite: Some(url), resolved_headers: Some(res), status, ..Default::default() };
+            }
+            if let Some((mut result, reset)) = check_dynamic_routes(table, &url, &headers, &res, is_next_data) {
+                let _ = reset;
+                result.status = status;
+                return result;
+            }
+            let s = if nd { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
+            if let Some(d) = matches_pathname(s.pathname(), table) {
+                let hdrs = on_match_headers(table, &s, &headers, &res);
+                let inv = s.pathname().to_string();
+                return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &s, d, inv);
+            }
+            let _ = &t.regex_match;
+            let _ = &t.captures;
+        }
+    }
+    RouteResult { resolved_headers: Some(res), status, ..Default::default() }
+}
+
+fn dynamic_after(table: &RoutingTable, url: &JsUrl, headers: &Headers, res: &Headers, status: Option<u16>) -> Option<RouteResult> {
+    for r in &table.dynamic_routes {
+        let Some(m) = r.regex.exec(url.pathname()) else {
+            continue;
+        };
+        let Some(caps) = check_has(&r.has, url, headers) else {
+            continue;
+        };
+        if !check_missing(&r.missing, url, headers) {
+            continue;
+        }
+        let dest = r.def.destination.as_deref().map(|x| replace_destination(x, Some(&m), &caps));
+        let i = dest.as_deref().map(|x| split_query(x).0.to_string()).unwrap_or_else(|| url.pathname().to_string());
+        if let Some(d) = matches_pathname_with_locale(&i, table) {
+            let e = dest.as_deref().map(|x| merge_destination_query(url, x)).unwrap_or_else(|| url.clone());
+            let hdrs = on_match_headers(table, &e, headers, res);
+            return Some(with_target(
+                RouteResult { route_matches: Some(route_params(&m)), resolved_headers: Some(hdrs), status, ..Default::default() },
+                &e,
+                d,
+                url.pathname().to_string(),
+            ));
+        }
+    }
+    None
+}
+
+/// Resolves a request, running `middleware` when the table says so.
+pub fn resolve(table: &RoutingTable, req: &RouteRequest, middleware: &mut dyn FnMut(&MiddlewareCall) -> MiddlewareResult) -> RouteResult {
+    match resolve_phase1(table, req) {
+        Phase1::Done(r) => *r,
+        Phase1::Continue(s) => resume(table, *s, None),
+        Phase1::Middleware(call, s) => {
+            let r = middleware(&call);
+            resume(table, *s, Some(r))
+        }
+    }
+}

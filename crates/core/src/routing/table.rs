@@ -1,0 +1,291 @@
+//! The routing table: Next's route lists (from the Deployment Adapter's
+//! `routing`, or converted from routes-manifest) with every regex compiled once.
+//! A regex we cannot run is an error here, at build time, never at request time.
+
+use super::jsregex::JsRegex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// A `has`/`missing` condition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RouteHas {
+    /// `header`, `cookie`, `query` or `host`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Header/cookie/query name (absent for `host`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Pattern the value must match (a regex source, or a literal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// One route as Next describes it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteDef {
+    /// JS regex source matched against the pathname.
+    pub source_regex: String,
+    /// Rewrite/redirect destination with `$1`/`$name` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Headers to set (names and values may contain placeholders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Conditions that must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has: Option<Vec<RouteHas>>,
+    /// Conditions that must not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<RouteHas>>,
+    /// Status (redirects, or a status override).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// i18n configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct I18nConfig {
+    /// Default locale.
+    pub default_locale: String,
+    /// All locales.
+    pub locales: Vec<String>,
+    /// Domain-specific locales.
+    #[serde(default)]
+    pub domains: Option<Vec<I18nDomain>>,
+    /// `false` disables Accept-Language/cookie detection.
+    #[serde(default)]
+    pub locale_detection: Option<bool>,
+}
+
+/// A locale domain.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct I18nDomain {
+    /// Default locale of the domain.
+    pub default_locale: String,
+    /// Domain (may include a port).
+    pub domain: String,
+    /// Serve over http.
+    #[serde(default)]
+    pub http: Option<bool>,
+    /// Locales of the domain.
+    #[serde(default)]
+    pub locales: Option<Vec<String>>,
+}
+
+/// The serialisable routing table shipped with each function.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingSpec {
+    /// Build id (for `_next/data`).
+    pub build_id: String,
+    /// basePath ("" when unset).
+    #[serde(default)]
+    pub base_path: String,
+    /// i18n config.
+    #[serde(default)]
+    pub i18n: Option<I18nConfig>,
+    /// Case-sensitive matching (Next's default is case-insensitive).
+    #[serde(default)]
+    pub case_sensitive: bool,
+    /// Routes before middleware (headers, redirects).
+    #[serde(default)]
+    pub before_middleware: Vec<RouteDef>,
+    /// Middleware matchers; `None` means "always run middleware".
+    #[serde(default)]
+    pub middleware_matchers: Option<Vec<RouteDef>>,
+    /// beforeFiles rewrites.
+    #[serde(default)]
+    pub before_files: Vec<RouteDef>,
+    /// afterFiles rewrites.
+    #[serde(default)]
+    pub after_files: Vec<RouteDef>,
+    /// Dynamic routes.
+    #[serde(default)]
+    pub dynamic_routes: Vec<RouteDef>,
+    /// Routes applied once a route matched (headers).
+    #[serde(default)]
+    pub on_match: Vec<RouteDef>,
+    /// fallback rewrites.
+    #[serde(default)]
+    pub fallback: Vec<RouteDef>,
+    /// Normalize `/_next/data/<buildId>/x.json` to `/x`.
+    #[serde(default)]
+    pub should_normalize_next_data: bool,
+    /// Every pathname the app serves (pages, routes, static files).
+    #[serde(default)]
+    pub pathnames: Vec<String>,
+}
+
+/// A condition with its regexes compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledCond {
+    /// The condition.
+    pub def: RouteHas,
+    /// `^(?:value)$` and `value`, both compiled; `None` if either fails to compile
+    /// (then the value is compared literally, as JS does when `new RegExp` throws).
+    pub regexes: Option<(JsRegex, JsRegex)>,
+}
+
+/// A route with its regexes compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledRoute {
+    /// The route.
+    pub def: RouteDef,
+    /// Compiled `sourceRegex`.
+    pub regex: JsRegex,
+    /// Compiled `has`.
+    pub has: Vec<CompiledCond>,
+    /// Compiled `missing`.
+    pub missing: Vec<CompiledCond>,
+    /// Header entries (name, value) in order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The table ready for matching.
+#[derive(Debug, Clone)]
+pub struct RoutingTable {
+    /// The source spec.
+    pub spec: RoutingSpec,
+    /// Compiled lists.
+    pub before_middleware: Vec<CompiledRoute>,
+    /// Compiled middleware matchers.
+    pub middleware_matchers: Option<Vec<CompiledRoute>>,
+    /// Compiled beforeFiles.
+    pub before_files: Vec<CompiledRoute>,
+    /// Compiled afterFiles.
+    pub after_files: Vec<CompiledRoute>,
+    /// Compiled dynamic routes.
+    pub dynamic_routes: Vec<CompiledRoute>,
+    /// Compiled onMatch.
+    pub on_match: Vec<CompiledRoute>,
+    /// Compiled fallback.
+    pub fallback: Vec<CompiledRoute>,
+    /// Pathname set.
+    pub pathnames: HashSet<String>,
+}
+
+/// A route regex that cannot be compiled.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("routes.{list}[{index}].sourceRegex `{source_regex}` is not a regular expression we can run: {message}")]
+pub struct TableError {
+    /// Which list.
+    pub list: &'static str,
+    /// Index in the list.
+    pub index: usize,
+    /// The regex.
+    pub source_regex: String,
+    /// Compiler message.
+    pub message: String,
+}
+
+fn compile_cond(c: &RouteHas) -> CompiledCond {
+    let regexes = c.value.as_ref().and_then(|v| {
+        let anchored = JsRegex::new(&format!("^(?:{v})$"), "").ok()?;
+        let raw = JsRegex::new(v, "").ok()?;
+        Some((anchored, raw))
+    });
+    CompiledCond { def: c.clone(), regexes }
+}
+
+fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool) -> Result<Vec<CompiledRoute>, TableError> {
+    let flags = if case_sensitive { "" } else { "i" };
+    routes
+        .iter()
+        .enumerate()
+        .map(|(index, r)| {
+            let regex = JsRegex::new(&r.source_regex, flags).map_err(|message| TableError {
+                list,
+                index,
+                source_regex: r.source_regex.clone(),
+                message,
+            })?;
+            let headers = r
+                .headers
+                .as_ref()
+                .map(|h| h.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+                .unwrap_or_default();
+            Ok(CompiledRoute {
+                def: r.clone(),
+                regex,
+                has: r.has.iter().flatten().map(compile_cond).collect(),
+                missing: r.missing.iter().flatten().map(compile_cond).collect(),
+                headers,
+            })
+        })
+        .collect()
+}
+
+impl RoutingTable {
+    /// Compiles a spec.
+    pub fn compile(spec: RoutingSpec) -> Result<Self, TableError> {
+        let cs = spec.case_sensitive;
+        Ok(Self {
+            before_middleware: compile_list("beforeMiddleware", &spec.before_middleware, cs)?,
+            middleware_matchers: spec.middleware_matchers.as_ref().map(|m| compile_list("middlewareMatchers", m, cs)).transpose()?,
+            before_files: compile_list("beforeFiles", &spec.before_files, cs)?,
+            after_files: compile_list("afterFiles", &spec.after_files, cs)?,
+            dynamic_routes: compile_list("dynamicRoutes", &spec.dynamic_routes, cs)?,
+            on_match: compile_list("onMatch", &spec.on_match, cs)?,
+            fallback: compile_list("fallback", &spec.fallback, cs)?,
+            pathnames: spec.pathnames.iter().cloned().collect(),
+            spec,
+        })
+    }
+
+    /// Builds the spec from the Deployment Adapter's `onBuildComplete` context
+    /// (as written by our adapter module).
+    pub fn spec_from_adapter(adapter: &serde_json::Value) -> Result<RoutingSpec, String> {
+        let routing = adapter.get("routing").ok_or("adapter output has no `routing`")?;
+        let list = |k: &str| -> Result<Vec<RouteDef>, String> {
+            match routing.get(k) {
+                None | Some(serde_json::Value::Null) => Ok(vec![]),
+                Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("routing.{k}: {e}")),
+            }
+        };
+        let mut pathnames: Vec<String> = Vec::new();
+        if let Some(outputs) = adapter.get("outputs").and_then(|o| o.as_object()) {
+            for v in outputs.values() {
+                let items: Vec<&serde_json::Value> = match v {
+                    serde_json::Value::Array(a) => a.iter().collect(),
+                    serde_json::Value::Object(_) => vec![v],
+                    _ => vec![],
+                };
+                for item in items {
+                    if item.get("type").and_then(|t| t.as_str()) == Some("MIDDLEWARE") {
+                        continue;
+                    }
+                    if let Some(p) = item.get("pathname").and_then(|p| p.as_str()) {
+                        pathnames.push(p.to_string());
+                    }
+                }
+            }
+        }
+        pathnames.sort();
+        pathnames.dedup();
+        let config = adapter.get("config");
+        let matchers = list("middlewareMatchers")?;
+        Ok(RoutingSpec {
+            build_id: adapter.get("buildId").and_then(|b| b.as_str()).unwrap_or_default().to_string(),
+            base_path: config.and_then(|c| c.get("basePath")).and_then(|b| b.as_str()).unwrap_or("").to_string(),
+            i18n: config
+                .and_then(|c| c.get("i18n"))
+                .filter(|v| !v.is_null())
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(|e| format!("config.i18n: {e}"))?,
+            case_sensitive: false,
+            before_middleware: list("beforeMiddleware")?,
+            middleware_matchers: Some(matchers),
+            before_files: list("beforeFiles")?,
+            after_files: list("afterFiles")?,
+            dynamic_routes: list("dynamicRoutes")?,
+            on_match: list("onMatch")?,
+            fallback: list("fallback")?,
+            should_normalize_next_data: routing.get("shouldNormalizeNextData").and_then(|v| v.as_bool()).unwrap_or(false),
+            pathnames,
+        })
+    }
+}
