@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 
@@ -91,6 +92,18 @@ for (const name of fixtures) {
       assert.ok(!existsSync(path.join(nm, "typescript")));
       assert.ok(!existsSync(path.join(nm, "@next/swc-linux-x64-gnu")));
       assert.ok(!existsSync(path.join(nm, "sharp")));
+      // Next >= 16.2 is read through the Deployment Adapter API, and its routing
+      // table ships with the function, compiled and loadable by the Rust router.
+      const routingFile = path.join(out, "server-functions/default/routing.json");
+      if (name === "next16") {
+        assert.match(buildResult.stdout, /read via the Deployment Adapter API/);
+        const { Router } = createRequire(import.meta.url)(path.join(repoRoot, "index.js"));
+        const router = new Router(readFileSync(routingFile, "utf8"));
+        assert.equal(router.resolve("http://localhost/app-dyn/one", []).resolvedPathname, "/app-dyn/one");
+      } else {
+        assert.match(buildResult.stdout, /read via the build manifests/);
+        assert.ok(!existsSync(routingFile));
+      }
       // No staging leftovers.
       assert.deepEqual(
         readdirSync(dir).filter((f) => f.startsWith(".open-next.")),

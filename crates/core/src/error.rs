@@ -93,6 +93,14 @@ pub enum CoreError {
         /// How to fix it.
         hint: String,
     },
+    /// The routing table cannot be built (e.g. a route regex we cannot run).
+    #[error("cannot build the routing table from {source_file}: {message}. Simplify the route in next.config, or report it if Next.js generated it")]
+    Routing {
+        /// Where the routes came from.
+        source_file: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The open-next config is invalid.
     #[error("invalid open-next config ({file}): {message}")]
     Config {
@@ -117,6 +125,7 @@ impl CoreError {
             CoreError::NextBuildFailed { .. } => "ERR_NEXT_BUILD_FAILED",
             CoreError::MissingBuildOutput { .. } => "ERR_MISSING_BUILD_OUTPUT",
             CoreError::Config { .. } => "ERR_CONFIG",
+            CoreError::Routing { .. } => "ERR_ROUTING",
         }
     }
 

@@ -89,6 +89,19 @@ pub fn copy_self_hosted_assets(app_dir: &Path, build: &NextBuild, fn_dir: &Path)
     Ok(CopyStats { files: a.files + b.files, symlinks: a.symlinks + b.symlinks, bytes: a.bytes + b.bytes })
 }
 
+/// Compiles the routing table from the Deployment Adapter output (every regex is
+/// checked here, at build time) and returns its JSON, shipped as `routing.json`.
+/// `None` when the build has no adapter output (Next < 16.2).
+pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
+    let Some(adapter) = &build.adapter else { return Ok(None) };
+    let source_file = build.dist_dir.join(crate::next_app::ADAPTER_OUTPUT_FILE);
+    let spec = crate::routing::RoutingTable::spec_from_adapter(adapter)
+        .map_err(|message| crate::CoreError::Routing { source_file: source_file.clone(), message })?;
+    let table =
+        crate::routing::RoutingTable::compile(spec).map_err(|e| crate::CoreError::Routing { source_file, message: e.to_string() })?;
+    Ok(Some(serde_json::to_string(&table.spec).expect("spec serialises")))
+}
+
 /// Whether a wrapper serves HTTP itself, without a CDN for static files.
 pub fn is_self_hosted_wrapper(name: &str) -> bool {
     matches!(name, "node" | "express-dev")
@@ -158,6 +171,9 @@ pub fn write_function_code(
     write(&app_dir.join("index.mjs"), &out.code)?;
     write(&app_dir.join("open-next.config.mjs"), compiled_config)?;
     write(&app_dir.join("cache.cjs"), "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n")?;
+    if let Some(routing) = routing_table_json(build)? {
+        write(&app_dir.join("routing.json"), routing)?;
+    }
     if !build.package_path.is_empty() {
         write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;
     }
