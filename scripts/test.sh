@@ -31,6 +31,14 @@ npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers bench >/
 step "Rust unit tests"
 cargo test --profile ci -p open_next_core
 
+step "fuzz the router and URL handling (bounded)"
+# cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on the stable toolchain.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+(cd fuzz && for target in router url; do
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-fuzz" cargo fuzz run -O "$target" -- \
+    -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 2>&1 | grep -E "Done [0-9]+ runs|ERROR|panicked" || exit 1
+done)
+
 step "install fixture apps"
 # `npm install`, not `npm ci`: the lockfiles cannot list the non-Linux @next/swc-*
 # optional packages (the registry here only serves the Linux ones).

@@ -13,5 +13,5 @@ pub mod next_app;
 pub mod output;
 pub mod patch;
 pub mod pipeline;
-pub mod routing;
+pub use open_next_routing as routing;
 pub mod server_function;

@@ -119,6 +119,11 @@ pub struct RoutingSpec {
     pub pathnames: Vec<String>,
 }
 
+/// Parses a [`RoutingSpec`] from JSON (the `routing.json` shipped with functions).
+pub fn spec_from_json(s: &str) -> Result<RoutingSpec, String> {
+    serde_json::from_str(s).map_err(|e| e.to_string())
+}
+
 /// A condition with its regexes compiled.
 #[derive(Debug, Clone)]
 pub struct CompiledCond {

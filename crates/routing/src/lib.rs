@@ -1,4 +1,6 @@
-//! Request routing with Next.js semantics, decided in Rust.
+//! Request routing with Next.js semantics, decided in Rust. Kept apart from the
+//! build core (no swc) so the runtime addon path, the fuzzers and the benches
+//! build quickly.
 //!
 //! `table` compiles Next's route lists once (JS regexes via `regress`);
 //! `resolve` ports the reference algorithm of `@next/routing`.
