@@ -26,10 +26,10 @@ fi
 step "format and lint"
 cargo fmt --all --check
 cargo clippy --profile ci --workspace --all-targets --quiet -- -D warnings
-npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers bench >/dev/null
+npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers __test__/trace/*.mjs bench >/dev/null
 
 step "Rust unit tests"
-cargo test --profile ci -p open_next_core
+cargo test --profile ci -p open_next_core -p open_next_routing -p open_next_trace
 
 step "fuzz the router and URL handling (bounded)"
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on the stable toolchain.

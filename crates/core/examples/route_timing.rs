@@ -14,7 +14,7 @@ fn main() {
             headers: Headers::from_pairs([("accept", "text/html")]),
         })
         .collect();
-    let n = 20_000;
+    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let t = Instant::now();
     for i in 0..n {
         let r = resolve(&table, &reqs[i % reqs.len()], &mut |_| MiddlewareResult::default());

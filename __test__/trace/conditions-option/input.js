@@ -1,0 +1,2 @@
+require('cond');
+require('cond/utils/strings');

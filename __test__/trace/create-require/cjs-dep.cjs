@@ -1,0 +1,3 @@
+const { createRequire } = require('module');
+const req = createRequire(__filename);
+module.exports = req('./other.cjs');

@@ -1,0 +1,1 @@
+module.exports = 'matched too: a wildcard right after / spans directories';

@@ -1,0 +1,12 @@
+const fs = require('fs');
+const path = require('path');
+const { join } = require('path');
+const text = fs.readFileSync(path.join(__dirname, 'assets', 'data.txt'), 'utf8');
+const cfg = JSON.parse(fs.readFileSync(path.resolve(__dirname, './config.yml')));
+const sibling = fs.readFileSync(join(path.dirname(__filename), 'sibling.bin'));
+const viaVar = __dirname + '/templates/page.html';
+fs.readFile(viaVar, () => {});
+const missing = fs.existsSync(path.join(__dirname, 'does-not-exist.txt'));
+const mode = process.env.MODE;
+const picked = fs.readFileSync(path.join(__dirname, mode === 'a' ? 'a.txt' : 'b.txt'));
+module.exports = { text, cfg, sibling, missing, picked };

@@ -1,0 +1,3 @@
+require('./keep');
+require('./skip/me');
+require('big-dep');

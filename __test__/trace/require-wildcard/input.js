@@ -1,0 +1,7 @@
+function plugin(name) {
+  return require('./plugins/' + name);
+}
+function theme(t) {
+  return require(`./themes/${t}/index`);
+}
+module.exports = { plugin, theme };

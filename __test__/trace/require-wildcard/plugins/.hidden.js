@@ -1,0 +1,1 @@
+module.exports = 'dot files are not globbed';

@@ -1,0 +1,3 @@
+require('./umd');
+require('./wrapper');
+require('./webpack4');

@@ -1,0 +1,2 @@
+require('./util');
+require('./esm-style.js');

@@ -1,0 +1,3 @@
+require('./broken');
+require('missing-package');
+require('./ok');

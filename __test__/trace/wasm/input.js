@@ -1,0 +1,1 @@
+module.exports = [require('wasm-pkg'), require('./esm-wrapper.cjs')];
