@@ -28,6 +28,18 @@ export declare class Router {
 }
 
 /**
+ * A cache of file-system lookups, package.json reads and module analyses,
+ * reusable across {@link nodeFileTrace} calls (as nft's `cache` option).
+ * Do not reuse it after files have changed on disk.
+ */
+export declare class TraceCache {
+  /** An empty cache. */
+  constructor()
+  /** How many module analyses the cache holds. */
+  get analysisCount(): number
+}
+
+/**
  * Runs the post-`next build` pipeline (and `next build` itself unless skipped)
  * and resolves with the build report as JSON text: phases with timings, the
  * `open-next.output.json` content, counters and warnings.
@@ -51,6 +63,11 @@ export interface BundleOptions {
   minify?: boolean
   /** Text placed at the top of the output. */
   banner?: string
+  /**
+   * Bare specifiers bundled from a file instead of kept external:
+   * `{ "my-pkg": "/abs/path/shim.ts" }`.
+   */
+  alias?: Record<string, string>
 }
 
 /** Result of {@link bundle}. */
@@ -100,10 +117,98 @@ export interface NativeBuildOptions {
   skipNextBuild?: boolean
   /** Our Deployment Adapter module (used with Next.js >= 16.2). */
   adapterPath?: string
+  /**
+   * Absolute paths of the files the compiled config needs at run time (traced
+   * where it was evaluated); copied into every function.
+   */
+  configTracedFiles?: Array<string>
 }
 
 /** Version of the native addon. */
 export declare function nativeVersion(): string
+
+/**
+ * Traces the files that `files` (entry modules, absolute or relative to the
+ * current directory) need at run time, following @vercel/nft's rules:
+ * `require`/`import`/`import()`, `require.resolve`, `path`/`fs` asset
+ * references, package.json `exports`/`imports`, symlinks, native addons and
+ * wasm. Files are parsed with swc and analysed in parallel, off the main thread.
+ *
+ * Unresolvable dependencies and unparsable files are `warnings`; a missing
+ * entry or `base` rejects with an `ERR_TRACE` error.
+ */
+export declare function nodeFileTrace(files: Array<string>, options?: NodeFileTraceOptions | undefined | null, cache?: TraceCache | undefined | null): Promise<NodeFileTraceResult>
+
+/** Options of {@link nodeFileTrace}. Same names and meaning as @vercel/nft's. */
+export interface NodeFileTraceOptions {
+  /**
+   * Root of the trace: file names in the result are relative to it and files
+   * outside it are not listed. Default: the current directory.
+   */
+  base?: string
+  /** `process.cwd()` as seen by the traced code. Default: `base`. */
+  processCwd?: string
+  /** Globs, relative to `base`, of files never to list (picomatch rules, dot files not matched by `*`). */
+  ignore?: Array<string>
+  /**
+   * Extra package.json `exports`/`imports` conditions, besides `node`,
+   * `require`/`import` (from the referring syntax) and `default`.
+   */
+  conditions?: Array<string>
+  /** Resolve `.ts`/`.tsx` files outside `node_modules` (default `true`). */
+  ts?: boolean
+  /** Also follow `module-sync` export conditions, as Node.js 22+ does (default `false`). */
+  moduleSync?: boolean
+  /**
+   * `process.platform` assumed for native addon lookups (default: this machine's).
+   * Set `"linux"` with `arch` to trace for a Lambda target from another OS.
+   */
+  platform?: string
+  /** `process.arch` assumed for native addon lookups (default: this machine's), e.g. `"arm64"`. */
+  arch?: string
+  /** Node ABI (`process.versions.modules`) assumed for native addon lookups (default `"115"`, Node.js 20). */
+  nodeAbi?: string
+  /** `"glibc"` (default) or `"musl"`: the libc native prebuilds are picked for. */
+  libc?: string
+}
+
+/** Why a file is in the trace. */
+export interface NodeFileTraceReason {
+  /** Reason kinds: `initial`, `resolve`, `dependency`, `asset`, `sharedlib`. */
+  type: Array<string>
+  /** Base-relative files that caused this one to be included. */
+  parents: Array<string>
+}
+
+/** Result of {@link nodeFileTrace}. */
+export interface NodeFileTraceResult {
+  /**
+   * Every file needed at run time, base-relative with `/` separators, sorted.
+   * Symlinks are listed under their own path and their target's.
+   */
+  fileList: Array<string>
+  /** The listed files that are ES modules. */
+  esmFileList: Array<string>
+  /** The reasons of every listed file. */
+  reasons: Record<string, NodeFileTraceReason>
+  /** Warnings, as data. */
+  warnings: Array<NodeFileTraceWarning>
+}
+
+/** Synchronous twin of {@link nodeFileTrace} (blocks the calling thread). */
+export declare function nodeFileTraceSync(files: Array<string>, options?: NodeFileTraceOptions | undefined | null, cache?: TraceCache | undefined | null): NodeFileTraceResult
+
+/** A problem that did not stop the trace: an unresolvable dependency or an unparsable file. */
+export interface NodeFileTraceWarning {
+  /** Base-relative file the warning is about. */
+  file?: string
+  /** What went wrong (nft's wording: `Failed to resolve dependency "x"`, `Failed to parse f as module: ...`). */
+  message: string
+  /** 1-based line, when known. */
+  line?: number
+  /** 1-based column, when known. */
+  column?: number
+}
 
 /** Strips TypeScript types from one module and prints ESM JavaScript. */
 export declare function stripTypes(code: string, filename: string): string

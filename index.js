@@ -836,8 +836,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Router = nativeBinding.Router
+module.exports.TraceCache = nativeBinding.TraceCache
 module.exports.buildNative = nativeBinding.buildNative
 module.exports.bundle = nativeBinding.bundle
 module.exports.bundleSync = nativeBinding.bundleSync
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.nodeFileTrace = nativeBinding.nodeFileTrace
+module.exports.nodeFileTraceSync = nativeBinding.nodeFileTraceSync
 module.exports.stripTypes = nativeBinding.stripTypes

@@ -75,3 +75,38 @@ test("unresolvable relative imports name the importer and the specifier", () => 
   const dir = project({ "a.ts": "import { y } from './missing';\nexport const x = y;" });
   assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/missing"/);
 });
+
+test("relative dynamic imports are bundled and load lazily; others stay real imports", async () => {
+  const dir = project({
+    "config.ts": `
+      export const log: string[] = [];
+      (globalThis as any).__bundleLog = log;
+      export default {
+        cache: () => import("./overrides/cache.ts").then((m) => m.default),
+        legacy: () => import("./overrides/legacy.cjs"),
+        os: () => import("node:os"),
+      };
+    `,
+    "overrides/cache.ts": `(globalThis as any).__bundleLog.push("cache loaded");\nexport default { name: "my-cache" };\nexport const other = 1;`,
+    "overrides/legacy.cjs": `module.exports = { name: "legacy" };`,
+  });
+  const out = binding.bundleSync({ entry: path.join(dir, "config.ts") });
+  assert.equal(out.modules.length, 3);
+  assert.deepEqual(out.externals, ["node:os"]);
+  // The bundle must not need the sources next to it at run time.
+  const outDir = mkdtempSync(path.join(tmpdir(), "on-bundle-out-"));
+  const file = path.join(outDir, "open-next.config.mjs");
+  writeFileSync(file, out.code);
+  const mod = await import(pathToFileURL(file).href);
+  assert.deepEqual(mod.log, [], "a lazy override is not loaded before it is called");
+  assert.deepEqual(await mod.default.cache(), { name: "my-cache" });
+  assert.deepEqual(mod.log, ["cache loaded"]);
+  const legacy = await mod.default.legacy();
+  assert.equal(legacy.default.name, "legacy");
+  assert.equal(typeof (await mod.default.os()).platform, "function");
+});
+
+test("an unresolvable relative dynamic import is a build error", () => {
+  const dir = project({ "a.ts": "export const f = () => import('./nope.ts');" });
+  assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/nope\.ts"/);
+});

@@ -3,7 +3,7 @@
 // our server function (`node .open-next/server-functions/default/index.mjs`).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
@@ -104,6 +104,17 @@ for (const name of fixtures) {
         assert.match(buildResult.stdout, /read via the build manifests/);
         assert.ok(!existsSync(routingFile));
       }
+      // Prerendered pages live in cache/, not in the function (fully static pages-router
+      // .html files stay: Next reads them from disk); no .nft.json traces either.
+      const fnNext = path.join(out, "server-functions/default/.next");
+      const fnFiles = readdirSync(fnNext, { recursive: true }).map(String);
+      assert.ok(!fnFiles.some((f) => f.endsWith(".nft.json")), "no .nft.json in the function");
+      for (const f of readdirSync(path.join(dir, ".next/server"), { recursive: true }).map(String)) {
+        if (!/^(app|pages)\//.test(f) || f.includes("[")) continue;
+        const cached = /\.(rsc|meta|body)$/.test(f) || (f.startsWith("app/") && f.endsWith(".html"));
+        if (cached) assert.ok(!fnFiles.includes(path.join("server", f)), `${f} is not in the function`);
+        if (f.endsWith(".js") && f.startsWith("app/")) assert.ok(fnFiles.includes(path.join("server", f)), `${f} is in the function`);
+      }
       // No staging leftovers.
       assert.deepEqual(
         readdirSync(dir).filter((f) => f.startsWith(".open-next.")),
@@ -128,6 +139,39 @@ for (const name of fixtures) {
       });
     }
 
+    test("routes are loaded on first request, not at start (routePreloadingBehavior: none)", async () => {
+      const port = await freePort();
+      const outFile = path.join(dir, ".open-next/loaded-modules.txt");
+      const probe = path.join(repoRoot, "__test__/helpers/loaded-modules-probe.cjs");
+      const srv = await startServer(
+        process.execPath,
+        ["--require", probe, path.join(dir, ".open-next/server-functions/default/index.mjs")],
+        {
+          cwd: dir,
+          env: { PORT: String(port), HOST: "127.0.0.1", LOADED_MODULES_OUT: outFile },
+          url: `http://127.0.0.1:${port}/`,
+        },
+      );
+      try {
+        // Give a start-up preload (which Next runs in the background) time to finish.
+        await new Promise((r) => setTimeout(r, 1500));
+        process.kill(srv.child.pid, "SIGUSR2");
+        for (let i = 0; i < 50 && !existsSync(outFile); i++) await new Promise((r) => setTimeout(r, 100));
+        const loaded = readFileSync(outFile, "utf8").split("\n");
+        const routeModules = (list) => list.filter((f) => /[\\/]\.next[\\/]server[\\/](app|pages)[\\/].*(page|route|\w)\.js$/.test(f));
+        const all = readdirSync(path.join(dir, ".open-next/server-functions/default/.next/server/app"), { recursive: true })
+          .map(String)
+          .filter((f) => /(^|\/)(page|route)\.js$/.test(f));
+        const loadedApp = routeModules(loaded).filter((f) => f.includes(`${path.sep}app${path.sep}`));
+        assert.ok(all.length >= 5, `the fixture has ${all.length} app route modules`);
+        assert.ok(loadedApp.length >= 1, "the page served was loaded");
+        assert.ok(loadedApp.length < all.length / 2, `only the routes requested are loaded (${loadedApp.length} of ${all.length})`);
+      } finally {
+        srv.stop();
+        rmSync(outFile, { force: true });
+      }
+    });
+
     test("ISR page revalidates after its revalidate time", { timeout: 60_000 }, async () => {
       const pathOf = existsSync(path.join(dir, "app/app-isr")) ? "/app-isr" : "/pages-isr";
       const time = (body) => /id="time"[^>]*>(?:<!-- -->)?(\d+)/.exec(body.toString())?.[1];
@@ -142,6 +186,90 @@ for (const name of fixtures) {
         next = time((await request(ours.base + pathOf)).body);
       }
       assert.notEqual(next, first, "timestamp changed after revalidation");
+    });
+
+    test("custom override loaded lazily from a relative file, with an npm package Next does not use", { timeout: 120_000 }, async () => {
+      // A package only the override imports: not in Next's trace, so only our config trace can bring it.
+      const pkg = path.join(dir, "node_modules/on-test-kv");
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "on-test-kv", version: "1.0.0", main: "lib/index.js" }));
+      mkdirSync(path.join(pkg, "lib"), { recursive: true });
+      writeFileSync(
+        path.join(pkg, "lib/index.js"),
+        `const fs = require("node:fs");
+exports.createStore = () => {
+  const m = new Map();
+  const log = (line) => process.env.KV_LOG && fs.appendFileSync(process.env.KV_LOG, line + "\\n");
+  return { get: (k) => (log("get " + k), m.get(k)), set: (k, v) => (log("set " + k), m.set(k, v)) };
+};
+`,
+      );
+      mkdirSync(path.join(dir, "test-overrides"), { recursive: true });
+      writeFileSync(
+        path.join(dir, "test-overrides/kv-cache.ts"),
+        `import { createStore } from "on-test-kv";
+const store = createStore();
+const k = (key: string, type?: string) => (type ?? "cache") + ":" + key;
+export default {
+  name: "kv-test",
+  async get(key: string, type?: string) { const v = store.get(k(key, type)); return v ? { value: v, lastModified: Date.now() } : null; },
+  async set(key: string, value: unknown, type?: string) { store.set(k(key, type), value); },
+  async delete(_key: string) {},
+};
+`,
+      );
+      const configFile = path.join(dir, "open-next.custom.config.ts");
+      writeFileSync(
+        configFile,
+        `import { defineConfig } from "open-next-rs";
+export default defineConfig({
+  default: {
+    override: {
+      wrapper: "node",
+      converter: "node",
+      incrementalCache: () => import("./test-overrides/kv-cache.ts").then((m) => m.default),
+      tagCache: "fs-dev",
+      queue: "direct",
+    },
+  },
+});
+`,
+      );
+      const outDir = path.join(dir, ".open-next");
+      const log = path.join(dir, "kv.log");
+      let srv;
+      try {
+        const r = runCli(["build", "--skip-next-build", "--config-path", configFile], dir);
+        assert.equal(r.code, 0, r.output);
+        const fn = path.join(outDir, "server-functions/default");
+        assert.ok(existsSync(path.join(fn, "node_modules/on-test-kv/lib/index.js")), "the override's npm package is in the function");
+        assert.ok(existsSync(path.join(fn, "node_modules/on-test-kv/package.json")));
+        const compiled = readFileSync(path.join(fn, "open-next.config.mjs"), "utf8");
+        assert.doesNotMatch(
+          compiled,
+          /(require|import)\(\s*"open-next-rs"|from\s*"open-next-rs"/,
+          "the build tool is not imported at run time",
+        );
+        assert.ok(!compiled.includes("./test-overrides"), "the relative override is bundled");
+        const output = JSON.parse(readFileSync(path.join(outDir, "open-next.output.json"), "utf8"));
+        assert.equal(output.origins.default.incrementalCache, "kv-test");
+        const port = await freePort();
+        srv = await startServer(process.execPath, [path.join(fn, "index.mjs")], {
+          cwd: dir,
+          env: { PORT: String(port), HOST: "127.0.0.1", KV_LOG: log },
+          url: `http://127.0.0.1:${port}/`,
+        });
+        const res = await request(`http://127.0.0.1:${port}/`);
+        assert.equal(res.status, 200);
+        const lines = readFileSync(log, "utf8").split("\n");
+        assert.ok(
+          lines.some((l) => l.startsWith("get ")),
+          `the custom cache was read:\n${lines.join("\n")}`,
+        );
+      } finally {
+        srv?.stop();
+        for (const p of [pkg, path.join(dir, "test-overrides"), configFile, log]) rmSync(p, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -161,3 +161,49 @@ describe("file tracing vs @vercel/nft", { timeout: 1_800_000 }, () => {
     assert.deepEqual(sortedDiff(nft.fileList, ours.fileList), []);
   });
 });
+
+describe("nodeFileTrace (the public API, through napi)", { timeout: 600_000 }, () => {
+  let api;
+  before(async () => {
+    ensureOracle();
+    ensureWork();
+    api = await import("../dist/index.mjs");
+  });
+
+  test("agrees with nft on Next's server entry, and a shared cache gives the same result", async () => {
+    const entries = [nm("next/dist/server/next-server.js")];
+    const nft = runNft(npmDir, entries);
+    const cache = new api.TraceCache();
+    const cold = await api.nodeFileTrace(entries, { base: npmDir }, cache);
+    assert.deepEqual(sortedDiff(cold.fileList, nft.fileList), []);
+    assert.deepEqual(sortedDiff(nft.fileList, cold.fileList), []);
+    assert.deepEqual(cold.esmFileList, nft.esmFileList);
+    const f = "node_modules/next/dist/server/next-server.js";
+    assert.deepEqual([...cold.reasons[f].type].sort(), [...nft.reasons[f].type].sort());
+    assert.ok(cache.analysisCount > 100, `cache holds ${cache.analysisCount} analyses`);
+    const warm = await api.nodeFileTrace(entries, { base: npmDir }, cache);
+    assert.deepEqual(warm.fileList, cold.fileList);
+    const sync = (await import("../index.js")).default.nodeFileTraceSync(entries, { base: npmDir });
+    assert.deepEqual(sync.fileList, cold.fileList);
+  });
+
+  test("options: ignore, platform/arch for native prebuilds", async () => {
+    const dir = path.join(import.meta.dirname, "trace/native-node-gyp-build");
+    const arm = await api.nodeFileTrace([path.join(dir, "input.js")], { base: dir, platform: "linux", arch: "arm64" });
+    assert.ok(arm.fileList.includes("node_modules/addon/prebuilds/linux-arm64/addon.glibc.node"), arm.fileList.join("\n"));
+    assert.ok(!arm.fileList.some((f) => f.includes("linux-x64/addon")));
+    const ignored = await api.nodeFileTrace([path.join(dir, "input.js")], { base: dir, ignore: ["node_modules/node-gyp-build/**"] });
+    assert.ok(!ignored.fileList.some((f) => f.startsWith("node_modules/node-gyp-build/")));
+    assert.ok(ignored.fileList.includes("node_modules/addon/index.js"));
+  });
+
+  test("bad input rejects with ERR_TRACE naming the path", async () => {
+    await assert.rejects(api.nodeFileTrace(["/nonexistent/entry.js"], { base: "/" }), (e) => {
+      assert.equal(e.code, "ERR_TRACE");
+      assert.match(e.message, /\/nonexistent\/entry\.js/);
+      return true;
+    });
+    await assert.rejects(api.nodeFileTrace([nm("next/package.json")], { base: "/nonexistent-base" }), /ERR_TRACE|nonexistent-base/);
+    await assert.rejects(api.nodeFileTrace([nm("next/package.json")], { base: npmDir, libc: "bionic" }), /options\.libc/);
+  });
+});

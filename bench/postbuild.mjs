@@ -1,105 +1,220 @@
-// Post-`next build` phase: open-next-rs against @opennextjs/aws on the same
-// fixture app, in the same run. Reports wall time and peak RSS (min/median over N runs).
+// 1. Post-`next build` phase: `open-next build --skip-next-build` (ours) against
+// `@opennextjs/aws build` with `buildCommand: "true"` on the same cached .next/,
+// plus the floor: a plain `cp -r` of the same files. Wall time, peak RSS and a
+// per-phase breakdown, min/median over N runs (runs alternate between the tools).
 //
-//   node bench/postbuild.mjs [--runs 5] [--app next16]
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+//   node bench/postbuild.mjs [--sizes small,medium] [--runs 5]
+//
+// The last output of each tool is kept in <app>/.bench-out/{ours,opennext}/ for the
+// server, cold-start and bundle-size benchmarks.
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { prepareApp } from "./apps.mjs";
+import { cliPath, fmtMb, fmtS, fmtX, here, log, measure, median, NODE_OVERRIDES, openNextAwsBin, sh, stats, work } from "./lib.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "..");
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
-const runs = Number(opt("--runs", 5));
-const appName = opt("--app", "next16");
-const work = path.join(here, ".work");
-const app = path.join(work, appName);
+export const OURS_CONFIG = "open-next.config.ts";
+export const THEIRS_CONFIG = "opennext-aws.config.ts";
 
-function sh(cmd, argv, cwd, env = {}) {
-  const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, ...env }, encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed in ${cwd}:\n${r.stdout}\n${r.stderr}`);
-  return r;
-}
-
-// Measures one command with GNU time: wall seconds and max RSS (KiB).
-function measure(cmd, argv, cwd) {
-  const r = spawnSync("/usr/bin/time", ["-f", "__TIME__ %e %M", cmd, ...argv], { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr);
-  if (r.status !== 0 || !m) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
-  return { s: Number(m[1]), rssMb: Number(m[2]) / 1024 };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const NODE_OVERRIDES = `{ wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" }`;
-
-export function prepare() {
-  if (!existsSync(path.join(here, "node_modules/@opennextjs/aws")))
+export function ensureOpenNextAws() {
+  if (
+    !existsSync(openNextAwsBin) ||
+    !existsSync(path.join(here, "node_modules/esbuild")) ||
+    !existsSync(path.join(here, "node_modules/sharp"))
+  )
     sh("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], here);
-  if (!existsSync(path.join(app, ".next/standalone"))) {
-    rmSync(app, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
-    cpSync(path.join(root, "__test__/fixtures", appName), app, {
-      recursive: true,
-      filter: (s) => !/[/\\](node_modules|\.next|\.open-next)$/.test(s),
-    });
-    sh("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], app);
-    sh("npx", ["next", "build"], app, { NEXT_PRIVATE_STANDALONE: "true", NEXT_TELEMETRY_DISABLED: "1" });
-  }
 }
 
-export function runPostbuild() {
-  prepare();
-  const ours = { time: [], rss: [] };
-  const theirs = { time: [], rss: [] };
-  const oursCfg = path.join(app, "open-next.config.ts");
-  const theirsCfg = path.join(app, "opennext-aws.config.ts");
-  writeFileSync(oursCfg, `export default { default: { override: ${NODE_OVERRIDES} } };\n`);
-  writeFileSync(theirsCfg, `export default { default: { override: ${NODE_OVERRIDES} }, buildCommand: "true" };\n`);
-  const theirBin = path.join(here, "node_modules/@opennextjs/aws/dist/index.js");
-  for (let i = 0; i < runs; i++) {
-    rmSync(path.join(app, ".open-next"), { recursive: true, force: true });
-    const a = measure(process.execPath, [path.join(root, "bin/open-next.mjs"), "build", "--skip-next-build"], app);
-    ours.time.push(a.s);
-    ours.rss.push(a.rssMb);
-    rmSync(path.join(app, ".open-next"), { recursive: true, force: true });
-    const b = measure(process.execPath, [theirBin, "build", "--config-path", "opennext-aws.config.ts"], app);
-    theirs.time.push(b.s);
-    theirs.rss.push(b.rssMb);
+/** Our CLI prints `  <phase>  <n> ms|s` lines. */
+function ourPhases(stdout) {
+  const phases = {};
+  for (const line of stdout.split("\n")) {
+    const m = /^ {2}(\S.*?)\s{2,}([\d.]+) (ms|s)$/.exec(line);
+    if (m) phases[m[1]] = Number(m[2]) * (m[3] === "s" ? 1000 : 1);
   }
-  // Native post-build phase as reported by our own build (excludes Node start-up and config evaluation).
-  rmSync(path.join(app, ".open-next"), { recursive: true, force: true });
-  const out = sh(process.execPath, [path.join(root, "bin/open-next.mjs"), "build", "--skip-next-build"], app, {}).stdout;
-  rmSync(oursCfg);
-  rmSync(theirsCfg);
-  const nativeMs = Number(/post-build total\s+([\d.]+) ms/.exec(out)?.[1] ?? NaN);
-  return { ours, theirs, nativeMs, out };
+  return phases;
+}
+
+/**
+ * OpenNext logs one line as each step starts; a phase lasts until the next marker.
+ * `startup + config compile` runs until its first line ("Next.js version").
+ */
+function theirPhases(lines, wallMs) {
+  const markers = [];
+  let patchesMs = NaN;
+  for (const { t, line } of lines) {
+    let name = null;
+    const header = /OpenNext — (.+?)\s*│/.exec(line);
+    if (header)
+      name =
+        header[1] === "Building Next.js app"
+          ? 'next build ("true")'
+          : header[1] === "Generating bundle"
+            ? "patch next.config, compile cache.ts"
+            : header[1];
+    else if (/^Next\.js version/.test(line)) name = "version checks";
+    else if (/^Bundling middleware function/.test(line)) name = "middleware function";
+    else if (/^Bundling static assets/.test(line)) name = "static assets";
+    else if (/^Bundling cache assets/.test(line)) name = "cache assets";
+    else if (/^Building server function: (.+?)\.\.\./.test(line)) name = `server function (copy traced files, patches, esbuild)`;
+    else if (/^Bundling revalidation function/.test(line)) name = "revalidation function";
+    else if (/^Bundling image optimization function/.test(line)) name = "image optimization function (incl. npm install sharp)";
+    else if (/^Bundling warmer function/.test(line)) name = "warmer function + open-next.output.json";
+    else if (/^OpenNext build complete/.test(line)) name = "exit";
+    const p = /^Applying code patches: ([\d.]+)s/.exec(line);
+    if (p) patchesMs = Number(p[1]) * 1000;
+    if (name) markers.push({ t, name });
+  }
+  const phases = {};
+  let prev = { t: 0, name: "node start-up + config compile (esbuild)" };
+  for (const m of [...markers, { t: wallMs, name: null }]) {
+    phases[prev.name] = (phases[prev.name] ?? 0) + (m.t - prev.t);
+    prev = m;
+  }
+  if (Number.isFinite(patchesMs)) phases["  of which: code patches (OpenNext's own timer)"] = patchesMs;
+  return phases;
+}
+
+function writeConfigs(dir) {
+  writeFileSync(path.join(dir, OURS_CONFIG), `export default { default: { override: ${NODE_OVERRIDES} } };\n`);
+  writeFileSync(path.join(dir, THEIRS_CONFIG), `export default { default: { override: ${NODE_OVERRIDES} }, buildCommand: "true" };\n`);
+}
+
+/** Runs the post-build comparison on one prepared app. */
+export async function runPostbuild(app, { runs = 5, warmup = 1 } = {}) {
+  ensureOpenNextAws();
+  const { dir } = app;
+  writeConfigs(dir);
+  const outDir = path.join(dir, ".open-next");
+  const keep = path.join(dir, ".bench-out");
+  mkdirSync(keep, { recursive: true });
+  const ours = { time: [], rss: [], phases: [], native: [] };
+  const theirs = { time: [], rss: [], phases: [], error: null };
+  const floor = { time: [], rss: [] };
+  const runOurs = async (record) => {
+    rmSync(outDir, { recursive: true, force: true });
+    const r = await measure(process.execPath, [cliPath, "build", "--skip-next-build"], { cwd: dir });
+    if (!record) return;
+    const ph = ourPhases(r.stdout);
+    ours.time.push(r.s);
+    ours.rss.push(r.rssMb);
+    ours.native.push(ph["post-build total"] ?? NaN);
+    delete ph["post-build total"];
+    delete ph.total;
+    ph["node start-up, config, exit (wall − native post-build)"] = r.wallMs - (ours.native.at(-1) ?? 0);
+    ours.phases.push(ph);
+    ours.stdout = r.stdout;
+  };
+  const runTheirs = async (record, keepOutput = false) => {
+    if (theirs.error) return;
+    rmSync(outDir, { recursive: true, force: true });
+    try {
+      const r = await measure(process.execPath, [openNextAwsBin, "build", "--config-path", THEIRS_CONFIG], { cwd: dir });
+      if (keepOutput) {
+        rmSync(path.join(keep, "opennext"), { recursive: true, force: true });
+        renameSync(outDir, path.join(keep, "opennext"));
+      }
+      if (!record) return;
+      theirs.time.push(r.s);
+      theirs.rss.push(r.rssMb);
+      theirs.phases.push(theirPhases(r.lines, r.wallMs));
+    } catch (e) {
+      theirs.error =
+        String(e.message)
+          .split("\n")
+          .filter((l) => /error|Error|failed/.test(l))
+          .slice(0, 6)
+          .join("\n") || String(e.message).slice(0, 800);
+      theirs.fullError = e.message;
+      log(`${app.size}: @opennextjs/aws build failed:\n${e.message}`);
+    }
+  };
+  const runFloor = async () => {
+    const dst = path.join(work, `cp-floor-${process.pid}`);
+    rmSync(dst, { recursive: true, force: true });
+    mkdirSync(dst);
+    // The traced closure (.next/standalone) plus the static files, as a plain recursive copy.
+    const r = await measure("cp", ["-r", ".next/standalone", ".next/static", "public", dst], { cwd: dir });
+    rmSync(dst, { recursive: true, force: true });
+    floor.time.push(r.s);
+    floor.rss.push(r.rssMb);
+  };
+  for (let i = 0; i < warmup; i++) {
+    log(`${app.size}: post-build warm-up`);
+    await runOurs(false);
+    await runTheirs(false);
+  }
+  for (let i = 0; i < runs; i++) {
+    log(`${app.size}: post-build run ${i + 1}/${runs}`);
+    await runOurs(true);
+    // The last OpenNext output is kept for the server benchmarks.
+    await runTheirs(true, i === runs - 1);
+    await runFloor();
+  }
+  if (theirs.error) rmSync(path.join(keep, "opennext"), { recursive: true, force: true });
+  // Keep one output of ours too (built last, so the app's .open-next/ is ours).
+  await runOurs(false);
+  rmSync(path.join(keep, "ours"), { recursive: true, force: true });
+  renameSync(outDir, path.join(keep, "ours"));
+  rmSync(path.join(dir, THEIRS_CONFIG), { force: true });
+  return {
+    size: app.size,
+    ours: { time: stats(ours.time), rss: stats(ours.rss), native: stats(ours.native), phases: medianPhases(ours.phases) },
+    theirs: theirs.error
+      ? { error: theirs.error }
+      : { time: stats(theirs.time), rss: stats(theirs.rss), phases: medianPhases(theirs.phases) },
+    floor: { time: stats(floor.time), rss: stats(floor.rss) },
+    outputs: { ours: path.join(keep, "ours"), opennext: theirs.error ? null : path.join(keep, "opennext") },
+  };
+}
+
+/**
+ * Ours alone on the variant of the app built with our Deployment Adapter (the input
+ * path `open-next build` uses on Next >= 16.2; OpenNext cannot read its route cache).
+ */
+export async function runOursAdapter(app, { runs = 5 } = {}) {
+  const { dir } = app;
+  writeConfigs(dir);
+  rmSync(path.join(dir, THEIRS_CONFIG), { force: true });
+  const time = [];
+  const rss = [];
+  const native = [];
+  let input = "";
+  for (let i = 0; i <= runs; i++) {
+    rmSync(path.join(dir, ".open-next"), { recursive: true, force: true });
+    const r = await measure(process.execPath, [cliPath, "build", "--skip-next-build"], { cwd: dir });
+    input = /read via ([^)]+)\)/.exec(r.stdout)?.[1] ?? input;
+    if (i === 0) continue; // warm-up
+    time.push(r.s);
+    rss.push(r.rssMb);
+    native.push(ourPhases(r.stdout)["post-build total"] ?? NaN);
+  }
+  return { time: stats(time), rss: stats(rss), native: stats(native), input };
+}
+
+function medianPhases(list) {
+  const names = [];
+  for (const p of list) for (const k of Object.keys(p)) if (!names.includes(k)) names.push(k);
+  return names.map((name) => ({ name, ms: median(list.map((p) => p[name] ?? 0)) }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { ours, theirs, nativeMs } = runPostbuild();
-  const versions = {
-    node: process.version,
-    next: JSON.parse(readFileSync(path.join(app, "node_modules/next/package.json"), "utf8")).version,
-    opennext: JSON.parse(readFileSync(path.join(here, "node_modules/@opennextjs/aws/package.json"), "utf8")).version,
-  };
-  const row = (name, r) =>
-    `| ${name} | ${Math.min(...r.time).toFixed(2)} | ${median(r.time).toFixed(2)} | ${Math.max(...r.rss).toFixed(0)} |`;
-  console.log(
-    `Post-build phase on ${appName} (${runs} runs, ${os.cpus().length} cores, ${versions.node}, next ${versions.next}, @opennextjs/aws ${versions.opennext})\n`,
-  );
-  console.log("| tool | min s | median s | peak RSS MB |\n|---|---|---|---|");
-  console.log(row("open-next-rs (whole CLI process)", ours));
-  console.log(row("@opennextjs/aws", theirs));
-  console.log(`\nopen-next-rs native post-build pipeline alone: ${nativeMs} ms`);
-  console.log(`ratio (median wall, whole process): ${(median(theirs.time) / median(ours.time)).toFixed(1)}x faster`);
-  console.log(`ratio (peak RSS): ${(Math.max(...ours.rss) / Math.max(...theirs.rss)).toFixed(3)} of @opennextjs/aws`);
+  const args = process.argv.slice(2);
+  const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
+  const runs = Number(opt("--runs", 5));
+  for (const size of opt("--sizes", "small").split(",")) {
+    const app = await prepareApp(size);
+    const r = await runPostbuild(app, { runs });
+    console.log(`\n${size}: ${app.routes} routes, ${app.prerendered} prerendered`);
+    console.log(`  ours     min ${fmtS(r.ours.time.min)} s  median ${fmtS(r.ours.time.median)} s  peak ${fmtMb(r.ours.rss.max)} MiB`);
+    if (r.theirs.error) console.log(`  opennext FAILED: ${r.theirs.error}`);
+    else {
+      console.log(
+        `  opennext min ${fmtS(r.theirs.time.min)} s  median ${fmtS(r.theirs.time.median)} s  peak ${fmtMb(r.theirs.rss.max)} MiB`,
+      );
+      console.log(
+        `  ratio ${fmtX(r.theirs.time.median / r.ours.time.median)} faster, memory ${(r.ours.rss.max / r.theirs.rss.max).toFixed(3)} of OpenNext's`,
+      );
+    }
+    console.log(`  cp -r floor min ${fmtS(r.floor.time.min)} s  median ${fmtS(r.floor.time.median)} s`);
+  }
 }

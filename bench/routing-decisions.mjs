@@ -21,6 +21,10 @@ const N = Number(opt("--requests", 2000));
 const app = path.join(root, "__test__/fixtures/next16");
 
 function ensureBuilt() {
+  if (!existsSync(path.join(app, "node_modules/next/package.json"))) {
+    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`npm install failed in ${app}`);
+  }
   if (!existsSync(path.join(app, ".next/open-next-adapter.json")) || !existsSync(path.join(app, ".next/standalone/.next"))) {
     const r = spawnSync(process.execPath, [path.join(app, "node_modules/next/dist/bin/next"), "build"], {
       cwd: app,

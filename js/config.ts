@@ -5,11 +5,13 @@
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire, isBuiltin } from "node:module";
 import type { OpenNextConfig } from "./types.ts";
 
 const require = createRequire(import.meta.url);
+/** This package's root (`dist/..` once compiled). */
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** A loaded config. */
 export interface LoadedConfig {
@@ -21,6 +23,11 @@ export interface LoadedConfig {
   compiled: string;
   /** The config file, or undefined when the defaults are used. */
   file?: string;
+  /**
+   * Absolute paths of the files the compiled config loads at run time (the npm
+   * packages its custom overrides import), traced where it was evaluated.
+   */
+  tracedFiles: string[];
 }
 
 const CANDIDATES = ["open-next.config.ts", "open-next.config.mts", "open-next.config.mjs", "open-next.config.js"];
@@ -79,6 +86,43 @@ async function serializeOverrides(value: any, at: string): Promise<unknown> {
   return value;
 }
 
+/**
+ * The files the compiled config's npm imports need in a function: each bare
+ * specifier is resolved the way the bundle loads it at run time (`require` from
+ * the config's location), then traced. Built-in modules are skipped.
+ */
+function traceExternals(binding: any, from: string, externals: string[]): string[] {
+  const req = createRequire(from);
+  const entries: string[] = [];
+  for (const spec of externals) {
+    if (isBuiltin(spec) || spec.startsWith(".") || spec.startsWith("/")) continue;
+    try {
+      entries.push(req.resolve(spec));
+    } catch {
+      // Only reachable through a real `import()` (ESM-only package): its package.json says where.
+      try {
+        entries.push(
+          req.resolve(
+            `${spec
+              .split("/")
+              .slice(0, spec.startsWith("@") ? 2 : 1)
+              .join("/")}/package.json`,
+          ),
+        );
+      } catch {
+        throw new OpenNextError(
+          "ERR_CONFIG",
+          `the config imports "${spec}", which is not installed where the config is: install it in the app`,
+        );
+      }
+    }
+  }
+  if (entries.length === 0) return [];
+  const root = path.parse(from).root;
+  const trace = binding.nodeFileTraceSync(entries, { base: root, platform: "linux" });
+  return trace.fileList.map((f: string) => path.join(root, f));
+}
+
 /** Finds, compiles and evaluates the config. */
 export async function loadConfig(cwd: string, configPath?: string): Promise<LoadedConfig> {
   const binding = require("../index.js");
@@ -90,9 +134,15 @@ export async function loadConfig(cwd: string, configPath?: string): Promise<Load
     file = CANDIDATES.map((c) => path.join(cwd, c)).find((c) => existsSync(c));
   }
   let compiled = DEFAULT_CONFIG_SOURCE;
+  let externals: string[] = [];
   if (file) {
     try {
-      compiled = binding.bundleSync({ entry: file, banner: `// Compiled from ${path.basename(file)} by open-next-rs` }).code;
+      ({ code: compiled, externals } = binding.bundleSync({
+        entry: file,
+        banner: `// Compiled from ${path.basename(file)} by open-next-rs`,
+        // The config runs inside the functions, where this package is not installed.
+        alias: { "open-next-rs": path.join(packageDir, "js/config-runtime.ts") },
+      }));
     } catch (e) {
       throw fromNative(e);
     }
@@ -102,9 +152,12 @@ export async function loadConfig(cwd: string, configPath?: string): Promise<Load
   const tmp = path.join(file ? path.dirname(file) : cwd, `.open-next.config.${process.pid}.${Date.now()}.mjs`);
   writeFileSync(tmp, compiled);
   let mod: any;
+  let tracedFiles: string[] = [];
   try {
     mod = await import(pathToFileURL(tmp).href);
+    tracedFiles = traceExternals(binding, tmp, externals);
   } catch (e) {
+    if (e instanceof OpenNextError) throw e;
     throw new OpenNextError("ERR_CONFIG", `${file ?? "default config"} failed to evaluate: ${(e as Error)?.stack ?? e}`);
   } finally {
     rmSync(tmp, { force: true });
@@ -114,5 +167,5 @@ export async function loadConfig(cwd: string, configPath?: string): Promise<Load
     throw new OpenNextError("ERR_CONFIG", `${file} must \`export default\` the config object (use defineConfig({...}))`);
   }
   const serialized = await serializeOverrides(config, "");
-  return { config, serialized, compiled, file };
+  return { config, serialized, compiled, file, tracedFiles };
 }

@@ -78,12 +78,86 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       config: loaded.serialized,
       configFile: loaded.file,
       compiledConfig: loaded.compiled,
+      configTracedFiles: loaded.tracedFiles,
       runtimeDir: path.join(packageRoot, "runtime"),
       dangerouslyUseUnsupportedNextVersion: options.dangerouslyUseUnsupportedNextVersion ?? false,
       skipNextBuild: options.skipNextBuild ?? false,
       adapterPath: path.join(packageRoot, "adapter/index.cjs"),
     });
     return JSON.parse(json) as BuildReport;
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+type Binding = typeof import("../index.js");
+let nativeBinding: Binding | undefined;
+function binding(): Binding {
+  nativeBinding ??= require("../index.js") as Binding;
+  return nativeBinding;
+}
+
+export type {
+  BundleOptions,
+  BundleResult,
+  NodeFileTraceOptions,
+  NodeFileTraceReason,
+  NodeFileTraceResult,
+  NodeFileTraceWarning,
+} from "../index.js";
+
+/** The native trace cache (see {@link TraceCache}). */
+type NativeTraceCache = InstanceType<Binding["TraceCache"]>;
+
+/**
+ * A cache reusable across {@link nodeFileTrace} calls (file-system lookups,
+ * package.json reads, module analyses). Do not reuse it after files changed.
+ * (The native addon is loaded on first use, not when this module is imported.)
+ */
+export class TraceCache {
+  /** The native cache handed to the tracer. */
+  readonly native: NativeTraceCache;
+  constructor() {
+    this.native = new (binding().TraceCache)();
+  }
+  /** How many module analyses the cache holds. */
+  get analysisCount(): number {
+    return this.native.analysisCount;
+  }
+}
+
+/**
+ * Lists the files that `files` need at run time, with @vercel/nft's rules,
+ * option names and result shape (`fileList`, `esmFileList`, `reasons`,
+ * `warnings`; arrays and records instead of Set/Map). Runs in Rust off the
+ * main thread. Rejects with an `OpenNextError` (`ERR_TRACE`) when an entry or
+ * `base` does not exist; unresolvable dependencies are `warnings`.
+ *
+ * ```ts
+ * const cache = new TraceCache();
+ * const { fileList } = await nodeFileTrace(["server.js"], { base: process.cwd() }, cache);
+ * ```
+ */
+export async function nodeFileTrace(
+  files: string[],
+  options?: import("../index.js").NodeFileTraceOptions,
+  cache?: TraceCache,
+): Promise<import("../index.js").NodeFileTraceResult> {
+  try {
+    return await binding().nodeFileTrace(files, options, cache?.native);
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+/**
+ * Bundles a TypeScript/JavaScript entry and its relative imports into one ESM
+ * module with the swc-based bundler that builds every function's `index.mjs`.
+ * Errors reject with an `OpenNextError` carrying `file:line:col`.
+ */
+export async function bundle(options: import("../index.js").BundleOptions): Promise<import("../index.js").BundleResult> {
+  try {
+    return await binding().bundle(options);
   } catch (e) {
     throw fromNative(e);
   }

@@ -10,6 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 mod router;
+pub mod trace;
 
 fn to_js(e: CoreError) -> Error {
     Error::new(Status::GenericFailure, format!("{}: {}", e.code(), e))
@@ -53,6 +54,9 @@ pub struct NativeBuildOptions {
     pub skip_next_build: Option<bool>,
     /// Our Deployment Adapter module (used with Next.js >= 16.2).
     pub adapter_path: Option<String>,
+    /// Absolute paths of the files the compiled config needs at run time (traced
+    /// where it was evaluated); copied into every function.
+    pub config_traced_files: Option<Vec<String>>,
 }
 
 /// Async task behind {@link build}.
@@ -86,6 +90,7 @@ pub fn build_native(options: NativeBuildOptions) -> AsyncTask<BuildTask> {
         dangerously_use_unsupported_next_version: options.dangerously_use_unsupported_next_version.unwrap_or(false),
         skip_next_build: options.skip_next_build.unwrap_or(false),
         adapter_path: options.adapter_path.map(PathBuf::from),
+        config_traced_files: options.config_traced_files.unwrap_or_default().into_iter().map(PathBuf::from).collect(),
     }))
 }
 
@@ -100,6 +105,9 @@ pub struct BundleOptions {
     pub minify: Option<bool>,
     /// Text placed at the top of the output.
     pub banner: Option<String>,
+    /// Bare specifiers bundled from a file instead of kept external:
+    /// `{ "my-pkg": "/abs/path/shim.ts" }`.
+    pub alias: Option<std::collections::HashMap<String, String>>,
 }
 
 /// Result of {@link bundle}.
@@ -119,6 +127,7 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
         external: o.external.clone().unwrap_or_default(),
         minify: o.minify.unwrap_or(false),
         banner: o.banner.clone(),
+        alias: o.alias.iter().flatten().map(|(k, v)| (k.clone(), PathBuf::from(v))).collect(),
     };
     guarded(|| core_bundle::bundle(&opts)).map(|out| BundleResult {
         code: out.code,

@@ -42,9 +42,9 @@ export type ServerFunctionHandler = (...args: any[]) => Promise<any>;
 
 async function loadConfig(): Promise<OpenNextConfig> {
   try {
-    // Resolved next to the bundle at run time (the build writes it there).
-    // @ts-expect-error -- only exists in the build output
-    const mod = await import("./open-next.config.mjs");
+    // Resolved next to the bundle at run time (the build writes it there); a URL,
+    // not a relative literal, so the bundler leaves this import to run time.
+    const mod = await import(new URL("./open-next.config.mjs", import.meta.url).href);
     return ((mod as { default?: OpenNextConfig }).default ?? { default: {} }) as OpenNextConfig;
   } catch (e: any) {
     if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e?.message ?? "").includes("open-next.config.mjs")) {
@@ -94,7 +94,8 @@ async function initialise({ functionName, overrides }: ServerFunctionOptions): P
 
   setDefaultCacheBackend(backend);
   installCacheHandler();
-  const nextHandler = await startNextServer({ files, cacheHandlerPath });
+  const preloading = fnConfig?.routePreloadingBehavior ?? "none";
+  const nextHandler = await startNextServer({ files, cacheHandlerPath, preloadEntries: preloading === "onStart" });
   const handler = createRequestHandler({ files, backend, nextHandler });
   setInternalHandler(handler, previewModeId);
   return wrapper.wrapper(handler, converter, { functionName });

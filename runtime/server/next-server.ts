@@ -20,12 +20,20 @@ export interface NextServerOptions {
   files: NextFiles;
   /** Absolute path of the module exporting the cache handler class. */
   cacheHandlerPath: string;
+  /**
+   * Whether Next loads every route module while it starts (its
+   * `experimental.preloadEntriesOnStart`). OpenNext's `routePreloadingBehavior`
+   * `"onStart"` turns it on; every other value (default `"none"`) keeps cold
+   * starts short by loading a route's code on its first request.
+   */
+  preloadEntries: boolean;
 }
 
 /** The config Next runs with: the build's, with our cache handler and without compression. */
-export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string): NextConfig {
+export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string, preloadEntries: boolean): NextConfig {
   return {
     ...config,
+    experimental: { ...config.experimental, preloadEntriesOnStart: preloadEntries },
     // Compression is the CDN's job (and would make streamed bodies opaque here).
     compress: false,
     cacheHandler: cacheHandlerPath,
@@ -35,8 +43,8 @@ export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string):
   };
 }
 
-export async function startNextServer({ files, cacheHandlerPath }: NextServerOptions): Promise<NextRequestHandler> {
-  const conf = runtimeNextConfig(files.config, cacheHandlerPath);
+export async function startNextServer({ files, cacheHandlerPath, preloadEntries }: NextServerOptions): Promise<NextRequestHandler> {
+  const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
   // What Next's standalone server.js does before requiring `next`.
   (process.env as Record<string, string>).NODE_ENV = "production";
   process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);

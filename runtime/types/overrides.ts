@@ -244,8 +244,12 @@ export interface OverrideOptions {
   [key: string]: unknown;
 }
 
+/** OpenNext's `routePreloadingBehavior`: when Next loads every route module. */
+export type RoutePreloadingBehavior = "none" | "withWaitUntil" | "onWarmerEvent" | "onStart";
+
 export interface FunctionOptions {
   override?: OverrideOptions;
+  routePreloadingBehavior?: RoutePreloadingBehavior;
   [key: string]: unknown;
 }
 

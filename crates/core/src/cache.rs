@@ -109,6 +109,22 @@ fn ext_kind(ext: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a file under `server/{pages,app,route-cache}` (path relative to that
+/// directory) is a prerender output that goes into a `.cache` file: a `.html`,
+/// `.json`, `.rsc`, `.body` or `.meta` file, or a `.segments/*.segment.rsc`
+/// file, but not code, manifests, traces, or the `.html` of a fully static
+/// pages-router page (`html_pages`, served from disk by Next).
+pub fn is_prerender_output(rel: &str, is_pages: bool, html_pages: &std::collections::BTreeSet<String>) -> bool {
+    if rel.ends_with(".js.nft.json") || rel.ends_with("-manifest.json") || (is_pages && rel.ends_with(".html") && html_pages.contains(rel))
+    {
+        return false;
+    }
+    if rel.ends_with(".segment.rsc") {
+        return true;
+    }
+    rel.rsplit_once('.').is_some_and(|(_, ext)| ext_kind(ext).is_some())
+}
+
 /// Collects the cache artifacts under one `server/{pages,app}` directory.
 fn collect(source: &Path, build: &NextBuild, is_pages: bool, key_prefix: &str) -> Vec<Artifact> {
     let mut map: BTreeMap<String, Artifact> = BTreeMap::new();
@@ -117,12 +133,7 @@ fn collect(source: &Path, build: &NextBuild, is_pages: bool, key_prefix: &str) -
             continue;
         }
         let rel = rel_slash(entry.path().strip_prefix(source).unwrap_or(entry.path()));
-        if rel.ends_with(".js")
-            || rel.ends_with(".js.nft.json")
-            || rel.ends_with("-manifest.json")
-            || rel.ends_with(".segment.rsc")
-            || (is_pages && rel.ends_with(".html") && build.html_pages.contains(&rel))
-        {
+        if rel.ends_with(".segment.rsc") || !is_prerender_output(&rel, is_pages, &build.html_pages) {
             continue;
         }
         let Some((stem, ext)) = rel.rsplit_once('.') else {

@@ -10,7 +10,9 @@ use crate::fsutil::{write, StagingDir};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
-use crate::server_function::{copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code};
+use crate::server_function::{
+    copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,6 +36,9 @@ pub struct BuildOptions {
     pub skip_next_build: bool,
     /// Our Deployment Adapter module, passed to Next >= 16.2 as `NEXT_ADAPTER_PATH`.
     pub adapter_path: Option<PathBuf>,
+    /// Absolute paths of the files the compiled config needs at run time (its npm
+    /// imports, traced where it was evaluated); copied into every function.
+    pub config_traced_files: Vec<PathBuf>,
 }
 
 /// Wall time of one phase.
@@ -156,14 +161,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 || -> Result<((Phase, Value), (Phase, Value))> {
                     let files = std::sync::Mutex::new(Vec::new());
                     let copied = timed("server function: copy traced files", &|| {
-                        let (s, f) = copy_traced_files(&nb, &fn_dir)?;
+                        let (s, mut f) = copy_traced_files(&nb, &fn_dir)?;
+                        let (config_deps, config_files) = copy_config_dependencies(&app.root_dir, &fn_dir, &opts.config_traced_files)?;
+                        f.extend(config_files);
                         *files.lock().expect("not poisoned") = f;
                         let own = if is_self_hosted_wrapper(cfg.default.wrapper.name()) {
                             copy_self_hosted_assets(&app.app_dir, &nb, &fn_dir)?
                         } else {
                             Default::default()
                         };
-                        Ok(json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files}))
+                        Ok(
+                            json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files, "configDependencies": config_deps.files + config_deps.symlinks}),
+                        )
                     })?;
                     let files = files.into_inner().expect("not poisoned");
                     let patched = timed("server function: patch Next.js", &|| {

@@ -11,7 +11,7 @@ pub mod transpile;
 use crate::error::{CoreError, Result};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use swc_core::common::{Globals, GLOBALS};
+use swc_core::common::{Globals, DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
 use transpile::{esm_to_cjs, parse_and_strip, print};
@@ -42,6 +42,8 @@ pub struct BundleOptions {
     pub minify: bool,
     /// Banner placed at the top of the output.
     pub banner: Option<String>,
+    /// Bare specifiers bundled from the given file instead of kept external.
+    pub alias: Vec<(String, PathBuf)>,
 }
 
 /// Result of [`bundle`].
@@ -109,17 +111,23 @@ struct SpecifierRewriter<'a> {
     externals: &'a mut BTreeSet<String>,
     error: Option<CoreError>,
     extra_external: &'a [String],
+    alias: &'a [(String, PathBuf)],
     ids: &'a mut HashMap<PathBuf, usize>,
     queue: &'a mut Vec<PathBuf>,
 }
 
 impl SpecifierRewriter<'_> {
     fn map(&mut self, spec: &str) -> Option<String> {
-        if !is_relative(spec) || self.extra_external.iter().any(|e| e == spec) {
+        let aliased = self.alias.iter().find(|(name, _)| name == spec).map(|(_, file)| file.clone());
+        if aliased.is_none() && (!is_relative(spec) || self.extra_external.iter().any(|e| e == spec)) {
             self.externals.insert(spec.to_string());
             return None;
         }
-        match resolve_relative(&self.importer, spec) {
+        let resolved = match aliased {
+            Some(file) => std::path::absolute(&file).map(|p| normalize(&p)).map_err(CoreError::io("resolve", &file)),
+            None => resolve_relative(&self.importer, spec),
+        };
+        match resolved {
             Ok(path) => {
                 let next = self.ids.len();
                 let id = *self.ids.entry(path.clone()).or_insert_with(|| {
@@ -162,11 +170,20 @@ impl VisitMut for SpecifierRewriter<'_> {
     }
     fn visit_mut_call_expr(&mut self, n: &mut CallExpr) {
         n.visit_mut_children_with(self);
-        // Dynamic `import("x")` stays a real dynamic import, resolved at run time
-        // next to the bundle: record it as external.
+        // Dynamic `import("./x")` of a relative literal is bundled like a static
+        // import (its module runs on first call, as with a real dynamic import):
+        // lazy overrides in open-next.config.ts are written this way. Other
+        // dynamic imports stay real ones, resolved at run time next to the bundle.
         if matches!(n.callee, Callee::Import(_)) {
-            if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
-                self.externals.insert(s.value.to_string_lossy().into_owned());
+            if n.args.len() == 1 {
+                if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
+                    let spec = s.value.to_string_lossy().into_owned();
+                    if let Some(id) = self.map(&spec) {
+                        n.callee = Callee::Expr(Box::new(Expr::Ident(Ident::new_no_ctxt("__onImport".into(), DUMMY_SP))));
+                        n.args = vec![ExprOrSpread { spread: None, expr: Box::new(Expr::Lit(Lit::Str(Str::from(id)))) }];
+                    }
+                    return;
+                }
             }
             return;
         }
@@ -301,6 +318,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             externals: &mut externals,
             error: None,
             extra_external: &options.external,
+            alias: &options.alias,
             ids: &mut ids,
             queue: &mut queue,
         };
@@ -375,6 +393,12 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         "  return __onExternalRequire(id);\n",
         "}\n",
         "__onRequire.resolve = __onExternalRequire.resolve;\n",
+        "function __onImport(id) {\n",
+        "  return Promise.resolve().then(() => {\n",
+        "    const m = __onRequire(id);\n",
+        "    return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
+        "  });\n",
+        "}\n",
         "const __onEntry = __onRequire(\"\\u0000m0\");\n",
     ));
     for name in &entry_exports {
@@ -409,7 +433,9 @@ mod tests {
         std::fs::write(d.join("a.ts"), "import { b } from './b';\nimport fs from 'node:fs';\nexport const a: number = b + 1;\nexport default function main() { return typeof fs.readFileSync; }\nexport * from './c.js';").unwrap();
         std::fs::write(d.join("b.ts"), "export const b = 41;").unwrap();
         std::fs::write(d.join("c.ts"), "export const c = 'c'; export type Z = 1;").unwrap();
-        let out = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap();
+        let out =
+            bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None, alias: vec![] })
+                .unwrap();
         assert_eq!(out.modules.len(), 3);
         assert!(out.externals.contains("node:fs"));
         assert!(out.code.contains("export const a = __onEntry.a;"));
@@ -421,7 +447,9 @@ mod tests {
     fn unresolvable_import_names_importer() {
         let d = tmp("missing");
         std::fs::write(d.join("a.ts"), "import x from './nope';\nconsole.log(x);").unwrap();
-        let err = bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None }).unwrap_err();
+        let err =
+            bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None, alias: vec![] })
+                .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("a.ts"), "{msg}");
         assert!(msg.contains("./nope"), "{msg}");
