@@ -115,6 +115,12 @@ for (const name of fixtures) {
         if (cached) assert.ok(!fnFiles.includes(path.join("server", f)), `${f} is not in the function`);
         if (f.endsWith(".js") && f.startsWith("app/")) assert.ok(fnFiles.includes(path.join("server", f)), `${f} is in the function`);
       }
+      // Next's code is patched in the function only: the build's own files (which the
+      // function's may be hard links to) are untouched.
+      const patchedRel = "node_modules/next/dist/server/next-server.js";
+      const original = readFileSync(path.join(dir, patchedRel), "utf8");
+      assert.equal(readFileSync(path.join(dir, ".next/standalone", patchedRel), "utf8"), original);
+      assert.notEqual(readFileSync(path.join(out, "server-functions/default", patchedRel), "utf8"), original);
       // No staging leftovers.
       assert.deepEqual(
         readdirSync(dir).filter((f) => f.startsWith(".open-next.")),

@@ -52,7 +52,7 @@ fn copy_public(public: &Path, assets: &Path) -> Result<CopyStats> {
             if let Some(parent) = to.parent() {
                 mkdirp(parent)?;
             }
-            let bytes = std::fs::copy(f, &to).map_err(CoreError::io("copy", f))?;
+            let bytes = crate::fsutil::link_or_copy(f, &to).map_err(CoreError::io("copy", f))?;
             Ok(CopyStats { files: 1, symlinks: 0, bytes })
         })
         .try_reduce(CopyStats::default, |a, b| Ok(CopyStats { files: a.files + b.files, symlinks: 0, bytes: a.bytes + b.bytes }))

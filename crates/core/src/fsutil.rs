@@ -17,12 +17,37 @@ pub fn read_string(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(CoreError::io("read", path))
 }
 
-/// Writes a file, creating parent directories.
+/// Writes a file, creating parent directories. An existing file is replaced, not
+/// written in place, so a file hard-linked by [`link_or_copy`] never changes its
+/// source.
 pub fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(CoreError::io("create directory", parent))?;
     }
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CoreError::io("replace", path)(e)),
+    }
     fs::write(path, contents).map_err(CoreError::io("write", path))
+}
+
+/// Whether output files may be hard links to the build's files (default yes;
+/// `OPEN_NEXT_COPY_FILES=1` forces real copies).
+fn hard_links_allowed() -> bool {
+    static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ALLOWED.get_or_init(|| std::env::var_os("OPEN_NEXT_COPY_FILES").is_none_or(|v| v.is_empty() || v == "0"))
+}
+
+/// Puts `from` at `to` as a hard link when both are on one file system (no data
+/// is copied: the output directory is a deployment artifact that is zipped or
+/// uploaded, and everything this crate writes into it replaces files instead of
+/// writing through them), else as a copy. Returns the file's size.
+pub fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<u64> {
+    if hard_links_allowed() && fs::hard_link(from, to).is_ok() {
+        return fs::metadata(to).map(|m| m.len());
+    }
+    fs::copy(from, to)
 }
 
 /// Creates a directory and its parents.
@@ -114,7 +139,7 @@ pub fn copy_entries(src: &Path, dst: &Path, entries: &[TreeEntry]) -> Result<Cop
             match &e.kind {
                 EntryKind::File => {
                     let from = src.join(&e.rel);
-                    let bytes = fs::copy(&from, &to).map_err(CoreError::io("copy", &from))?;
+                    let bytes = link_or_copy(&from, &to).map_err(CoreError::io("copy", &from))?;
                     Ok(CopyStats { files: 1, symlinks: 0, bytes })
                 }
                 EntryKind::Symlink(target) => {
@@ -219,6 +244,22 @@ mod tests {
         assert_eq!(fs::read_link(dst.join("link")).unwrap(), PathBuf::from("a/b.txt"));
         assert_eq!(fs::read_to_string(dst.join("link")).unwrap(), "b");
         assert!(!dst.join("skip").exists());
+    }
+
+    #[test]
+    fn linked_copies_never_write_through_to_the_source() {
+        use std::os::unix::fs::MetadataExt;
+        let src = tmp("lsrc");
+        write(&src.join("m/index.js"), "original").unwrap();
+        let dst = tmp("ldst");
+        copy_tree(&src, &dst, &|_, _| true).unwrap();
+        let (a, b) = (fs::metadata(src.join("m/index.js")).unwrap(), fs::metadata(dst.join("m/index.js")).unwrap());
+        // Same file system here: a hard link, no data copied.
+        assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()));
+        // Writing the output (a patch, a generated file) replaces it.
+        write(&dst.join("m/index.js"), "patched").unwrap();
+        assert_eq!(fs::read_to_string(src.join("m/index.js")).unwrap(), "original");
+        assert_eq!(fs::read_to_string(dst.join("m/index.js")).unwrap(), "patched");
     }
 
     #[test]

@@ -258,7 +258,8 @@ pub fn patch_function(fn_dir: &Path, files: &[String], patches: &[&Patch]) -> Re
             }
             if !edits.is_empty() {
                 let out = apply_edits(&src, &mut edits);
-                std::fs::write(&path, out).map_err(CoreError::io("write", &path))?;
+                // Replaces the file (it may be a hard link to the build's copy).
+                crate::fsutil::write(&path, out)?;
             }
             Ok(applied)
         })
