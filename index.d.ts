@@ -59,8 +59,15 @@ export interface BundleOptions {
   entry: string
   /** Specifiers to keep external; bare package specifiers are always external. */
   external?: Array<string>
-  /** Minify whitespace. */
+  /** Minify the output (swc's minifier: compress and mangle). */
   minify?: boolean
+  /**
+   * Globals or dotted chains replaced by constants before imports are
+   * followed, esbuild-style: `{ "process.env.NODE_ENV": "\"production\"" }`
+   * (values are JSON: strings need their quotes). Branches made dead are
+   * dropped, with the modules only they import.
+   */
+  define?: Record<string, string>
   /** Text placed at the top of the output. */
   banner?: string
   /**

@@ -110,3 +110,69 @@ test("an unresolvable relative dynamic import is a build error", () => {
   const dir = project({ "a.ts": "export const f = () => import('./nope.ts');" });
   assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/nope\.ts"/);
 });
+
+test("minify (swc compress + mangle): the same behaviour, a much smaller file", async () => {
+  const files = {
+    "src/entry.ts": `
+      import greet, { PREFIX } from "./greet";
+      import { isEven } from "./cycle/a";
+      const legacy = require("./legacy.cjs");
+      export const result: string = [greet("bundle"), PREFIX, isEven(10), legacy.twice(21)].join("|");
+      export default class Thing { constructor(public n: number) {} get doubled(): number { return this.n * 2; } }
+      export function unusedButExported(longParameterName: number) { const anotherLongLocalName = longParameterName * 3; return anotherLongLocalName; }
+    `,
+    "src/greet.ts": `/** docs */\nexport const PREFIX = "hi";\nexport default function greet(name: string): string {\n  // a comment\n  return PREFIX + " " + name;\n}`,
+    "src/cycle/a.ts": `import { isOdd } from "./b";\nexport function isEven(n: number): boolean { return n === 0 ? true : isOdd(n - 1); }`,
+    "src/cycle/b.ts": `import { isEven } from "./a";\nexport function isOdd(n: number): boolean { return n === 0 ? false : isEven(n - 1); }`,
+    "src/legacy.cjs": `module.exports = { twice: (x) => x * 2 };`,
+  };
+  const dir = project(files);
+  const plain = binding.bundleSync({ entry: path.join(dir, "src/entry.ts") });
+  const min = binding.bundleSync({ entry: path.join(dir, "src/entry.ts"), minify: true, banner: "// banner kept" });
+  assert.ok(min.code.length < plain.code.length * 0.7, `minified ${min.code.length} vs ${plain.code.length} bytes`);
+  assert.ok(min.code.startsWith("// banner kept\n"));
+  assert.ok(!min.code.includes("anotherLongLocalName"), "locals are mangled");
+  const file = path.join(dir, "min.mjs");
+  writeFileSync(file, min.code);
+  const mod = await import(pathToFileURL(file).href);
+  assert.equal(mod.result, "hi bundle|hi|true|42");
+  assert.equal(new mod.default(4).doubled, 8);
+  assert.equal(mod.unusedButExported(2), 6);
+});
+
+test("define replaces globals before imports are followed: dead branches and their modules drop out", async () => {
+  const dir = project({
+    "entry.ts": `
+      let impl: { name: string };
+      if (process.env.ON_TARGET === "aws") impl = require("./aws.ts").default;
+      else impl = require("./node.ts").default;
+      export const name = impl.name;
+      export const debug = __ON_DEBUG__ ? "on" : "off";
+      export const untouched = typeof process.env.OTHER;
+      export function shadowed(process: { env: { ON_TARGET: string } }) { return process.env.ON_TARGET; }
+    `,
+    "aws.ts": `import "@aws-sdk/client-s3";\nexport default { name: "aws" };`,
+    "node.ts": `export default { name: "node" };`,
+  });
+  const out = binding.bundleSync({
+    entry: path.join(dir, "entry.ts"),
+    define: { "process.env.ON_TARGET": '"node"', __ON_DEBUG__: "false" },
+  });
+  assert.deepEqual(
+    out.modules.map((m) => path.basename(m)),
+    ["entry.ts", "node.ts"],
+  );
+  assert.deepEqual(out.externals, [], "the dead branch's npm import is not an external");
+  const file = path.join(dir, "out.mjs");
+  writeFileSync(file, out.code);
+  const mod = await import(pathToFileURL(file).href);
+  assert.equal(mod.name, "node");
+  assert.equal(mod.debug, "off");
+  assert.equal(mod.untouched, "undefined");
+  assert.equal(mod.shadowed({ env: { ON_TARGET: "local" } }), "local", "a local binding is not replaced");
+  assert.throws(
+    () => binding.bundleSync({ entry: path.join(dir, "entry.ts"), define: { "process.env.X": "production" } }),
+    /ERR_CONFIG: .*define value for process\.env\.X is not JSON/,
+  );
+  assert.throws(() => binding.bundleSync({ entry: path.join(dir, "entry.ts"), define: { "a-b": "1" } }), /ERR_CONFIG: .*define key "a-b"/);
+});

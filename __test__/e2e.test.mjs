@@ -8,9 +8,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 
-const NODE_CONFIG = `import type { OpenNextConfig } from "open-next-rs";
+// The Next 15 fixture runs a minified server function (swc compress + mangle of the runtime).
+const nodeConfig = (minify) => `import type { OpenNextConfig } from "open-next-rs";
 const config = {
   default: {
+    minify: ${minify},
     override: {
       wrapper: "node",
       converter: "node",
@@ -35,7 +37,7 @@ for (const name of fixtures) {
     let buildResult;
 
     before(async () => {
-      writeFileSync(path.join(dir, "open-next.config.ts"), NODE_CONFIG);
+      writeFileSync(path.join(dir, "open-next.config.ts"), nodeConfig(name === "next15"));
       rmSync(path.join(dir, ".open-next"), { recursive: true, force: true });
       buildResult = runCli(["build"], dir);
       if (buildResult.code !== 0) throw new Error(`open-next build failed:\n${buildResult.output}`);

@@ -5,7 +5,7 @@
 //
 // Each tool runs in its own process (under GNU time, for peak RSS): warm-up calls,
 // then timed calls of the in-process API. Reported: per-call time and output size,
-// plain and with whitespace minification.
+// plain and minified (esbuild `minify: true`; ours: swc compress + mangle).
 //
 //   node bench/bundle.mjs [--runs 5]
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -54,7 +54,7 @@ async function worker(tool, entry, iterations, minify) {
         external: ["./open-next.config.mjs"],
         write: false,
         logLevel: "silent",
-        minifyWhitespace: minify,
+        minify,
         metafile: true,
       });
       return { bytes: r.outputFiles[0].contents.length, modules: Object.keys(r.metafile.inputs).length };

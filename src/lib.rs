@@ -101,8 +101,13 @@ pub struct BundleOptions {
     pub entry: String,
     /// Specifiers to keep external; bare package specifiers are always external.
     pub external: Option<Vec<String>>,
-    /// Minify whitespace.
+    /// Minify the output (swc's minifier: compress and mangle).
     pub minify: Option<bool>,
+    /// Globals or dotted chains replaced by constants before imports are
+    /// followed, esbuild-style: `{ "process.env.NODE_ENV": "\"production\"" }`
+    /// (values are JSON: strings need their quotes). Branches made dead are
+    /// dropped, with the modules only they import.
+    pub define: Option<std::collections::HashMap<String, String>>,
     /// Text placed at the top of the output.
     pub banner: Option<String>,
     /// Bare specifiers bundled from a file instead of kept external:
@@ -122,7 +127,12 @@ pub struct BundleResult {
 }
 
 fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
+    let mut define = Vec::new();
+    for (k, v) in o.define.iter().flatten() {
+        define.push(core_bundle::Define::parse(k, v).map_err(to_js)?);
+    }
     let opts = core_bundle::BundleOptions {
+        define,
         entry: core_bundle::Entry::File(PathBuf::from(&o.entry)),
         external: o.external.clone().unwrap_or_default(),
         minify: o.minify.unwrap_or(false),

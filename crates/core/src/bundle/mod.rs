@@ -6,15 +6,17 @@
 //! with Node's `require` created from the bundle's own URL, so they resolve from
 //! the directory the bundle is written to. Dynamic `import()` is left as is.
 
+mod optimize;
 pub mod transpile;
 
 use crate::error::{CoreError, Result};
+pub use optimize::Define;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use swc_core::common::{Globals, DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
-use transpile::{esm_to_cjs, parse_and_strip, print};
+use transpile::{esm_to_cjs, print};
 
 /// Where the bundle's entry comes from.
 #[derive(Debug, Clone)]
@@ -38,8 +40,10 @@ pub struct BundleOptions {
     /// Extra specifiers (exact, or package names) to keep external even if they
     /// could be resolved. Bare specifiers are always external in this version.
     pub external: Vec<String>,
-    /// Minify whitespace in the output.
+    /// Minify the output (swc's minifier: compress and mangle).
     pub minify: bool,
+    /// Globals replaced by constants before imports are followed (see [`Define`]).
+    pub define: Vec<Define>,
     /// Banner placed at the top of the output.
     pub banner: Option<String>,
     /// Bare specifiers bundled from the given file instead of kept external.
@@ -310,7 +314,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             chunks.insert(id, format!("module.exports = {code};"));
             continue;
         }
-        let mut parsed = parse_and_strip(&path, code)?;
+        let mut parsed = optimize::parse_with_defines(&path, code, &options.define)?;
         let mut resolved = Vec::new();
         let mut rewriter = SpecifierRewriter {
             importer: path.clone(),
@@ -337,7 +341,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         if is_esm(&parsed.module) {
             esm_to_cjs(&mut parsed);
         }
-        chunks.insert(id, print(&parsed, options.minify));
+        chunks.insert(id, print(&parsed, false));
     }
 
     // Follow `export *` of the entry through internal modules.
@@ -356,10 +360,6 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     entry_exports.dedup();
 
     let mut out = String::new();
-    if let Some(b) = &options.banner {
-        out.push_str(b);
-        out.push('\n');
-    }
     out.push_str("import { createRequire as __onCreateRequire } from \"node:module\";\n");
     out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
     out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
@@ -413,7 +413,12 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         v.sort();
         v.into_iter().map(|(_, p)| p).collect()
     };
-    Ok(BundleOutput { code: out, modules, externals })
+    let code = if options.minify { optimize::minify_module(&entry_path, out)? } else { out };
+    let code = match &options.banner {
+        Some(b) => format!("{b}\n{code}"),
+        None => code,
+    };
+    Ok(BundleOutput { code, modules, externals })
 }
 
 #[cfg(test)]
@@ -433,9 +438,15 @@ mod tests {
         std::fs::write(d.join("a.ts"), "import { b } from './b';\nimport fs from 'node:fs';\nexport const a: number = b + 1;\nexport default function main() { return typeof fs.readFileSync; }\nexport * from './c.js';").unwrap();
         std::fs::write(d.join("b.ts"), "export const b = 41;").unwrap();
         std::fs::write(d.join("c.ts"), "export const c = 'c'; export type Z = 1;").unwrap();
-        let out =
-            bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None, alias: vec![] })
-                .unwrap();
+        let out = bundle(&BundleOptions {
+            entry: Entry::File(d.join("a.ts")),
+            external: vec![],
+            minify: false,
+            banner: None,
+            alias: vec![],
+            define: vec![],
+        })
+        .unwrap();
         assert_eq!(out.modules.len(), 3);
         assert!(out.externals.contains("node:fs"));
         assert!(out.code.contains("export const a = __onEntry.a;"));
@@ -447,9 +458,15 @@ mod tests {
     fn unresolvable_import_names_importer() {
         let d = tmp("missing");
         std::fs::write(d.join("a.ts"), "import x from './nope';\nconsole.log(x);").unwrap();
-        let err =
-            bundle(&BundleOptions { entry: Entry::File(d.join("a.ts")), external: vec![], minify: false, banner: None, alias: vec![] })
-                .unwrap_err();
+        let err = bundle(&BundleOptions {
+            entry: Entry::File(d.join("a.ts")),
+            external: vec![],
+            minify: false,
+            banner: None,
+            alias: vec![],
+            define: vec![],
+        })
+        .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("a.ts"), "{msg}");
         assert!(msg.contains("./nope"), "{msg}");

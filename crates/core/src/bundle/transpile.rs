@@ -65,6 +65,13 @@ pub struct Parsed {
 /// Parses `src` (named `path` in messages), strips TypeScript and returns the module.
 /// Must be called inside `GLOBALS.set`.
 pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
+    parse_and_strip_with(path, src, &mut |_, _| {})
+}
+
+/// [`parse_and_strip`] with a hook that sees the module right after scope
+/// resolution, before types are stripped (the marks are exact there):
+/// `hook(program, unresolved_mark)`.
+pub fn parse_and_strip_with(path: &Path, src: String, hook: &mut dyn FnMut(&mut Program, Mark)) -> Result<Parsed> {
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), src);
     let comments = SingleThreadedComments::default();
@@ -81,6 +88,7 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
     let is_ts = matches!(lang, Lang::Ts | Lang::Tsx);
     let mut program = Program::Module(module);
     program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
+    hook(&mut program, unresolved_mark);
     if is_ts {
         program.mutate(strip(unresolved_mark, top_level_mark));
         program.mutate(hygiene());
