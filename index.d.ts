@@ -68,6 +68,11 @@ export interface BundleOptions {
    * dropped, with the modules only they import.
    */
   define?: Record<string, string>
+  /**
+   * Also return a source map (`map`) from the output to the original files
+   * (TypeScript included, sources inlined); composed through minification.
+   */
+  sourcemap?: boolean
   /** Text placed at the top of the output. */
   banner?: string
   /**
@@ -85,6 +90,11 @@ export interface BundleResult {
   modules: Array<string>
   /** External specifiers the bundle loads at run time. */
   externals: Array<string>
+  /**
+   * Source map JSON (with `sourcemap: true`). Write it next to the code and
+   * end the code with `//# sourceMappingURL=<file>.map`.
+   */
+  map?: string
 }
 
 /** Synchronous twin of {@link bundle}. */

@@ -2,6 +2,7 @@
 // and behaves like the sources; errors carry file:line:col.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -175,4 +176,29 @@ test("define replaces globals before imports are followed: dead branches and the
     /ERR_CONFIG: .*define value for process\.env\.X is not JSON/,
   );
   assert.throws(() => binding.bundleSync({ entry: path.join(dir, "entry.ts"), define: { "a-b": "1" } }), /ERR_CONFIG: .*define key "a-b"/);
+});
+
+test("source maps lead stack traces back to the original TypeScript, minified or not", async () => {
+  const dir = project({
+    "src/entry.ts": `import { boom } from "./thrower";\nexport function run(): void {\n  boom("x");\n}\nrun();\n`,
+    "src/thrower.ts": `export interface Opts {\n  a: number;\n}\nexport function boom(what: string): never {\n  throw new Error("boom " + what);\n}\n`,
+  });
+  for (const minify of [false, true]) {
+    const out = binding.bundleSync({ entry: path.join(dir, "src/entry.ts"), sourcemap: true, minify, banner: "// line one\n// line two" });
+    assert.ok(out.map, "a map is returned");
+    const map = JSON.parse(out.map);
+    assert.ok(
+      map.sources.some((s) => s.endsWith("thrower.ts")),
+      map.sources.join(", "),
+    );
+    assert.ok(map.sourcesContent.some((c) => c?.includes("throw new Error")));
+    const file = path.join(dir, `out-${minify}.mjs`);
+    writeFileSync(file, `${out.code}\n//# sourceMappingURL=out-${minify}.mjs.map\n`);
+    writeFileSync(`${file}.map`, out.map);
+    const r = spawnSync(process.execPath, ["--enable-source-maps", file], { encoding: "utf8" });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /thrower\.ts:5:\d+/, `minify ${minify}:\n${r.stderr}`);
+    assert.match(r.stderr, /entry\.ts:3:\d+/, `minify ${minify}:\n${r.stderr}`);
+  }
+  assert.equal(binding.bundleSync({ entry: path.join(dir, "src/entry.ts") }).map, undefined, "no map unless asked");
 });

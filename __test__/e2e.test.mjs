@@ -247,9 +247,16 @@ export default defineConfig({
       const log = path.join(dir, "kv.log");
       let srv;
       try {
-        const r = runCli(["build", "--skip-next-build", "--config-path", configFile], dir);
+        // A debug build (OpenNext's OPEN_NEXT_DEBUG) also ships the runtime's source map.
+        const r = runCli(["build", "--skip-next-build", "--config-path", configFile], dir, { OPEN_NEXT_DEBUG: "true" });
         assert.equal(r.code, 0, r.output);
         const fn = path.join(outDir, "server-functions/default");
+        assert.match(readFileSync(path.join(fn, "index.mjs"), "utf8"), /\n\/\/# sourceMappingURL=index\.mjs\.map\n$/);
+        const map = JSON.parse(readFileSync(path.join(fn, "index.mjs.map"), "utf8"));
+        assert.ok(
+          map.sources.some((s) => s.endsWith(path.join("runtime", "server", "main.ts"))),
+          map.sources.join(", "),
+        );
         assert.ok(existsSync(path.join(fn, "node_modules/on-test-kv/lib/index.js")), "the override's npm package is in the function");
         assert.ok(existsSync(path.join(fn, "node_modules/on-test-kv/package.json")));
         const compiled = readFileSync(path.join(fn, "open-next.config.mjs"), "utf8");

@@ -108,6 +108,9 @@ pub struct BundleOptions {
     /// (values are JSON: strings need their quotes). Branches made dead are
     /// dropped, with the modules only they import.
     pub define: Option<std::collections::HashMap<String, String>>,
+    /// Also return a source map (`map`) from the output to the original files
+    /// (TypeScript included, sources inlined); composed through minification.
+    pub sourcemap: Option<bool>,
     /// Text placed at the top of the output.
     pub banner: Option<String>,
     /// Bare specifiers bundled from a file instead of kept external:
@@ -124,6 +127,9 @@ pub struct BundleResult {
     pub modules: Vec<String>,
     /// External specifiers the bundle loads at run time.
     pub externals: Vec<String>,
+    /// Source map JSON (with `sourcemap: true`). Write it next to the code and
+    /// end the code with `//# sourceMappingURL=<file>.map`.
+    pub map: Option<String>,
 }
 
 fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
@@ -133,6 +139,7 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
     }
     let opts = core_bundle::BundleOptions {
         define,
+        sourcemap: o.sourcemap.unwrap_or(false),
         entry: core_bundle::Entry::File(PathBuf::from(&o.entry)),
         external: o.external.clone().unwrap_or_default(),
         minify: o.minify.unwrap_or(false),
@@ -143,6 +150,7 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
         code: out.code,
         modules: out.modules.iter().map(|p| p.display().to_string()).collect(),
         externals: out.externals.into_iter().collect(),
+        map: out.map,
     })
 }
 

@@ -7,6 +7,7 @@
 //! the directory the bundle is written to. Dynamic `import()` is left as is.
 
 mod optimize;
+mod sourcemap;
 pub mod transpile;
 
 use crate::error::{CoreError, Result};
@@ -44,6 +45,8 @@ pub struct BundleOptions {
     pub minify: bool,
     /// Globals replaced by constants before imports are followed (see [`Define`]).
     pub define: Vec<Define>,
+    /// Also produce a source map of the output (to the original files, sources inlined).
+    pub sourcemap: bool,
     /// Banner placed at the top of the output.
     pub banner: Option<String>,
     /// Bare specifiers bundled from the given file instead of kept external.
@@ -59,6 +62,8 @@ pub struct BundleOutput {
     pub modules: Vec<PathBuf>,
     /// External specifiers referenced (bare packages and builtins).
     pub externals: BTreeSet<String>,
+    /// The source map (JSON), when asked for.
+    pub map: Option<String>,
 }
 
 const EXTENSIONS: &[&str] = &["ts", "tsx", "mts", "cts", "js", "mjs", "cjs", "jsx", "json"];
@@ -299,7 +304,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     ids.insert(entry_path.clone(), 0);
     let mut queue = vec![entry_path.clone()];
     let mut order: Vec<PathBuf> = Vec::new();
-    let mut chunks: HashMap<usize, String> = HashMap::new();
+    let mut chunks: HashMap<usize, (String, Option<swc_sourcemap::SourceMap>)> = HashMap::new();
     let mut externals = BTreeSet::new();
     let mut entry_exports = Vec::new();
     // Export names of modules, for following `export *` in the entry.
@@ -311,7 +316,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         let code = if id == 0 { entry_code.clone() } else { std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))? };
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             serde_json::from_str::<serde_json::Value>(&code).map_err(|e| CoreError::Json { path: path.clone(), message: e.to_string() })?;
-            chunks.insert(id, format!("module.exports = {code};"));
+            chunks.insert(id, (format!("module.exports = {code};"), None));
             continue;
         }
         let mut parsed = optimize::parse_with_defines(&path, code, &options.define)?;
@@ -341,7 +346,12 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         if is_esm(&parsed.module) {
             esm_to_cjs(&mut parsed);
         }
-        chunks.insert(id, print(&parsed, false));
+        if options.sourcemap {
+            let (code, map) = transpile::print_with_map(&parsed);
+            chunks.insert(id, (code, Some(map)));
+        } else {
+            chunks.insert(id, (print(&parsed, false), None));
+        }
     }
 
     // Follow `export *` of the entry through internal modules.
@@ -370,13 +380,20 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     out.push_str("const __onModules = {\n");
     let mut id_list: Vec<_> = chunks.keys().copied().collect();
     id_list.sort();
+    let mut bundle_map = sourcemap::BundleMap::default();
+    let mut line = out.matches('\n').count() as u32;
     for id in id_list {
         let path = order.iter().find(|p| ids[*p] == id).expect("every chunk has a path");
-        out.push_str(&format!(
-            "// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n{}\n}},\n",
-            path.display(),
-            chunks[&id]
-        ));
+        // Two lines: the path comment and the module function's head.
+        out.push_str(&format!("// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n", path.display()));
+        line += 2;
+        let (code, map) = &chunks[&id];
+        if let Some(map) = map {
+            bundle_map.add(map, line);
+        }
+        out.push_str(code);
+        out.push_str("\n},\n");
+        line += code.matches('\n').count() as u32 + 2;
     }
     out.push_str("};\n");
     out.push_str(concat!(
@@ -413,12 +430,14 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         v.sort();
         v.into_iter().map(|(_, p)| p).collect()
     };
-    let code = if options.minify { optimize::minify_module(&entry_path, out)? } else { out };
-    let code = match &options.banner {
-        Some(b) => format!("{b}\n{code}"),
-        None => code,
+    let map = options.sourcemap.then(|| bundle_map.finish());
+    let (code, map) = if options.minify { optimize::minify_module(&entry_path, out, map)? } else { (out, map) };
+    let (code, map) = match &options.banner {
+        Some(b) => (format!("{b}\n{code}"), map.map(|m| sourcemap::shift_lines(&m, b.matches('\n').count() as u32 + 1))),
+        None => (code, map),
     };
-    Ok(BundleOutput { code, modules, externals })
+    let map = map.map(|m| sourcemap::to_json(&m, &entry_path.with_extension("mjs")));
+    Ok(BundleOutput { code, modules, externals, map })
 }
 
 #[cfg(test)]
@@ -445,6 +464,7 @@ mod tests {
             banner: None,
             alias: vec![],
             define: vec![],
+            sourcemap: false,
         })
         .unwrap();
         assert_eq!(out.modules.len(), 3);
@@ -465,6 +485,7 @@ mod tests {
             banner: None,
             alias: vec![],
             define: vec![],
+            sourcemap: false,
         })
         .unwrap_err();
         let msg = err.to_string();

@@ -145,8 +145,13 @@ pub fn parse_with_defines(path: &Path, src: String, defines: &[Define]) -> Resul
 }
 
 /// Minifies a whole ES module (compress with module and top-level scope, then
-/// mangle). Must be called inside `GLOBALS.set`.
-pub fn minify_module(path: &Path, code: String) -> Result<String> {
+/// mangle). With `input_map` (the map of `code`), also returns the map of the
+/// minified code to the original sources. Must be called inside `GLOBALS.set`.
+pub fn minify_module(
+    path: &Path,
+    code: String,
+    input_map: Option<swc_sourcemap::SourceMap>,
+) -> Result<(String, Option<swc_sourcemap::SourceMap>)> {
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), code);
     let comments = SingleThreadedComments::default();
@@ -181,16 +186,18 @@ pub fn minify_module(path: &Path, code: String) -> Result<String> {
     let mut program = swc_core::ecma::minifier::optimize(program, cm.clone(), Some(&comments), None, &options, &extra);
     program.mutate(fixer(Some(&comments)));
     let mut buf = Vec::new();
+    let mut mappings = Vec::new();
     {
         let mut emitter = Emitter {
             cfg: CodegenConfig::default().with_minify(true).with_target(EsVersion::EsNext),
             cm: cm.clone(),
             comments: None,
-            wr: JsWriter::new(cm.clone(), "\n", &mut buf, None),
+            wr: JsWriter::new(cm.clone(), "\n", &mut buf, input_map.is_some().then_some(&mut mappings)),
         };
         emitter.emit_program(&program).expect("writing to a Vec cannot fail");
     }
-    Ok(String::from_utf8(buf).expect("swc emits UTF-8"))
+    let map = input_map.map(|orig| cm.build_source_map(&mappings, Some(orig), super::sourcemap::MapConfig));
+    Ok((String::from_utf8(buf).expect("swc emits UTF-8"), map))
 }
 
 #[cfg(test)]

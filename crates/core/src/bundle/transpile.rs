@@ -142,6 +142,24 @@ pub fn print(parsed: &Parsed, minify: bool) -> String {
     String::from_utf8(buf).expect("swc emits UTF-8")
 }
 
+/// Prints a module back to JavaScript with its source map (to the original
+/// file: spans survive type stripping and the CommonJS transform).
+pub fn print_with_map(parsed: &Parsed) -> (String, swc_sourcemap::SourceMap) {
+    let mut buf = Vec::new();
+    let mut mappings = Vec::new();
+    {
+        let mut emitter = Emitter {
+            cfg: CodegenConfig::default().with_target(EsVersion::EsNext),
+            cm: parsed.cm.clone(),
+            comments: Some(&parsed.comments),
+            wr: JsWriter::new(parsed.cm.clone(), "\n", &mut buf, Some(&mut mappings)),
+        };
+        emitter.emit_module(&parsed.module).expect("writing to a Vec cannot fail");
+    }
+    let map = parsed.cm.build_source_map(&mappings, None, super::sourcemap::MapConfig);
+    (String::from_utf8(buf).expect("swc emits UTF-8"), map)
+}
+
 /// Strips TypeScript types from one file and prints ESM JavaScript.
 pub fn strip_types(path: &Path, src: String) -> Result<String> {
     GLOBALS.set(&Globals::new(), || {
