@@ -174,6 +174,7 @@ log(`wrote ${path.relative(process.cwd(), resultsFile)} (raw numbers: ${path.rel
 // ---------------------------------------------------------------------------
 
 function render(r) {
+  const m = r.machine;
   const L = [];
   const p = (s = "") => L.push(s);
   const minMed = (st, f) => (st && Number.isFinite(st.median) ? `${f(st.min)} / ${f(st.median)}` : "—");

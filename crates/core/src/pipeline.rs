@@ -129,7 +129,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     phases.push(Phase { name: "read build output".into(), ms: ms(t) });
 
     let target = output_root.join(".open-next");
-    let staging = StagingDir::new(&target)?;
+    let mut staging = StagingDir::new(&target)?;
+    // The inputs are good: delete the previous output while the new one is written.
+    staging.retire_previous()?;
     let out = staging.path().to_path_buf();
     let fn_dir = out.join("server-functions/default");
     let with_tags = cfg.raw.pointer("/dangerous/disableTagCache").and_then(Value::as_bool) != Some(true);

@@ -75,6 +75,10 @@ pub fn is_build_only_output(rel: &str, build: &NextBuild) -> bool {
     if in_next.ends_with(".nft.json") {
         return true;
     }
+    // Directories of prerendered segment files (`index.segments/`): all in the cache.
+    if in_next.ends_with(".segments") && (in_next.starts_with("server/app/") || in_next.starts_with("server/route-cache/")) {
+        return true;
+    }
     let Some(in_server) = in_next.strip_prefix("server/") else { return false };
     if in_server.ends_with(".map") {
         return build.config.pointer("/experimental/serverSourceMaps").and_then(serde_json::Value::as_bool) != Some(true);
@@ -92,7 +96,10 @@ pub fn is_build_only_output(rel: &str, build: &NextBuild) -> bool {
 /// [`is_build_only_output`] leaves out); returns the copy stats and the
 /// function-relative paths of the regular files copied.
 pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<(CopyStats, Vec<String>)> {
-    let keep = |rel: &str, is_dir: bool| keep_traced_path(rel, is_dir) && (is_dir || !is_build_only_output(rel, build));
+    let keep = |rel: &str, is_dir: bool| {
+        keep_traced_path(rel, is_dir)
+            && if is_dir { !(rel.ends_with(".segments") && is_build_only_output(rel, build)) } else { !is_build_only_output(rel, build) }
+    };
     let entries = list_tree(&build.standalone_dir, &keep)?;
     let stats = copy_entries(&build.standalone_dir, fn_dir, &entries)?;
     let files = entries.into_iter().filter(|e| e.kind == EntryKind::File).map(|e| e.rel).collect();
@@ -307,6 +314,7 @@ mod tests {
             ".next/server/app/index.meta",
             ".next/server/app/blog/post.prefetch.rsc",
             ".next/server/app/index.segments/_tree.segment.rsc",
+            ".next/server/app/blog/post.segments",
             ".next/server/app/feed.xml.body",
             ".next/server/pages/ssg.html",
             ".next/server/pages/ssg.json",
