@@ -54,6 +54,10 @@ export function routingRequests(app, buildId) {
   return reqs;
 }
 
+/** The kind of a decision in the shape of `@next/routing`'s result (our Router returns the same shape). */
+const resolvedKind = (r) =>
+  r.redirect || (r.status >= 300 && r.status < 400) ? "redirect" : r.routeMatches ? "dynamic" : r.resolvedPathname ? "route" : "no route";
+
 async function worker(tool, cfgFile) {
   const cfg = JSON.parse(readFileSync(cfgFile, "utf8"));
   const reqs = cfg.requests;
@@ -64,14 +68,7 @@ async function worker(tool, cfgFile) {
     const router = new Router(cfg.specJson);
     const full = reqs.map((r) => ({ url: `http://localhost:3000${r.path}`, headers: r.headers }));
     decide = (i) => router.resolve(full[i].url, full[i].headers);
-    kind = (r) =>
-      r.redirect || (r.status >= 300 && r.status < 400)
-        ? "redirect"
-        : r.routeMatches
-          ? "dynamic"
-          : r.resolvedPathname
-            ? "route"
-            : "no route";
+    kind = resolvedKind;
   } else if (tool === "next-routing") {
     const { resolveRoutes } = createRequire(path.join(root, "package.json"))("@next/routing");
     const spec = JSON.parse(cfg.specJson);
@@ -88,14 +85,7 @@ async function worker(tool, cfgFile) {
         routes,
         invokeMiddleware: async () => ({}),
       });
-    kind = (r) =>
-      r.redirect || (r.status >= 300 && r.status < 400)
-        ? "redirect"
-        : r.routeMatches
-          ? "dynamic"
-          : r.resolvedPathname
-            ? "route"
-            : "no route";
+    kind = resolvedKind;
   } else {
     globalThis.openNextConfig = { default: {} };
     globalThis.openNextDebug = false;

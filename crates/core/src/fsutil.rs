@@ -225,27 +225,13 @@ impl StagingDir {
         }
     }
 
-    /// Atomically moves the staging directory into place, replacing the old output.
+    /// Atomically moves the staging directory into place, replacing the old output
+    /// (moved aside first, if [`StagingDir::retire_previous`] has not done it yet).
     pub fn commit(mut self) -> Result<()> {
-        if self.retiring.is_some() {
-            fs::rename(&self.path, &self.target).map_err(CoreError::io("rename", &self.path))?;
-            self.committed = true;
-            self.wait_for_retired();
-            return Ok(());
-        }
-        if self.target.exists() {
-            let old = self.target.with_file_name(format!(
-                "{}.old-{}",
-                self.target.file_name().unwrap_or_default().to_string_lossy(),
-                std::process::id()
-            ));
-            fs::rename(&self.target, &old).map_err(CoreError::io("rename", &self.target))?;
-            fs::rename(&self.path, &self.target).map_err(CoreError::io("rename", &self.path))?;
-            let _ = fs::remove_dir_all(&old);
-        } else {
-            fs::rename(&self.path, &self.target).map_err(CoreError::io("rename", &self.path))?;
-        }
+        self.retire_previous()?;
+        fs::rename(&self.path, &self.target).map_err(CoreError::io("rename", &self.path))?;
         self.committed = true;
+        self.wait_for_retired();
         Ok(())
     }
 }

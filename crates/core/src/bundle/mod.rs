@@ -53,6 +53,14 @@ pub struct BundleOptions {
     pub alias: Vec<(String, PathBuf)>,
 }
 
+impl BundleOptions {
+    /// Options for `entry` with every default: nothing extra external, no
+    /// minification, banner, aliases, defines or source map.
+    pub fn new(entry: Entry) -> BundleOptions {
+        BundleOptions { entry, external: vec![], minify: false, banner: None, alias: vec![], define: vec![], sourcemap: false }
+    }
+}
+
 /// Result of [`bundle`].
 #[derive(Debug, Clone)]
 pub struct BundleOutput {
@@ -457,16 +465,7 @@ mod tests {
         std::fs::write(d.join("a.ts"), "import { b } from './b';\nimport fs from 'node:fs';\nexport const a: number = b + 1;\nexport default function main() { return typeof fs.readFileSync; }\nexport * from './c.js';").unwrap();
         std::fs::write(d.join("b.ts"), "export const b = 41;").unwrap();
         std::fs::write(d.join("c.ts"), "export const c = 'c'; export type Z = 1;").unwrap();
-        let out = bundle(&BundleOptions {
-            entry: Entry::File(d.join("a.ts")),
-            external: vec![],
-            minify: false,
-            banner: None,
-            alias: vec![],
-            define: vec![],
-            sourcemap: false,
-        })
-        .unwrap();
+        let out = bundle(&BundleOptions::new(Entry::File(d.join("a.ts")))).unwrap();
         assert_eq!(out.modules.len(), 3);
         assert!(out.externals.contains("node:fs"));
         assert!(out.code.contains("export const a = __onEntry.a;"));
@@ -478,16 +477,7 @@ mod tests {
     fn unresolvable_import_names_importer() {
         let d = tmp("missing");
         std::fs::write(d.join("a.ts"), "import x from './nope';\nconsole.log(x);").unwrap();
-        let err = bundle(&BundleOptions {
-            entry: Entry::File(d.join("a.ts")),
-            external: vec![],
-            minify: false,
-            banner: None,
-            alias: vec![],
-            define: vec![],
-            sourcemap: false,
-        })
-        .unwrap_err();
+        let err = bundle(&BundleOptions::new(Entry::File(d.join("a.ts")))).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("a.ts"), "{msg}");
         assert!(msg.contains("./nope"), "{msg}");

@@ -30,12 +30,7 @@ impl Define {
     /// (JSON text: a string, number, boolean or null).
     pub fn parse(key: &str, value: &str) -> Result<Define> {
         let path: Vec<String> = key.split('.').map(str::to_string).collect();
-        let ident_ok = |s: &str| {
-            let mut c = s.chars();
-            matches!(c.next(), Some(ch) if ch.is_alphabetic() || ch == '_' || ch == '$')
-                && c.all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '$')
-        };
-        if path.iter().any(|p| !ident_ok(p)) {
+        if path.iter().any(|p| !super::is_valid_ident(p)) {
             return Err(CoreError::Config {
                 file: "bundle option `define`".into(),
                 message: format!("define key {key:?} is not an identifier or a dotted chain of identifiers (like process.env.NODE_ENV)"),
