@@ -19,6 +19,17 @@ export declare class Router {
   /** Builds the routing table spec (JSON) from our Deployment Adapter output. */
   static specFromAdapterOutput(adapterJson: string): string
   /**
+   * Builds the routing table spec (JSON) from the manifests of a `next build`
+   * output directory (`distDir`, usually `<app>/.next`): routes-manifest,
+   * prerender-manifest, middleware/functions-config/pages/app-paths manifests,
+   * `required-server-files.json`, `BUILD_ID` and the static files. Gives the
+   * same table as {@link Router.specFromAdapterOutput} on builds with the
+   * Deployment Adapter, and is how builds without it (Next 15.5–16.1) get one.
+   * Fails with `ERR_ROUTING` when a manifest is missing or a route cannot be
+   * converted or compiled.
+   */
+  static specFromManifests(distDir: string): string
+  /**
    * Routes a request. Returns the decision, or `{ middleware: { url, headers }, token }`
    * when middleware must run first; then call {@link Router.resume} with the token.
    */

@@ -102,6 +102,21 @@ impl Router {
         serde_json::to_string(&spec).map_err(|e| bad(e.to_string()))
     }
 
+    /// Builds the routing table spec (JSON) from the manifests of a `next build`
+    /// output directory (`distDir`, usually `<app>/.next`): routes-manifest,
+    /// prerender-manifest, middleware/functions-config/pages/app-paths manifests,
+    /// `required-server-files.json`, `BUILD_ID` and the static files. Gives the
+    /// same table as {@link Router.specFromAdapterOutput} on builds with the
+    /// Deployment Adapter, and is how builds without it (Next 15.5–16.1) get one.
+    /// Fails with `ERR_ROUTING` when a manifest is missing or a route cannot be
+    /// converted or compiled.
+    #[napi]
+    pub fn spec_from_manifests(dist_dir: String) -> Result<String> {
+        let spec = routing::spec_from_manifests(std::path::Path::new(&dist_dir)).map_err(bad)?;
+        let table = RoutingTable::compile(spec).map_err(bad)?;
+        serde_json::to_string(&table.spec).map_err(|e| bad(e.to_string()))
+    }
+
     /// Routes a request. Returns the decision, or `{ middleware: { url, headers }, token }`
     /// when middleware must run first; then call {@link Router.resume} with the token.
     #[napi(ts_return_type = "Record<string, any>")]

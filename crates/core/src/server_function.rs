@@ -158,14 +158,25 @@ pub fn copy_self_hosted_assets(app_dir: &Path, build: &NextBuild, fn_dir: &Path)
     Ok(CopyStats { files: a.files + b.files, symlinks: a.symlinks + b.symlinks, bytes: a.bytes + b.bytes })
 }
 
-/// Compiles the routing table from the Deployment Adapter output (every regex is
-/// checked here, at build time) and returns its JSON, shipped as `routing.json`.
-/// `None` when the build has no adapter output (Next < 16.2).
+/// Compiles the routing table (every regex is checked here, at build time) and
+/// returns its JSON, shipped as `routing.json`: from the Deployment Adapter output
+/// when the build has one (Next >= 16.2), else converted from the `.next`
+/// manifests as Next's adapter code would (`routing::spec_from_manifests`).
 pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
-    let Some(adapter) = &build.adapter else { return Ok(None) };
-    let source_file = build.dist_dir.join(crate::next_app::ADAPTER_OUTPUT_FILE);
-    let spec = crate::routing::RoutingTable::spec_from_adapter(adapter)
-        .map_err(|message| crate::CoreError::Routing { source_file: source_file.clone(), message })?;
+    let (spec, source_file) = match &build.adapter {
+        Some(adapter) => {
+            let source_file = build.dist_dir.join(crate::next_app::ADAPTER_OUTPUT_FILE);
+            let spec = crate::routing::RoutingTable::spec_from_adapter(adapter)
+                .map_err(|message| crate::CoreError::Routing { source_file: source_file.clone(), message })?;
+            (spec, source_file)
+        }
+        None => {
+            let source_file = build.dist_dir.join("routes-manifest.json");
+            let spec = crate::routing::spec_from_manifests(&build.dist_dir)
+                .map_err(|message| crate::CoreError::Routing { source_file: source_file.clone(), message })?;
+            (spec, source_file)
+        }
+    };
     let table =
         crate::routing::RoutingTable::compile(spec).map_err(|e| crate::CoreError::Routing { source_file, message: e.to_string() })?;
     Ok(Some(serde_json::to_string(&table.spec).expect("spec serialises")))
