@@ -30,8 +30,11 @@ export declare class Router {
    */
   static specFromManifests(distDir: string): string
   /**
-   * Routes a request. Returns the decision, or `{ middleware: { url, headers }, token }`
-   * when middleware must run first; then call {@link Router.resume} with the token.
+   * Routes a request. Returns the decision, or `{ middleware: { url, headers },
+   * responseHeaders, token }` when middleware must run first (`responseHeaders`:
+   * those set by routing so far, which a response of middleware's own also
+   * carries); then call {@link Router.resume} with the token, always, even when
+   * middleware failed (it frees the suspended state).
    */
   resolve(url: string, headers: Array<Array<string>>): Record<string, any>
   /** Finishes routing after middleware ran for `token`. */
@@ -150,6 +153,8 @@ export interface NativeBuildOptions {
    * where it was evaluated); copied into every function.
    */
   configTracedFiles?: Array<string>
+  /** Runtime addons (`open-next-runtime.<platform>.node`) copied into every function. */
+  runtimeAddons?: Array<string>
 }
 
 /** Version of the native addon. */

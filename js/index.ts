@@ -2,6 +2,7 @@
  * Programmatic API of open-next-rs: `build()` and `defineConfig()` with
  * OpenNext's config types.
  */
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -83,11 +84,22 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       dangerouslyUseUnsupportedNextVersion: options.dangerouslyUseUnsupportedNextVersion ?? false,
       skipNextBuild: options.skipNextBuild ?? false,
       adapterPath: path.join(packageRoot, "adapter/index.cjs"),
+      runtimeAddons: runtimeAddons(),
     });
     return JSON.parse(json) as BuildReport;
   } catch (e) {
     throw fromNative(e);
   }
+}
+
+/**
+ * The runtime addons every function ships (the Router, without the build tool):
+ * `open-next-runtime.linux-<arch>-gnu.node` at the package root.
+ */
+function runtimeAddons(): string[] {
+  return readdirSync(packageRoot)
+    .filter((f) => /^open-next-runtime\.linux-(x64|arm64)-gnu\.node$/.test(f))
+    .map((f) => path.join(packageRoot, f));
 }
 
 type Binding = typeof import("../index.js");

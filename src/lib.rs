@@ -57,6 +57,8 @@ pub struct NativeBuildOptions {
     /// Absolute paths of the files the compiled config needs at run time (traced
     /// where it was evaluated); copied into every function.
     pub config_traced_files: Option<Vec<String>>,
+    /// Runtime addons (`open-next-runtime.<platform>.node`) copied into every function.
+    pub runtime_addons: Option<Vec<String>>,
 }
 
 /// Async task behind {@link build}.
@@ -91,6 +93,7 @@ pub fn build_native(options: NativeBuildOptions) -> AsyncTask<BuildTask> {
         skip_next_build: options.skip_next_build.unwrap_or(false),
         adapter_path: options.adapter_path.map(PathBuf::from),
         config_traced_files: options.config_traced_files.unwrap_or_default().into_iter().map(PathBuf::from).collect(),
+        runtime_addons: options.runtime_addons.unwrap_or_default().into_iter().map(PathBuf::from).collect(),
     }))
 }
 

@@ -2,8 +2,8 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use open_next_core::routing::{
-    self, Headers, JsUrl, MiddlewareResult, Phase1, Redirect, RouteRequest, RouteResult, RoutingSpec, RoutingTable,
+use open_next_routing::{
+    self as routing, Headers, JsUrl, MiddlewareResult, Phase1, Redirect, RouteRequest, RouteResult, RoutingSpec, RoutingTable,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -117,8 +117,11 @@ impl Router {
         serde_json::to_string(&table.spec).map_err(|e| bad(e.to_string()))
     }
 
-    /// Routes a request. Returns the decision, or `{ middleware: { url, headers }, token }`
-    /// when middleware must run first; then call {@link Router.resume} with the token.
+    /// Routes a request. Returns the decision, or `{ middleware: { url, headers },
+    /// responseHeaders, token }` when middleware must run first (`responseHeaders`:
+    /// those set by routing so far, which a response of middleware's own also
+    /// carries); then call {@link Router.resume} with the token, always, even when
+    /// middleware failed (it frees the suspended state).
     #[napi(ts_return_type = "Record<string, any>")]
     pub fn resolve(&self, url: String, headers: Vec<Vec<String>>) -> Result<Value> {
         let url = JsUrl::parse(&url).ok_or_else(|| bad(format!("invalid request URL {url:?}")))?;
@@ -130,8 +133,9 @@ impl Router {
                 let mut guard = self.suspended.lock().map_err(|_| bad("router state poisoned"))?;
                 guard.0 = guard.0.wrapping_add(1);
                 let token = guard.0;
+                let before = headers_json(s.response_headers());
                 guard.1.insert(token, *s);
-                json!({"middleware": {"url": call.url.href(), "headers": headers_json(&call.headers)}, "token": token})
+                json!({"middleware": {"url": call.url.href(), "headers": headers_json(&call.headers)}, "responseHeaders": before, "token": token})
             }
         })
     }

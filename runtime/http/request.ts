@@ -9,7 +9,8 @@ export interface RequestInit {
   method: string;
   /** Path and query string, as they appear on the request line. */
   url: string;
-  headers: Record<string, string>;
+  /** Lower-case names; arrays for repeated headers. */
+  headers: Record<string, string | string[]>;
   body?: Buffer;
   remoteAddress?: string;
   encrypted?: boolean;
@@ -58,7 +59,7 @@ export class InternalRequest extends IncomingMessage {
     this.method = init.method;
     this.url = init.url;
     this.headers = headers;
-    this.rawHeaders = Object.entries(headers).flat();
+    this.rawHeaders = Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v]));
     this.httpVersion = "1.1";
     this.httpVersionMajor = 1;
     this.httpVersionMinor = 1;

@@ -18,16 +18,19 @@ import type {
   IncrementalCache,
   LazyLoadedOverride,
   OpenNextConfig,
+  ProxyExternalRequest,
   Queue,
   ServerFunctionOverrides,
   TagCache,
   Wrapper,
 } from "../types/overrides.ts";
 import type { CacheBackend } from "../utils/context.ts";
+import { createRoutedDispatch } from "../routing/dispatch.ts";
+import { loadRouter } from "../routing/router.ts";
 import { debug, error } from "../utils/logger.ts";
 import { setInternalHandler } from "./internal.ts";
 import { initialRevalidateLookup, loadNextFiles } from "./next-files.ts";
-import { startNextServer } from "./next-server.ts";
+import { startNextServer, startRenderServer } from "./next-server.ts";
 import { cacheHandlerPath, functionDir } from "./paths.ts";
 import { createRequestHandler } from "./request-handler.ts";
 
@@ -95,8 +98,21 @@ async function initialise({ functionName, overrides }: ServerFunctionOptions): P
   setDefaultCacheBackend(backend);
   installCacheHandler();
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
-  const nextHandler = await startNextServer({ files, cacheHandlerPath, preloadEntries: preloading === "onStart" });
-  const handler = createRequestHandler({ files, backend, nextHandler });
+  const serverOptions = { files, cacheHandlerPath, preloadEntries: preloading === "onStart" };
+  const router = loadRouter(functionDir);
+  const handler = router
+    ? createRequestHandler({
+        files,
+        backend,
+        previewModeId,
+        dispatch: createRoutedDispatch({
+          router,
+          files,
+          server: await startRenderServer(serverOptions),
+          proxy: await pick<ProxyExternalRequest>(o.proxyExternalRequest, overrides.proxyExternalRequest),
+        }),
+      })
+    : createRequestHandler({ files, backend, previewModeId, nextHandler: await startNextServer(serverOptions) });
   setInternalHandler(handler, previewModeId);
   return wrapper.wrapper(handler, converter, { functionName });
 }

@@ -23,6 +23,8 @@ export interface NextFiles {
   htmlPages: Set<string>;
   /** The installed Next.js version. */
   nextVersion: string;
+  /** The app router has a not-found page (`/_not-found`), rendered for 404s. */
+  hasAppNotFound: boolean;
 }
 
 function readJson<T>(file: string): T {
@@ -53,6 +55,8 @@ export function loadNextFiles(functionDir: string): NextFiles {
       .filter(([, file]) => typeof file === "string" && file.endsWith(".html"))
       .map(([route]) => route),
   );
+  const appPaths = readJsonIfExists<Record<string, string>>(path.join(distDir, "app-path-routes-manifest.json")) ?? {};
+  const hasAppNotFound = Object.values(appPaths).includes("/_not-found");
   const require = createRequire(path.join(functionDir, "index.mjs"));
   let nextVersion = "0.0.0";
   try {
@@ -70,6 +74,7 @@ export function loadNextFiles(functionDir: string): NextFiles {
     prerenderManifest,
     htmlPages,
     nextVersion,
+    hasAppNotFound,
   };
 }
 

@@ -43,6 +43,51 @@ export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string, 
   };
 }
 
+/** Next's render server (`NextNodeServer`): renders a route it is told to render. */
+export interface RenderServer {
+  /** A request handler that applies Next's request metadata (`invokePath`, `middlewareInvoke`, ...) first. */
+  handlerWithMeta(meta: Record<string, unknown>): NextRequestHandler;
+  /**
+   * The origin Next gives middleware (`request.url`): its own hostname and port,
+   * as in `next start`. Middleware URLs on it are same-origin.
+   */
+  origin(protocol: "http" | "https"): string;
+}
+
+/**
+ * Starts Next's render server alone — the part `next start` runs behind its
+ * router server. Routing is ours (the Rust router); each request is handed over
+ * with the metadata Next's router server sets (`invokePath`, `invokeQuery`,
+ * `invokeStatus`, `initURL`, ...), so Next renders exactly the route routing
+ * chose. Middleware runs through the same server (`middlewareInvoke`).
+ */
+export async function startRenderServer({ files, cacheHandlerPath, preloadEntries }: NextServerOptions): Promise<RenderServer> {
+  const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
+  (process.env as Record<string, string>).NODE_ENV = "production";
+  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
+  process.chdir(files.functionDir);
+  const require = createRequire(path.join(files.functionDir, "index.mjs"));
+  const mod = require("next/dist/server/next-server.js") as { default: new (options: Record<string, unknown>) => any };
+  const parsedPort = Number.parseInt(process.env.PORT ?? "3000", 10);
+  const port = Number.isNaN(parsedPort) ? 3000 : parsedPort;
+  const server = new mod.default({
+    dev: false,
+    dir: files.functionDir,
+    conf,
+    customServer: false,
+    minimalMode: false,
+    hostname: "localhost",
+    port,
+    quiet: true,
+  });
+  await server.prepare();
+  debug("next render server is ready", files.nextVersion);
+  return {
+    handlerWithMeta: (meta) => server.getRequestHandlerWithMetadata(meta),
+    origin: (protocol) => `${protocol}://localhost:${port}`,
+  };
+}
+
 export async function startNextServer({ files, cacheHandlerPath, preloadEntries }: NextServerOptions): Promise<NextRequestHandler> {
   const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
   // What Next's standalone server.js does before requiring `next`.

@@ -13,6 +13,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { InternalRequest } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { HeaderValue } from "../http/util.ts";
+import type { DispatchInput } from "../routing/dispatch.ts";
 import type { NextRequestHandler } from "../types/next.ts";
 import type { InternalEvent, InternalResult, OpenNextHandler, OpenNextHandlerOptions } from "../types/overrides.ts";
 import {
@@ -30,7 +31,36 @@ import type { NextFiles } from "./next-files.ts";
 export interface RequestHandlerOptions {
   files: NextFiles;
   backend: CacheBackend;
-  nextHandler: NextRequestHandler;
+  /** Routes with the Rust router and renders with Next's render server (when the build shipped `routing.json`). */
+  dispatch?: (input: DispatchInput) => Promise<void>;
+  /** Otherwise: Next's own server, routing included. */
+  nextHandler?: NextRequestHandler;
+  /** Authorizes `x-prerender-revalidate` (the revalidation requests of the queue). */
+  previewModeId?: string;
+}
+
+/** Headers only the platform may set: a client sending them could steer routing or caching. */
+const INTERNAL_HEADERS = new Set([
+  "x-matched-path",
+  "x-now-route-matches",
+  "x-nextjs-data",
+  "x-next-resume-state-length",
+  "next-resume",
+  "x-next-revalidated-tags",
+  "x-next-revalidate-tag-token",
+]);
+const INTERNAL_PREFIXES = ["x-middleware-", "x-invoke-", "x-opennext-"];
+
+/** Drops the internal headers a client could spoof (see {@link INTERNAL_HEADERS}). */
+export function stripInternalHeaders(headers: Record<string, string>, previewModeId: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const k = name.toLowerCase();
+    if (INTERNAL_HEADERS.has(k) || INTERNAL_PREFIXES.some((p) => k.startsWith(p))) continue;
+    if (k === "x-prerender-revalidate" && (!previewModeId || value !== previewModeId)) continue;
+    out[k] = value;
+  }
+  return out;
 }
 
 function localizedPath(event: InternalEvent, files: NextFiles): string {
@@ -83,7 +113,18 @@ async function revalidateIfStale(backend: CacheBackend, event: InternalEvent, re
   }
 }
 
-export function createRequestHandler({ files, backend, nextHandler }: RequestHandlerOptions): OpenNextHandler {
+function failed(res: InternalResponse, event: InternalEvent, e: unknown): void {
+  error("Next.js failed to handle", event.method, event.url, e);
+  if (!res.headersSent) {
+    res.statusCode = 500;
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.end("Internal Server Error");
+  } else if (!res.writableEnded) {
+    res.destroy(e instanceof Error ? e : undefined);
+  }
+}
+
+export function createRequestHandler({ files, backend, dispatch, nextHandler, previewModeId }: RequestHandlerOptions): OpenNextHandler {
   return (event: InternalEvent, options?: OpenNextHandlerOptions) =>
     runWithRequestContext(
       {
@@ -93,34 +134,42 @@ export function createRequestHandler({ files, backend, nextHandler }: RequestHan
         backend,
       },
       async () => {
-        const headers: Record<string, string> = { ...event.headers };
+        const headers = stripInternalHeaders(event.headers, previewModeId);
         if (headers["x-forwarded-host"]) headers.host = headers["x-forwarded-host"];
         // Serve stale entries without regenerating them here; the queue does it.
         headers.purpose = "prefetch";
-        const url = new URL(event.url);
-        const req = new InternalRequest({
-          method: event.method,
-          url: `${url.pathname}${url.search}`,
-          headers,
-          body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
-          remoteAddress: event.remoteAddress,
-          encrypted: url.protocol === "https:",
-        });
         const res = new InternalResponse({
           streamCreator: options?.streamCreator,
           fixHeaders: (h, status) => fixHeaders(event, files, h, status),
         });
+        let url: URL | undefined;
         try {
-          await nextHandler(req, res);
+          url = new URL(event.url);
+        } catch {
+          res.statusCode = 400;
+          res.setHeader("content-type", "text/plain; charset=utf-8");
+          res.end("Bad Request");
+        }
+        if (!url) {
+          await res.done();
+          return res.toInternalResult();
+        }
+        try {
+          if (dispatch) await dispatch({ event, url, headers, res });
+          else
+            await nextHandler?.(
+              new InternalRequest({
+                method: event.method,
+                url: `${url.pathname}${url.search}`,
+                headers,
+                body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
+                remoteAddress: event.remoteAddress,
+                encrypted: url.protocol === "https:",
+              }),
+              res,
+            );
         } catch (e) {
-          error("Next.js failed to handle", event.method, event.url, e);
-          if (!res.headersSent) {
-            res.statusCode = 500;
-            res.setHeader("content-type", "text/plain; charset=utf-8");
-            res.end("Internal Server Error");
-          } else if (!res.writableEnded) {
-            res.destroy(e instanceof Error ? e : undefined);
-          }
+          failed(res, event, e);
         }
         await res.done();
         const result = res.toInternalResult();

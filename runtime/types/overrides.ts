@@ -241,6 +241,7 @@ export interface OverrideOptions {
   incrementalCache?: string | LazyLoadedOverride<IncrementalCache>;
   tagCache?: string | LazyLoadedOverride<TagCache>;
   queue?: string | LazyLoadedOverride<Queue>;
+  proxyExternalRequest?: string | LazyLoadedOverride<ProxyExternalRequest>;
   [key: string]: unknown;
 }
 
@@ -267,6 +268,15 @@ export interface OpenNextConfig {
   [key: string]: unknown;
 }
 
+/**
+ * Answers external rewrites (a rewrite whose destination is another origin):
+ * sends the request there and returns the upstream response.
+ */
+export interface ProxyExternalRequest {
+  name: string;
+  proxy(event: InternalEvent): Promise<InternalResult>;
+}
+
 /** The overrides a server function is created with. */
 export interface ServerFunctionOverrides {
   wrapper: Wrapper;
@@ -274,4 +284,5 @@ export interface ServerFunctionOverrides {
   incrementalCache: IncrementalCache;
   tagCache: TagCache;
   queue: Queue;
+  proxyExternalRequest: ProxyExternalRequest;
 }

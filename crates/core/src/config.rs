@@ -26,6 +26,8 @@ pub const INCREMENTAL_CACHES: &[&str] = &["s3", "s3-lite", "multi-tier-ddb-s3", 
 pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"];
 /// Built-in queues.
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
+/// Built-in external-rewrite proxies.
+pub const PROXIES: &[&str] = &["node", "fetch", "dummy"];
 
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
@@ -35,6 +37,7 @@ pub const IMPLEMENTED: &[(&str, &[&str])] = &[
     ("incrementalCache", &["fs-dev"]),
     ("tagCache", &["fs-dev"]),
     ("queue", &["direct"]),
+    ("proxyExternalRequest", &["node", "fetch", "dummy"]),
 ];
 
 /// One resolved override choice.
@@ -68,6 +71,22 @@ pub struct FunctionOverrides {
     pub tag_cache: OverrideChoice,
     /// Queue.
     pub queue: OverrideChoice,
+    /// Proxy of external rewrites.
+    pub proxy_external_request: OverrideChoice,
+}
+
+impl FunctionOverrides {
+    /// Each override with its config key (OpenNext's names), in a fixed order.
+    pub fn kinds(&self) -> [(&'static str, &OverrideChoice); 6] {
+        [
+            ("wrapper", &self.wrapper),
+            ("converter", &self.converter),
+            ("incrementalCache", &self.incremental_cache),
+            ("tagCache", &self.tag_cache),
+            ("queue", &self.queue),
+            ("proxyExternalRequest", &self.proxy_external_request),
+        ]
+    }
 }
 
 /// The validated config.
@@ -117,6 +136,7 @@ pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Re
         incremental_cache: pick(file, ov, "incrementalCache", "s3-lite", INCREMENTAL_CACHES, at)?,
         tag_cache: pick(file, ov, "tagCache", "dynamodb-lite", TAG_CACHES, at)?,
         queue: pick(file, ov, "queue", "sqs-lite", QUEUES, at)?,
+        proxy_external_request: pick(file, ov, "proxyExternalRequest", "node", PROXIES, at)?,
     };
     if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
         let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
@@ -135,13 +155,7 @@ pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Re
 
 /// Refuses built-in overrides that this version does not ship yet.
 pub fn check_implemented(file: &str, o: &FunctionOverrides, at: &str) -> Result<()> {
-    for (kind, choice) in [
-        ("wrapper", &o.wrapper),
-        ("converter", &o.converter),
-        ("incrementalCache", &o.incremental_cache),
-        ("tagCache", &o.tag_cache),
-        ("queue", &o.queue),
-    ] {
+    for (kind, choice) in o.kinds() {
         if let OverrideChoice::Builtin(name) = choice {
             let implemented = IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
             if !implemented.contains(&name.as_str()) {
@@ -165,6 +179,7 @@ fn o_is_default(choice: &OverrideChoice, kind: &str) -> bool {
         "converter" => "aws-apigw-v2",
         "incrementalCache" => "s3-lite",
         "tagCache" => "dynamodb-lite",
+        "proxyExternalRequest" => "node",
         _ => "sqs-lite",
     };
     choice.name() == default

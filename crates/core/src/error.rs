@@ -101,6 +101,9 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
+    /// No runtime addon (`open-next-runtime.<platform>.node`) was found to ship in the functions.
+    #[error("no runtime addon (open-next-runtime.linux-<arch>-gnu.node) was found in the open-next-rs package; reinstall it, or run `npm run build` in a source checkout")]
+    MissingRuntimeAddon,
     /// The open-next config is invalid.
     #[error("invalid open-next config ({file}): {message}")]
     Config {
@@ -126,6 +129,7 @@ impl CoreError {
             CoreError::MissingBuildOutput { .. } => "ERR_MISSING_BUILD_OUTPUT",
             CoreError::Config { .. } => "ERR_CONFIG",
             CoreError::Routing { .. } => "ERR_ROUTING",
+            CoreError::MissingRuntimeAddon => "ERR_RUNTIME_ADDON",
         }
     }
 

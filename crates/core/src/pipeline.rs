@@ -11,7 +11,7 @@ use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
 use crate::server_function::{
-    copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code,
+    copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code, FunctionCode,
 };
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -39,6 +39,9 @@ pub struct BuildOptions {
     /// Absolute paths of the files the compiled config needs at run time (its npm
     /// imports, traced where it was evaluated); copied into every function.
     pub config_traced_files: Vec<PathBuf>,
+    /// The runtime addons (`open-next-runtime.<platform>.node`, the Router) copied
+    /// into every function next to `index.mjs`. At least one is required.
+    pub runtime_addons: Vec<PathBuf>,
 }
 
 /// Wall time of one phase.
@@ -186,8 +189,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 || {
                     timed("server function: bundle runtime", &|| {
                         let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
-                        write_function_code(&nb, &fn_dir, &opts.runtime_dir, "default", &cfg.default, &opts.compiled_config, minify)
-                            .map(|n| json!({"modules": n}))
+                        write_function_code(
+                            &nb,
+                            &fn_dir,
+                            &FunctionCode {
+                                runtime_dir: &opts.runtime_dir,
+                                function_name: "default",
+                                overrides: &cfg.default,
+                                compiled_config: &opts.compiled_config,
+                                minify,
+                                runtime_addons: &opts.runtime_addons,
+                            },
+                        )
+                        .map(|n| json!({"modules": n}))
                     })
                 },
             )

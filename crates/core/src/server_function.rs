@@ -177,9 +177,30 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
             (spec, source_file)
         }
     };
+    let mut spec = spec;
+    // Next's tables leave `public/` out (platforms upload it themselves), but
+    // routing checks it like any other file: before afterFiles rewrites.
+    if let Some(app_dir) = build.dist_dir.parent() {
+        spec.pathnames.extend(public_pathnames(&app_dir.join("public"), &build.base_path)?);
+        spec.pathnames.sort();
+        spec.pathnames.dedup();
+    }
     let table =
         crate::routing::RoutingTable::compile(spec).map_err(|e| crate::CoreError::Routing { source_file, message: e.to_string() })?;
     Ok(Some(serde_json::to_string(&table.spec).expect("spec serialises")))
+}
+
+/// The URL pathnames of the files in `public/` (`<basePath>/<path>`), empty when
+/// there is no such directory.
+fn public_pathnames(public_dir: &Path, base_path: &str) -> Result<Vec<String>> {
+    if !public_dir.is_dir() {
+        return Ok(vec![]);
+    }
+    Ok(list_tree(public_dir, &|_, _| true)?
+        .into_iter()
+        .filter(|e| matches!(e.kind, EntryKind::File))
+        .map(|e| format!("{base_path}/{}", e.rel))
+        .collect())
 }
 
 /// Whether this is a debug build (`OPEN_NEXT_DEBUG` set to anything but empty,
@@ -199,6 +220,7 @@ fn kind_dir(kind: &str) -> &'static str {
         "converter" => "converters",
         "incrementalCache" => "incrementalCache",
         "tagCache" => "tagCache",
+        "proxyExternalRequest" => "proxyExternalRequest",
         _ => "queue",
     }
 }
@@ -207,13 +229,7 @@ fn kind_dir(kind: &str) -> &'static str {
 pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &FunctionOverrides) -> String {
     let mut src = String::new();
     let mut names = Vec::new();
-    for (kind, choice) in [
-        ("wrapper", &o.wrapper),
-        ("converter", &o.converter),
-        ("incrementalCache", &o.incremental_cache),
-        ("tagCache", &o.tag_cache),
-        ("queue", &o.queue),
-    ] {
+    for (kind, choice) in o.kinds() {
         match choice {
             OverrideChoice::Builtin(name) => {
                 let p = runtime_dir.join("overrides").join(kind_dir(kind)).join(format!("{name}.ts"));
@@ -234,18 +250,43 @@ pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &Function
     src
 }
 
+/// Copies the runtime addons (the Router the request path calls) next to
+/// `index.mjs`, keeping their `open-next-runtime.<platform>.node` names so the
+/// runtime picks the one for the machine it runs on.
+fn copy_runtime_addons(addons: &[PathBuf], app_dir: &Path) -> Result<()> {
+    if addons.is_empty() {
+        return Err(crate::CoreError::MissingRuntimeAddon);
+    }
+    for addon in addons {
+        let name = addon.file_name().ok_or(crate::CoreError::MissingRuntimeAddon)?;
+        let to = app_dir.join(name);
+        crate::fsutil::link_or_copy(addon, &to).map_err(crate::CoreError::io("copy the runtime addon", addon))?;
+    }
+    Ok(())
+}
+
+/// What goes into a function's code besides Next's files.
+#[derive(Clone, Copy)]
+pub struct FunctionCode<'a> {
+    /// Directory of the runtime TypeScript sources.
+    pub runtime_dir: &'a Path,
+    /// `default` or the split function's key.
+    pub function_name: &'a str,
+    /// The selected overrides.
+    pub overrides: &'a FunctionOverrides,
+    /// The compiled `open-next.config.mjs`.
+    pub compiled_config: &'a str,
+    /// Minify the bundle.
+    pub minify: bool,
+    /// Runtime addons to ship.
+    pub runtime_addons: &'a [PathBuf],
+}
+
 /// Bundles the runtime entry and writes `index.mjs`, `open-next.config.mjs` and
 /// `cache.cjs` into the function's app directory (`fn_dir/<packagePath>`). Returns
 /// the number of bundled modules.
-pub fn write_function_code(
-    build: &NextBuild,
-    fn_dir: &Path,
-    runtime_dir: &Path,
-    function_name: &str,
-    overrides: &FunctionOverrides,
-    compiled_config: &str,
-    minify: bool,
-) -> Result<usize> {
+pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode) -> Result<usize> {
+    let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons } = *code;
     let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
     let entry = server_entry_source(runtime_dir, function_name, overrides);
     let out = bundle(&BundleOptions {
@@ -267,6 +308,7 @@ pub fn write_function_code(
     if let Some(routing) = routing_table_json(build)? {
         write(&app_dir.join("routing.json"), routing)?;
     }
+    copy_runtime_addons(runtime_addons, &app_dir)?;
     if !build.package_path.is_empty() {
         write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;
     }
@@ -364,11 +406,13 @@ mod tests {
             incremental_cache: OverrideChoice::Builtin("fs-dev".into()),
             tag_cache: OverrideChoice::Custom("mine".into()),
             queue: OverrideChoice::Builtin("direct".into()),
+            proxy_external_request: OverrideChoice::Builtin("fetch".into()),
         };
         let s = server_entry_source(Path::new("/rt"), "default", &o);
         assert!(s.contains("import wrapper from \"/rt/overrides/wrappers/node.ts\";"));
         assert!(s.contains("import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"));
         assert!(s.contains("const tagCache = undefined;"));
+        assert!(s.contains("import proxyExternalRequest from \"/rt/overrides/proxyExternalRequest/fetch.ts\";"));
         assert!(s.contains("functionName: \"default\""));
     }
 }

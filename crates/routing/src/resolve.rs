@@ -89,6 +89,14 @@ pub struct Suspended {
     stopped: Option<Option<u16>>,
 }
 
+impl Suspended {
+    /// Response headers routing set before middleware (next.config `headers`),
+    /// which also go on a response middleware sends itself.
+    pub fn response_headers(&self) -> &Headers {
+        &self.res_headers
+    }
+}
+
 /// What middleware receives.
 #[derive(Debug, Clone)]
 pub struct MiddlewareCall {

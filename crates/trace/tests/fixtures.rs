@@ -9,7 +9,9 @@ use open_next_trace::{node_file_trace, ReasonKind, TraceCache, TraceOptions};
 use serde_json::Value;
 
 fn fixtures_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../__test__/trace")
+    // Read at run time, not `env!`: a test binary reused from a checkout elsewhere
+    // (same target dir, unchanged sources) must still find this checkout's fixtures.
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test")).join("../../__test__/trace")
 }
 
 fn fixture_dirs() -> Vec<PathBuf> {

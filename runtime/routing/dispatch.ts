@@ -1,0 +1,327 @@
+/**
+ * Routed request handling: the Rust router decides, Next's render server
+ * renders. This is what Next's router server does inside `next start`
+ * (redirects, static files, middleware, rewrites, the 404 page), with the
+ * decision taken by our router instead of Next's JavaScript one.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { InternalRequest } from "../http/request.ts";
+import { InternalResponse } from "../http/response.ts";
+import type { RenderServer } from "../server/next-server.ts";
+import type { NextFiles } from "../server/next-files.ts";
+import type { InternalEvent, ProxyExternalRequest } from "../types/overrides.ts";
+import { debug, error } from "../utils/logger.ts";
+import { readMiddlewareResponse, relativeUrl } from "./middleware.ts";
+import { type HeaderPairs, isMiddlewareCall, type RouteDecision, type loadRouter } from "./router.ts";
+
+type Router = NonNullable<ReturnType<typeof loadRouter>>;
+export type RequestHeaders = Record<string, string | string[]>;
+
+export interface DispatchOptions {
+  router: Router;
+  server: RenderServer;
+  files: NextFiles;
+  /** Answers external rewrites. */
+  proxy: ProxyExternalRequest;
+}
+
+/** One request to route and answer. */
+export interface DispatchInput {
+  event: InternalEvent;
+  /** The request URL as received (absolute). */
+  url: URL;
+  /** Request headers, already cleaned of internal ones. */
+  headers: RequestHeaders;
+  res: InternalResponse;
+}
+
+/** Sec-Fetch-Dest values of subresources that never render HTML (plain 404s for them, as Next does). */
+const NON_HTML_DESTS = new Set(
+  "audio audioworklet font image json manifest paintworklet report script serviceworker sharedworker style track video webidentity worker xslt".split(
+    " ",
+  ),
+);
+
+function toPairs(headers: RequestHeaders): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+    else out.push([k, v]);
+  }
+  return out;
+}
+
+function fromMap(m: Map<string, string[]>): RequestHeaders {
+  const out: RequestHeaders = {};
+  for (const [k, vs] of m) out[k] = vs.length === 1 || k !== "x-middleware-set-cookie" ? vs.join(", ") : vs;
+  return out;
+}
+
+function queryObject(search: URLSearchParams): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = {};
+  for (const [k, v] of search) {
+    const prev = q[k];
+    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return q;
+}
+
+/** Sets response headers from pairs (`set-cookie` values add up). */
+function setHeaders(res: InternalResponse, pairs: HeaderPairs): void {
+  for (const [k, v] of pairs) {
+    if (k === "set-cookie") res.appendHeader(k, v);
+    else res.setHeader(k, v);
+  }
+}
+
+/** A Node stream over a web `ReadableStream` (of any realm: edge middleware has its own). */
+function fromWebStream(body: ReadableStream<Uint8Array>): Readable {
+  const reader = body.getReader();
+  return Readable.from(
+    (async function* () {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield typeof value === "string" ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    })(),
+  );
+}
+
+/** Streams a body into the response and ends it. */
+function pipeBody(body: Readable | undefined, res: InternalResponse): Promise<void> {
+  if (!body) {
+    res.end();
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    body.on("error", reject).pipe(res).on("finish", resolve).on("error", reject);
+  });
+}
+
+function end(res: InternalResponse, status: number, body: string, contentType?: string): void {
+  res.statusCode = status;
+  if (contentType) res.setHeader("content-type", contentType);
+  res.end(body);
+}
+
+export function createRoutedDispatch({ router, server, files, proxy }: DispatchOptions): (input: DispatchInput) => Promise<void> {
+  const basePath = files.config.basePath ?? "";
+  const dataPrefix = `${basePath}/_next/data/${files.buildId}/`;
+  const locales = files.config.i18n?.locales ?? [];
+  const publicDir = path.join(files.functionDir, "public");
+  const staticDir = path.join(files.distDir, "static");
+  const hasPublic = fs.existsSync(publicDir);
+  const requireFromFn = createRequire(path.join(files.functionDir, "index.mjs"));
+  let serveStatic: ((req: unknown, res: unknown, file: string, opts: object) => Promise<void>) | undefined;
+
+  /** `/_next/data/<id>/a/b.json` → `/a/b` (`index` → `/`). */
+  const fromDataPath = (p: string): string => {
+    let rest = p.slice(dataPrefix.length).replace(/\.json$/, "");
+    if (rest === "index") return basePath || "/";
+    const locale = locales.find((l) => rest === `${l}/index`);
+    if (locale) rest = locale;
+    return `${basePath}/${rest}`;
+  };
+
+  const makeRequest = (event: InternalEvent, url: URL, headers: RequestHeaders) =>
+    new InternalRequest({
+      method: event.method,
+      url: `${url.pathname}${url.search}`,
+      headers,
+      body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
+      remoteAddress: event.remoteAddress,
+      encrypted: url.protocol === "https:",
+    });
+
+  const baseMeta = (url: URL) => ({
+    initURL: url.toString(),
+    initQuery: queryObject(url.searchParams),
+    initProtocol: url.protocol.replace(/:$/, ""),
+  });
+
+  async function render(input: DispatchInput, headers: RequestHeaders, meta: Record<string, unknown>): Promise<void> {
+    const req = makeRequest(input.event, input.url, headers);
+    await server.handlerWithMeta({ ...baseMeta(input.url), middlewareInvoke: false, ...meta })(req, input.res);
+  }
+
+  async function notFound(input: DispatchInput, headers: RequestHeaders): Promise<void> {
+    const { res, url, event } = input;
+    res.setHeader("cache-control", "private, no-cache, no-store, max-age=0, must-revalidate");
+    let p = url.pathname;
+    if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) p = p.slice(basePath.length) || "/";
+    if (p.startsWith("/_next/static/")) return end(res, 404, "Not Found", "text/plain; charset=utf-8");
+    const dest = headers["sec-fetch-dest"];
+    if ((event.method === "GET" || event.method === "HEAD") && typeof dest === "string" && NON_HTML_DESTS.has(dest)) {
+      return end(res, 404, "Not Found", "text/plain; charset=utf-8");
+    }
+    res.statusCode = 404;
+    const invokePath = files.hasAppNotFound ? "/_not-found" : "/404";
+    await render(input, headers, { invokePath, invokeQuery: queryObject(url.searchParams), invokeStatus: 404 });
+  }
+
+  /** A file `next start` would serve from `public/` or `.next/static/` (self-hosted functions ship them). */
+  function staticFile(pathname: string): { root: string; file: string } | undefined {
+    let p = pathname;
+    if (basePath && p.startsWith(`${basePath}/`)) p = p.slice(basePath.length);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(p);
+    } catch {
+      return undefined;
+    }
+    if (decoded.includes("\0") || decoded.split("/").includes("..")) return undefined;
+    if (decoded.startsWith("/_next/static/")) {
+      const file = decoded.slice("/_next/static".length);
+      return fs.existsSync(path.join(staticDir, file)) ? { root: staticDir, file } : undefined;
+    }
+    if (hasPublic && fs.statSync(path.join(publicDir, decoded), { throwIfNoEntry: false })?.isFile()) {
+      return { root: publicDir, file: decoded };
+    }
+    return undefined;
+  }
+
+  async function sendStatic(input: DispatchInput, headers: RequestHeaders, found: { root: string; file: string }) {
+    const { res, event } = input;
+    if (found.root === staticDir && !res.getHeader("cache-control")) {
+      res.setHeader("cache-control", "public, max-age=31536000, immutable");
+    }
+    if (event.method !== "GET" && event.method !== "HEAD") {
+      res.setHeader("allow", ["GET", "HEAD"]);
+      res.statusCode = 405;
+      return render(input, headers, { invokePath: "/405", invokeQuery: {}, invokeStatus: 405 });
+    }
+    serveStatic ??= (requireFromFn("next/dist/server/serve-static.js") as { serveStatic: typeof serveStatic }).serveStatic;
+    const req = makeRequest(event, input.url, headers);
+    await serveStatic?.(req, res, found.file, { root: found.root, etag: files.config.generateEtags !== false });
+  }
+
+  /** An external rewrite: the `proxyExternalRequest` override fetches it; a failure gets the 500 page. */
+  async function proxyTo(input: DispatchInput, headers: RequestHeaders, target: string): Promise<void> {
+    const { event, res } = input;
+    const upstream = new URL(target);
+    // `next start` keeps the request's query on external rewrites (destination values win);
+    // @next/routing's result drops it, so it is merged back here.
+    const own = new Set(upstream.searchParams.keys());
+    for (const [k, v] of input.url.searchParams) if (!own.has(k)) upstream.searchParams.append(k, v);
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(", ") : v;
+    flat.host = upstream.host;
+    let result: Awaited<ReturnType<ProxyExternalRequest["proxy"]>>;
+    try {
+      result = await proxy.proxy({
+        ...event,
+        type: "core",
+        url: upstream.toString(),
+        rawPath: upstream.pathname,
+        headers: flat,
+        query: queryObject(upstream.searchParams),
+      });
+    } catch (e) {
+      error("external rewrite to", target, "failed", e);
+      res.statusCode = 500;
+      return render(input, headers, { invokePath: "/500", invokeQuery: {}, invokeStatus: 500 });
+    }
+    res.statusCode = result.statusCode;
+    for (const [k, v] of Object.entries(result.headers)) {
+      if (k === "set-cookie") for (const c of Array.isArray(v) ? v : [v]) res.appendHeader(k, c);
+      else res.setHeader(k, v);
+    }
+    await pipeBody(result.body, res);
+  }
+
+  async function runMiddleware(input: DispatchInput, call: { url: string; headers: HeaderPairs }) {
+    const url = new URL(call.url);
+    const headers: RequestHeaders = {};
+    for (const [k, v] of call.headers) headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+    const req = makeRequest(input.event, url, headers);
+    const sink = new InternalResponse({});
+    let response: Response | undefined;
+    try {
+      await server.handlerWithMeta({
+        ...baseMeta(url),
+        middlewareInvoke: true,
+        invokePath: "",
+        invokeOutput: "",
+        invokeQuery: {},
+      })(req, sink);
+    } catch (e: any) {
+      // Next hands the middleware's Response over as a thrown "bubbled" result. Edge
+      // middleware runs in a sandbox realm, so the Response is not this realm's class.
+      const r = e?.result?.response;
+      if (!e?.bubble || typeof r?.status !== "number" || typeof r?.headers?.forEach !== "function") throw e;
+      response = r;
+    }
+    // Next answers without a Response when its own matcher declines: continue.
+    if (!response) return { read: readMiddlewareResponse(200, [["x-middleware-next", "1"]], call.headers, call.url) };
+    const proto = String(headers["x-forwarded-proto"] ?? url.protocol).includes("https") ? "https" : "http";
+    const seen = `${server.origin(proto)}${url.pathname}${url.search}`;
+    return { response, read: readMiddlewareResponse(response.status, response.headers, call.headers, call.url, seen) };
+  }
+
+  return async (input) => {
+    const { res, url } = input;
+    let headers = input.headers;
+    let decision = router.resolve(url.toString(), toPairs(headers));
+    if (isMiddlewareCall(decision)) {
+      let ran: Awaited<ReturnType<typeof runMiddleware>>;
+      try {
+        ran = await runMiddleware(input, decision.middleware);
+      } catch (e) {
+        router.resume(decision.token, { bodySent: true });
+        throw e;
+      }
+      const { response, read } = ran;
+      if (read.outcome.bodySent && response) {
+        router.resume(decision.token, read.outcome);
+        res.statusCode = response.status;
+        setHeaders(res, decision.responseHeaders);
+        setHeaders(
+          res,
+          (read.outcome.responseHeaders ?? []).filter(([k]) => k !== "content-encoding" && k !== "transfer-encoding"),
+        );
+        return pipeBody(response.body ? fromWebStream(response.body) : undefined, res);
+      }
+      headers = fromMap(read.requestHeaders);
+      decision = router.resume(decision.token, read.outcome);
+    }
+    debug("routing", url.pathname, decision);
+    return answer(input, headers, decision);
+  };
+
+  async function answer(input: DispatchInput, headers: RequestHeaders, d: RouteDecision): Promise<void> {
+    const { res, url } = input;
+    setHeaders(res, d.resolvedHeaders ?? []);
+    if (d.redirect || (d.status && d.status >= 300 && d.status < 400 && res.getHeader("location") !== undefined)) {
+      const status = d.redirect?.status ?? d.status ?? 307;
+      const location = d.redirect ? relativeUrl(d.redirect.url, url.toString()) : String(res.getHeader("location"));
+      res.setHeader("location", location);
+      if (status === 308) res.setHeader("refresh", `0;url=${location}`);
+      return end(res, status, location);
+    }
+    if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);
+    if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);
+
+    const found = staticFile(d.resolvedPathname);
+    if (found) return sendStatic(input, headers, found);
+
+    let invokePath = d.invocationTarget.pathname;
+    let invokeOutput = d.resolvedPathname;
+    const isNextDataReq = invokePath.startsWith(dataPrefix);
+    if (isNextDataReq) {
+      invokePath = fromDataPath(invokePath);
+      if (invokeOutput.startsWith(dataPrefix)) invokeOutput = fromDataPath(invokeOutput);
+    }
+    // Route params travel in the pathname; `nxtP*` keys the tables add are not query values.
+    const original = url.searchParams;
+    const invokeQuery: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(d.invocationTarget.query)) {
+      if ((k.startsWith("nxtP") || k.startsWith("nxtI")) && !original.has(k)) continue;
+      invokeQuery[k] = v;
+    }
+    await render(input, headers, { invokePath, invokeQuery, invokeOutput, ...(isNextDataReq ? { isNextDataReq: true } : {}) });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The Rust router, loaded once per function instance.
+ *
+ * `open-next build` compiles the app's routing table into `routing.json` and
+ * ships the runtime addon (`open-next-runtime.linux-<arch>-gnu.node`: the
+ * Router, nothing of the build tool) next to `index.mjs`. Every request is
+ * routed by it: headers, redirects, rewrites, i18n, `_next/data`, dynamic
+ * routes and the middleware matcher, with Next's own semantics.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { debug } from "../utils/logger.ts";
+
+/** `[name, value]` pairs, the header shape the addon takes and returns. */
+export type HeaderPairs = [string, string][];
+
+/** A routing decision (the fields of `@next/routing`'s result). */
+export interface RouteDecision {
+  middlewareResponded?: boolean;
+  externalRewrite?: string;
+  redirect?: { url: string; status: number };
+  resolvedPathname?: string;
+  resolvedQuery?: Record<string, string | string[]>;
+  invocationTarget?: { pathname: string; query: Record<string, string | string[]> };
+  resolvedHeaders?: HeaderPairs;
+  status?: number;
+  routeMatches?: Record<string, string>;
+}
+
+/** Returned instead of a decision when middleware must run first. */
+export interface MiddlewareCall {
+  middleware: { url: string; headers: HeaderPairs };
+  /** Response headers routing set before middleware (they also go on a middleware's own response). */
+  responseHeaders: HeaderPairs;
+  token: number;
+}
+
+/** What middleware did, handed back to the router. */
+export interface MiddlewareOutcome {
+  bodySent?: boolean;
+  requestHeaders?: HeaderPairs;
+  responseHeaders?: HeaderPairs;
+  redirectUrl?: string;
+  redirectStatus?: number;
+  rewrite?: string;
+}
+
+interface NativeRouter {
+  resolve(url: string, headers: HeaderPairs): RouteDecision | MiddlewareCall;
+  resume(token: number, outcome: MiddlewareOutcome): RouteDecision;
+}
+
+/** The addon file for this machine. */
+export function runtimeAddonName(platform: string = process.platform, arch: string = process.arch): string {
+  return `open-next-runtime.${platform}-${arch}-gnu.node`;
+}
+
+/**
+ * Loads the addon and compiles `routing.json` from the function directory, or
+ * returns `undefined` when the build shipped no routing table.
+ */
+export function loadRouter(functionDir: string): NativeRouter | undefined {
+  const tableFile = path.join(functionDir, "routing.json");
+  if (!fs.existsSync(tableFile)) return undefined;
+  const start = performance.now();
+  const addonFile = path.join(functionDir, runtimeAddonName());
+  if (!fs.existsSync(addonFile)) {
+    const shipped = fs.readdirSync(functionDir).filter((f) => f.startsWith("open-next-runtime.") && f.endsWith(".node"));
+    throw new Error(
+      `open-next: this function has no routing addon for ${process.platform}-${process.arch} (${addonFile} is missing; ` +
+        `it ships ${shipped.join(", ") || "none"}). Deploy it to a matching architecture, or build with an open-next-rs ` +
+        "package that contains the addon for this one.",
+    );
+  }
+  const require = createRequire(path.join(functionDir, "index.mjs"));
+  const { Router } = require(addonFile) as { Router: new (spec: string) => NativeRouter };
+  const router = new Router(fs.readFileSync(tableFile, "utf8"));
+  debug(`router ready in ${(performance.now() - start).toFixed(1)} ms`);
+  return router;
+}
+
+/** Whether a result asks for middleware. */
+export function isMiddlewareCall(r: RouteDecision | MiddlewareCall): r is MiddlewareCall {
+  return (r as MiddlewareCall).token !== undefined;
+}
