@@ -3,7 +3,7 @@
 // on the same build of the routing fixtures (i18n with domains; basePath +
 // trailingSlash), comparing status, Location and the headers routing sets. Prints
 // how many differ and the first ones. It becomes a test once the count is zero.
-//   node scripts/routing-vs-next-start.mjs [routing-i18n,routing-basepath] [--count 400]
+//   node scripts/routing-vs-next-start.mjs [routing-i18n,routing-basepath] [--count 400] [--seed 7]
 import http from "node:http";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -13,7 +13,9 @@ import { freePort, repoRoot, runCli, startServer } from "../__test__/helpers/uti
 const args = process.argv.slice(2);
 const countAt = args.indexOf("--count");
 const COUNT = countAt >= 0 ? Number(args[countAt + 1]) : 400;
-const only = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--count")?.split(",");
+const seedAt = args.indexOf("--seed");
+const SEED = seedAt >= 0 ? Number(args[seedAt + 1]) : 7;
+const only = args.find((a, i) => !a.startsWith("--") && !["--count", "--seed"].includes(args[i - 1]))?.split(",");
 const CONFIG = `export default {
   default: { override: { wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" } },
 };
@@ -81,7 +83,7 @@ for (const name of only ?? Object.keys(BASE_PATHS)) {
   });
   const diffs = [];
   try {
-    for (const req of generate(7, buildId, basePath, pathnames, { count: COUNT })) {
+    for (const req of generate(SEED, buildId, basePath, pathnames, { count: COUNT })) {
       const [a, b] = await Promise.all([send(refPort, req.url, req.headers), send(ourPort, req.url, req.headers)]);
       const [sa, sb] = [summary(a), summary(b)];
       if (JSON.stringify(sa) !== JSON.stringify(sb)) diffs.push({ req, nextStart: sa, ours: sb });

@@ -102,6 +102,19 @@ function pipeBody(body: Readable | undefined, res: InternalResponse): Promise<vo
   });
 }
 
+/**
+ * A same-origin redirect Location with its query written as `next start` writes
+ * it (`querystring.stringify` with `encodeURIComponent`: a space is `%20`, not `+`).
+ */
+function nextQueryEncoding(location: string): string {
+  const q = location.indexOf("?");
+  if (!location.startsWith("/") || q < 0) return location;
+  const hash = location.indexOf("#", q);
+  const search = location.slice(q + 1, hash < 0 ? undefined : hash);
+  const pairs = [...new URLSearchParams(search)].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return `${location.slice(0, q)}${pairs.length ? `?${pairs.join("&")}` : ""}${hash < 0 ? "" : location.slice(hash)}`;
+}
+
 function end(res: InternalResponse, status: number, body: string, contentType?: string): void {
   res.statusCode = status;
   if (contentType) res.setHeader("content-type", contentType);
@@ -117,6 +130,24 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
   const hasPublic = fs.existsSync(publicDir);
   const requireFromFn = createRequire(path.join(files.functionDir, "index.mjs"));
   let serveStatic: ((req: unknown, res: unknown, file: string, opts: object) => Promise<void>) | undefined;
+
+  /** `<basePath>/<locale>/a` → `/a`. */
+  const pagePath = (p: string): string => {
+    let out = basePath && (p === basePath || p.startsWith(`${basePath}/`)) ? p.slice(basePath.length) || "/" : p;
+    const first = out.split("/")[1]?.toLowerCase();
+    const locale = locales.find((l) => l.toLowerCase() === first);
+    if (locale) out = out.slice(locale.length + 1) || "/";
+    return out;
+  };
+
+  /** `<basePath>/NL-nl/a` → `<basePath>/nl-NL/a`: locales match case-insensitively, Next's pages by their own case. */
+  const canonicalLocale = (p: string): string => {
+    if (!locales.length) return p;
+    const rest = basePath && p.startsWith(`${basePath}/`) ? p.slice(basePath.length) : p;
+    const first = rest.split("/")[1] ?? "";
+    const locale = locales.find((l) => l.toLowerCase() === first.toLowerCase());
+    return locale && locale !== first ? `${p.slice(0, p.length - rest.length)}/${locale}${rest.slice(first.length + 1)}` : p;
+  };
 
   /** `/_next/data/<id>/a/b.json` → `/a/b` (`index` → `/`). */
   const fromDataPath = (p: string): string => {
@@ -165,8 +196,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   /** A file `next start` would serve from `public/` or `.next/static/` (self-hosted functions ship them). */
   function staticFile(pathname: string): { root: string; file: string } | undefined {
-    let p = pathname;
-    if (basePath && p.startsWith(`${basePath}/`)) p = p.slice(basePath.length);
+    const p = pagePath(pathname);
     let decoded: string;
     try {
       decoded = decodeURIComponent(p);
@@ -222,6 +252,8 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       });
     } catch (e) {
       error("external rewrite to", target, "failed", e);
+      // Like `next start`'s failed proxy: the 500 page without the route's headers.
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.statusCode = 500;
       return render(input, headers, { invokePath: "/500", invokeQuery: {}, invokeStatus: 500 });
     }
@@ -294,10 +326,19 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   async function answer(input: DispatchInput, headers: RequestHeaders, d: RouteDecision): Promise<void> {
     const { res, url } = input;
+    // Route params that are not valid percent-encoding: `next start` answers 400 (without route headers).
+    for (const v of Object.values(d.routeMatches ?? {})) {
+      try {
+        decodeURIComponent(v);
+      } catch {
+        res.statusCode = 400;
+        return render(input, headers, { invokePath: "/400", invokeQuery: {}, invokeStatus: 400 });
+      }
+    }
     setHeaders(res, d.resolvedHeaders ?? []);
     if (d.redirect || (d.status && d.status >= 300 && d.status < 400 && res.getHeader("location") !== undefined)) {
       const status = d.redirect?.status ?? d.status ?? 307;
-      const location = d.redirect ? relativeUrl(d.redirect.url, url.toString()) : String(res.getHeader("location"));
+      const location = d.redirect ? relativeUrl(d.redirect.url, url.toString()) : nextQueryEncoding(String(res.getHeader("location")));
       res.setHeader("location", location);
       if (status === 308) res.setHeader("refresh", `0;url=${location}`);
       return end(res, status, location);
@@ -315,11 +356,16 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       invokePath = fromDataPath(invokePath);
       if (invokeOutput.startsWith(dataPrefix)) invokeOutput = fromDataPath(invokeOutput);
     }
+    // The route as Next names its pages (the router server's `itemPath`): no basePath, no locale.
+    invokeOutput = pagePath(invokeOutput);
+    invokePath = canonicalLocale(invokePath);
     // Route params travel in the pathname; `nxtP*` keys the tables add are not query values.
     const original = url.searchParams;
     const invokeQuery: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(d.invocationTarget.query)) {
       if ((k.startsWith("nxtP") || k.startsWith("nxtI")) && !original.has(k)) continue;
+      // Next's internal marker; `next start` never lets a client set it.
+      if (k === "__nextDataReq") continue;
       invokeQuery[k] = v;
     }
     await render(input, headers, { invokePath, invokeQuery, invokeOutput, ...(isNextDataReq ? { isNextDataReq: true } : {}) });

@@ -178,10 +178,18 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
         }
     };
     let mut spec = spec;
+    spec.next_start_compat = true;
     // Next's tables leave `public/` out (platforms upload it themselves), but
     // routing checks it like any other file: before afterFiles rewrites.
     if let Some(app_dir) = build.dist_dir.parent() {
-        spec.pathnames.extend(public_pathnames(&app_dir.join("public"), &build.base_path)?);
+        let public = public_pathnames(&app_dir.join("public"), &build.base_path)?;
+        // With i18n, routing looks pathnames up with the locale in front.
+        let locales: Vec<String> = spec.i18n.as_ref().map(|i| i.locales.clone()).unwrap_or_default();
+        for locale in &locales {
+            let bp = &build.base_path;
+            spec.pathnames.extend(public.iter().map(|p| format!("{bp}/{locale}{}", &p[bp.len()..])));
+        }
+        spec.pathnames.extend(public);
         spec.pathnames.sort();
         spec.pathnames.dedup();
     }

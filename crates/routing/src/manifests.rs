@@ -1074,12 +1074,18 @@ fn redirect_route(route: &Value) -> Result<RouteDef, String> {
     };
     let mut headers = Map::new();
     headers.insert("Location".into(), Value::String(location));
+    // Next 16 marks its trailing-slash redirect `priority`; 15.5 only `internal`.
+    let priority = match route.get("priority") {
+        Some(p) => p.as_bool().filter(|p| *p),
+        None => route.get("internal").and_then(Value::as_bool).filter(|i| *i),
+    };
     Ok(RouteDef {
         source_regex: c.source_regex,
         headers: Some(headers),
         has: c.has,
         missing: c.missing,
         status: Some(status),
+        priority,
         ..Default::default()
     })
 }
@@ -1943,6 +1949,7 @@ pub fn spec_from_manifests(dist_dir: &Path) -> Result<RoutingSpec, String> {
         fallback: conv(&fallback, rewrite_route)?,
         should_normalize_next_data: needs_mw_resolve,
         pathnames,
+        next_start_compat: false,
     })
 }
 

@@ -561,11 +561,106 @@ fn redirect_location_with_query(loc: &str, url: &JsUrl) -> String {
     format!("{}{}{}", n.pathname(), n.search(), n.hash())
 }
 
+/// A redirect Location with the request's query merged in, as `next start` does
+/// (the destination's own values win; `@next/routing` only adds the request's
+/// query when the destination has none).
+fn merged_query_location(loc: &str, url: &JsUrl) -> String {
+    let Some(mut n) = JsUrl::parse_with_base(loc, url) else {
+        return loc.to_string();
+    };
+    if url.search().is_empty() || n.search().is_empty() {
+        return redirect_location_with_query(loc, url);
+    }
+    let own = parse_search_params(n.search().trim_start_matches('?'));
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    for (k, v) in parse_search_params(url.search().trim_start_matches('?')) {
+        if own.iter().any(|(ok, _)| *ok == k) {
+            if done.insert(k.clone()) {
+                pairs.extend(own.iter().filter(|(ok, _)| *ok == k).cloned());
+            }
+        } else {
+            pairs.push((k, v));
+        }
+    }
+    for (k, v) in &own {
+        if !done.contains(k) && !pairs.iter().any(|(pk, _)| pk == k) {
+            pairs.push((k.clone(), v.clone()));
+        }
+    }
+    let search = pairs.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect::<Vec<_>>().join("&");
+    n.set_search(&search);
+    if n.origin() != url.origin() {
+        return n.href().to_string();
+    }
+    format!("{}{}{}", n.pathname(), n.search(), n.hash())
+}
+
+/// `encodeURIComponent`.
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
+    process_routes_with(routes, start, headers, res, origin, None, false)
+}
+
+/// `next start`'s pathname for its internal (priority) routes with i18n: the
+/// default locale, which routing added or the request carried, is left out, so
+/// e.g. the trailing-slash redirect of `/about/` goes to `/about`, not `/en/about`.
+fn internal_route_pathname(pathname: &str, bp: &str, locales: &[String], default_locale: &str) -> String {
+    let had_slash = pathname.ends_with('/');
+    let mut cur = match pathname.strip_prefix(bp) {
+        Some(rest) if !bp.is_empty() && (rest.is_empty() || rest.starts_with('/')) => {
+            if rest.is_empty() {
+                "/".to_string()
+            } else {
+                rest.to_string()
+            }
+        }
+        _ => pathname.to_string(),
+    };
+    let had_bp = cur != pathname;
+    let (rest, detected) = normalize_locale_path(&cur, locales);
+    let is_default = detected.as_deref() == Some(default_locale);
+    let prefix = |p: &str, pre: &str| if pre.is_empty() { p.to_string() } else { format!("{pre}{p}") };
+    if is_default {
+        cur = if rest == "/" && had_bp { bp.to_string() } else { prefix(&rest, if had_bp { bp } else { "" }) };
+    } else if had_bp {
+        cur = if cur == "/" { bp.to_string() } else { prefix(&cur, bp) };
+    }
+    if (is_default || had_bp) && had_slash && !cur.ends_with('/') {
+        cur.push('/');
+    }
+    cur
+}
+
+/// [`process_routes`], with priority routes matched against `priority_url` when given.
+fn process_routes_with(
+    routes: &[CompiledRoute],
+    start: &JsUrl,
+    headers: &Headers,
+    res: &mut Headers,
+    origin: &str,
+    priority_url: Option<&JsUrl>,
+    merge_query: bool,
+) -> Processed {
     let mut url = start.clone();
     let mut status = None;
     for r in routes {
-        let Some(m) = match_route(r, &url, headers) else {
+        let m = match priority_url.filter(|_| r.def.priority == Some(true)) {
+            Some(p) => match_route(r, p, headers).map(|m| (m, p.clone())),
+            None => match_route(r, &url, headers).map(|m| (m, url.clone())),
+        };
+        let Some((m, matched_url)) = m else {
             continue;
         };
         if let Some(h) = &m.headers {
@@ -590,7 +685,9 @@ fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, re
                 }
             }
             if let Some(loc) = m.headers.as_ref().and_then(|h| header_ci(h, "location")) {
-                res.set("location", &redirect_location_with_query(loc, &url));
+                let loc =
+                    if merge_query { merged_query_location(loc, &matched_url) } else { redirect_location_with_query(loc, &matched_url) };
+                res.set("location", &loc);
             }
             return Processed { url, redirect: None, external: None, stopped: true, status };
         }
@@ -611,7 +708,36 @@ fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, re
 }
 
 fn matches_pathname(p: &str, table: &RoutingTable) -> Option<String> {
-    table.pathnames.contains(p).then(|| p.to_string())
+    if table.pathnames.contains(p) {
+        return Some(p.to_string());
+    }
+    if !table.spec.next_start_compat {
+        return None;
+    }
+    // What `next start` serves beyond exact pathnames: `/x/` is `/x` (the trailing
+    // slash redirects ran before), and the root is the `index` page.
+    let trimmed = if p.len() > 1 { p.strip_suffix('/').unwrap_or(p) } else { p };
+    if trimmed != p && table.pathnames.contains(trimmed) {
+        return Some(trimmed.to_string());
+    }
+    let bp = table.spec.base_path.as_str();
+    if trimmed == bp || (trimmed == "/" && bp.is_empty()) {
+        let index = format!("{bp}/index");
+        if table.pathnames.contains(&index) {
+            return Some(index);
+        }
+    }
+    None
+}
+
+/// `<basePath>/<locale><pathname>`; with `next_start_compat` the root is
+/// `/<locale>` (as `next start` prefixes it), not `/<locale>/`.
+fn with_locale(bp: &str, locale: &str, pathname: &str, compat: bool) -> String {
+    if compat && pathname == "/" {
+        format!("{bp}/{locale}")
+    } else {
+        format!("{bp}/{locale}{pathname}")
+    }
 }
 
 fn matches_pathname_with_locale(p: &str, table: &RoutingTable) -> Option<String> {
@@ -787,6 +913,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             url = normalize_next_data(&url, bp, build_id);
         }
     }
+    let mut canonical_locale: Option<(String, String)> = None;
     if let (Some(i18n), false) = (&spec.i18n, is_next_data) {
         let p = url.pathname().to_string();
         let e = match p.strip_prefix(bp) {
@@ -819,9 +946,17 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                     }
                     if target_dom.is_none_or(|td| td.domain == host) {
                         let mut t = url.clone();
-                        t.set_pathname(&format!("{bp}/{locale}{e}"));
+                        t.set_pathname(&with_locale(bp, &locale, &e, spec.next_start_compat));
                         pending_redirect = Some(Redirect { url: t, status: 307 });
                     }
+                }
+            }
+            if let (Some(l), true) = (&detected, spec.next_start_compat) {
+                // `next start` takes `/DE-DE/x` as the `de-DE` locale's `/x` (once its
+                // redirects, which keep the case, have run).
+                let ends_segment = e.as_bytes().get(1 + l.len()).is_none_or(|b| *b == b'/');
+                if ends_segment && e.get(1..=l.len()).is_some_and(|seg| seg != l) {
+                    canonical_locale = Some((url.pathname().to_string(), format!("{bp}/{l}{}", &e[1 + l.len()..])));
                 }
             }
             if !in_path && pending_redirect.is_none() {
@@ -830,11 +965,21 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                 } else {
                     locale
                 };
-                url.set_pathname(&format!("{bp}/{l}{e}"));
+                url.set_pathname(&with_locale(bp, &l, &e, spec.next_start_compat));
             }
         }
     }
-    let y = process_routes(&table.before_middleware, &url, &headers, &mut res, &origin);
+    let priority_url = match (&spec.i18n, spec.next_start_compat) {
+        (Some(i18n), true) => {
+            let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
+            let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
+            let mut u = url.clone();
+            u.set_pathname(&internal_route_pathname(url.pathname(), bp, &i18n.locales, default));
+            Some(u)
+        }
+        _ => None,
+    };
+    let y = process_routes_with(&table.before_middleware, &url, &headers, &mut res, &origin, priority_url.as_ref(), spec.next_start_compat);
     if y.status.is_some() {
         status = y.status;
     }
@@ -853,6 +998,11 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         stopped = Some(status);
     }
     url = y.url;
+    if let Some((before, canonical)) = canonical_locale {
+        if url.pathname() == before {
+            url.set_pathname(&canonical);
+        }
+    }
     let mw_url = if is_next_data && spec.should_normalize_next_data { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
     let state = Box::new(Suspended {
         url: url.clone(),
@@ -1099,5 +1249,92 @@ pub fn resolve(table: &RoutingTable, req: &RouteRequest, middleware: &mut dyn Fn
             let r = middleware(&call);
             resume(table, *s, Some(r))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{RouteDef, RoutingSpec};
+
+    fn i18n_table(compat: bool) -> RoutingTable {
+        let spec = RoutingSpec {
+            build_id: "b".into(),
+            i18n: Some(I18nConfig {
+                default_locale: "en".into(),
+                locales: vec!["en".into(), "fr".into(), "de-DE".into()],
+                domains: None,
+                locale_detection: None,
+            }),
+            before_middleware: vec![
+                RouteDef {
+                    source_regex: r"^(?:\/(en|fr|de\-DE))(?:\/((?:[^\/]+?)(?:\/(?:[^\/]+?))*))?(?:\/)?$".into(),
+                    headers: Some(serde_json::from_str(r#"{"x-all":"1"}"#).unwrap()),
+                    ..Default::default()
+                },
+                RouteDef {
+                    source_regex: r"^(?:\/((?:[^\/]+?)(?:\/(?:[^\/]+?))*))\/$".into(),
+                    headers: Some(serde_json::from_str(r#"{"Location":"/$1"}"#).unwrap()),
+                    status: Some(308),
+                    priority: Some(true),
+                    ..Default::default()
+                },
+            ],
+            pathnames: vec!["/en".into(), "/fr".into(), "/de-DE".into(), "/en/about".into(), "/de-DE/about".into()],
+            next_start_compat: compat,
+            ..Default::default()
+        };
+        RoutingTable::compile(spec).unwrap()
+    }
+
+    fn route(t: &RoutingTable, url: &str) -> RouteResult {
+        let req = RouteRequest { url: JsUrl::parse(url).unwrap(), headers: Headers::new() };
+        resolve(t, &req, &mut |_| MiddlewareResult::default())
+    }
+
+    fn location(r: &RouteResult) -> Option<String> {
+        r.resolved_headers.as_ref().and_then(|h| h.get("location"))
+    }
+
+    #[test]
+    fn i18n_root_is_the_default_locale_page_with_compat() {
+        // @next/routing's own behaviour: `/` becomes `/en/`, which the trailing-slash rule redirects.
+        assert_eq!(location(&route(&i18n_table(false), "http://h/")).as_deref(), Some("/en"));
+        let r = route(&i18n_table(true), "http://h/");
+        assert_eq!(r.resolved_pathname.as_deref(), Some("/en"));
+        assert_eq!(location(&r), None);
+    }
+
+    #[test]
+    fn trailing_slash_redirect_leaves_the_implicit_locale_out_and_runs_before_headers() {
+        let r = route(&i18n_table(true), "http://h/about/");
+        assert_eq!(r.status, Some(308));
+        assert_eq!(location(&r).as_deref(), Some("/about"));
+        assert_eq!(r.resolved_headers.as_ref().and_then(|h| h.get("x-all")), None);
+        // An explicit non-default locale stays.
+        assert_eq!(location(&route(&i18n_table(true), "http://h/fr/about/")).as_deref(), Some("/fr/about"));
+    }
+
+    #[test]
+    fn locale_case_is_canonical_for_matching() {
+        assert_eq!(route(&i18n_table(true), "http://h/DE-de/about").resolved_pathname.as_deref(), Some("/de-DE/about"));
+        assert_eq!(route(&i18n_table(false), "http://h/DE-de/about").resolved_pathname, None);
+    }
+
+    #[test]
+    fn internal_route_pathname_follows_next_start() {
+        let locales = ["en".to_string(), "fr".to_string()];
+        assert_eq!(internal_route_pathname("/en/about/", "", &locales, "en"), "/about/");
+        assert_eq!(internal_route_pathname("/fr/about/", "", &locales, "en"), "/fr/about/");
+        assert_eq!(internal_route_pathname("/base/en/", "/base", &locales, "en"), "/base/");
+        assert_eq!(internal_route_pathname("/base/fr/x", "/base", &locales, "en"), "/base/fr/x");
+    }
+
+    #[test]
+    fn redirect_query_is_merged_like_next_start() {
+        let url = JsUrl::parse("http://h/go?page=2&x=0").unwrap();
+        assert_eq!(merged_query_location("https://example.com/t?x=1", &url), "https://example.com/t?page=2&x=1");
+        assert_eq!(merged_query_location("/t", &url), "/t?page=2&x=0");
+        assert_eq!(encode_component("a b+/é"), "a%20b%2B%2F%C3%A9");
     }
 }

@@ -41,6 +41,10 @@ pub struct RouteDef {
     /// Status (redirects, or a status override).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// Next's internal routes that run before all others (the trailing-slash
+    /// redirect); used with `next_start_compat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<bool>,
 }
 
 /// i18n configuration.
@@ -117,6 +121,13 @@ pub struct RoutingSpec {
     /// Every pathname the app serves (pages, routes, static files).
     #[serde(default)]
     pub pathnames: Vec<String>,
+    /// Route as `next start` does where `@next/routing` leaves normalisation to the
+    /// platform (set in the tables `open-next build` ships; off when a table is
+    /// compared with `@next/routing` itself): the root page of a locale is
+    /// `/<locale>`, not `/<locale>/`; a pathname with a trailing slash matches the
+    /// page without it; the root matches an `index` page.
+    #[serde(default)]
+    pub next_start_compat: bool,
 }
 
 /// Parses a [`RoutingSpec`] from JSON (the `routing.json` shipped with functions).
@@ -228,7 +239,24 @@ impl RoutingTable {
     pub fn compile(spec: RoutingSpec) -> Result<Self, TableError> {
         let cs = spec.case_sensitive;
         Ok(Self {
-            before_middleware: compile_list("beforeMiddleware", &spec.before_middleware, cs)?,
+            before_middleware: {
+                let mut list = compile_list("beforeMiddleware", &spec.before_middleware, cs)?;
+                // `next start` runs priority routes, then redirects, then the header routes.
+                if spec.next_start_compat {
+                    list.sort_by_key(|r| {
+                        let redirect = r.def.status.is_some_and(|s| (300..400).contains(&s))
+                            && r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("location"));
+                        if r.def.priority == Some(true) {
+                            0
+                        } else if redirect {
+                            1
+                        } else {
+                            2
+                        }
+                    });
+                }
+                list
+            },
             middleware_matchers: spec.middleware_matchers.as_ref().map(|m| compile_list("middlewareMatchers", m, cs)).transpose()?,
             before_files: compile_list("beforeFiles", &spec.before_files, cs)?,
             after_files: compile_list("afterFiles", &spec.after_files, cs)?,
@@ -291,6 +319,7 @@ impl RoutingTable {
             fallback: list("fallback")?,
             should_normalize_next_data: routing.get("shouldNormalizeNextData").and_then(|v| v.as_bool()).unwrap_or(false),
             pathnames,
+            next_start_compat: false,
         })
     }
 }
