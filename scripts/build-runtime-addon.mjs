@@ -3,7 +3,7 @@
 // `open-next-runtime.<platform>-<arch>-gnu.node`, where `open-next build` finds it.
 // Usage: node scripts/build-runtime-addon.mjs [ci|release] [--target <rust triple>]
 import { spawnSync } from "node:child_process";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,5 +23,7 @@ if (r.status !== 0) process.exit(r.status ?? 1);
 const arch = target ? (target.startsWith("aarch64") ? "arm64" : "x64") : process.arch;
 const built = path.join(targetDir, ...(target ? [target] : []), profile === "dev" ? "debug" : profile, "libopen_next_runtime.so");
 const dest = path.join(root, `open-next-runtime.linux-${arch}-gnu.node`);
+// A new file, not a write into the old one: functions built earlier hard-link it.
+rmSync(dest, { force: true });
 copyFileSync(built, dest);
 console.log(`runtime addon: ${path.relative(root, dest)}`);

@@ -176,7 +176,14 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   async function render(input: DispatchInput, headers: RequestHeaders, meta: Record<string, unknown>): Promise<void> {
     const req = makeRequest(input.event, input.url, headers);
-    await server.handlerWithMeta({ ...baseMeta(input.url), middlewareInvoke: false, ...meta })(req, input.res);
+    try {
+      await server.handlerWithMeta({ ...baseMeta(input.url), middlewareInvoke: false, ...meta })(req, input.res);
+    } catch (e: any) {
+      // A `fallback: false` route asked for a path it does not have: the router server
+      // moves on to the next match, which here is the 404 page.
+      if (e?.constructor?.name !== "NoFallbackError" || input.res.headersSent || meta.invokeStatus) throw e;
+      await notFound(input, headers);
+    }
   }
 
   async function notFound(input: DispatchInput, headers: RequestHeaders): Promise<void> {

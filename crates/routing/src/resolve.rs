@@ -970,6 +970,8 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         }
     }
     let priority_url = match (&spec.i18n, spec.next_start_compat) {
+        // `next start` runs its internal redirects on the `_next/data` URL itself.
+        (_, true) if is_next_data => Some(req.url.clone()),
         (Some(i18n), true) => {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
             let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
@@ -1208,6 +1210,17 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
             }
             let _ = &t.regex_match;
             let _ = &t.captures;
+        }
+    }
+    if nd && table.spec.next_start_compat {
+        // `next start` answers `/_next/data/<id>/x.json` of a page without a data
+        // route (an app page) with the page itself.
+        let page =
+            if url.pathname().starts_with(&format!("{bp}/_next/data/")) { normalize_next_data(&url, bp, build_id) } else { url.clone() };
+        if let Some(d) = matches_pathname(page.pathname(), table) {
+            let hdrs = on_match_headers(table, &page, &headers, &res);
+            let inv = page.pathname().to_string();
+            return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &page, d, inv);
         }
     }
     RouteResult { resolved_headers: Some(res), status, ..Default::default() }
