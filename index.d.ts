@@ -37,6 +37,12 @@ export declare class Router {
    * middleware failed (it frees the suspended state).
    */
   resolve(url: string, headers: Array<Array<string>>): Record<string, any>
+  /**
+   * {@link Router.resolve} with the result as JSON text (one string across the
+   * boundary instead of an object built property by property: faster on the
+   * request path, where the runtime parses it).
+   */
+  resolveJson(url: string, headers: Array<Array<string>>): string
   /** Finishes routing after middleware ran for `token`. */
   resume(token: number, outcome: MiddlewareOutcome): Record<string, any>
 }

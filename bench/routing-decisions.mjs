@@ -129,7 +129,8 @@ export async function runRoutingBench() {
   const onRouting = await openNextRouting();
 
   const ours = await timeIt(async () => {
-    for (const q of reqs) router.resolve(q.url, q.headers);
+    // What the runtime calls on every request.
+    for (const q of reqs) JSON.parse(router.resolveJson(q.url, q.headers));
   });
   const reference = await timeIt(async () => {
     for (const q of reqs) {

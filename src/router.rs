@@ -140,6 +140,14 @@ impl Router {
         })
     }
 
+    /// {@link Router.resolve} with the result as JSON text (one string across the
+    /// boundary instead of an object built property by property: faster on the
+    /// request path, where the runtime parses it).
+    #[napi]
+    pub fn resolve_json(&self, url: String, headers: Vec<Vec<String>>) -> Result<String> {
+        self.resolve(url, headers).map(|v| v.to_string())
+    }
+
     /// Finishes routing after middleware ran for `token`.
     #[napi(ts_return_type = "Record<string, any>")]
     pub fn resume(&self, token: u32, outcome: MiddlewareOutcome) -> Result<Value> {

@@ -214,11 +214,12 @@ export async function referenceDecision(spec, req) {
 }
 
 /**
- * `Router.resolve` as a plain object; when middleware must run, resumes with an
+ * `Router.resolveJson` parsed (the same decision `Router.resolve` gives as an object); when middleware must run, resumes with an
  * empty outcome (what `invokeMiddleware: async () => ({})` gives the reference).
  */
 export function routerDecision(router, req) {
-  let r = router.resolve(req.url, req.headers);
+  // `resolveJson` is what the runtime calls on every request.
+  let r = JSON.parse(router.resolveJson(req.url, req.headers));
   if (r.middleware) r = router.resume(r.token, {});
   return JSON.parse(JSON.stringify(r));
 }
