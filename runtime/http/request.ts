@@ -74,3 +74,19 @@ export class InternalRequest extends IncomingMessage {
     this.push(null);
   }
 }
+
+/** The Node request handed to Next for an event (no body on GET/HEAD). */
+export function requestForEvent(
+  event: { method: string; body?: Buffer; remoteAddress?: string },
+  url: URL,
+  headers: Record<string, string | string[]>,
+): InternalRequest {
+  return new InternalRequest({
+    method: event.method,
+    url: `${url.pathname}${url.search}`,
+    headers,
+    body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
+    remoteAddress: event.remoteAddress,
+    encrypted: url.protocol === "https:",
+  });
+}

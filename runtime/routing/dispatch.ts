@@ -8,7 +8,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { InternalRequest } from "../http/request.ts";
+import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
@@ -158,15 +158,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     return `${basePath}/${rest}`;
   };
 
-  const makeRequest = (event: InternalEvent, url: URL, headers: RequestHeaders) =>
-    new InternalRequest({
-      method: event.method,
-      url: `${url.pathname}${url.search}`,
-      headers,
-      body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
-      remoteAddress: event.remoteAddress,
-      encrypted: url.protocol === "https:",
-    });
+  const makeRequest = requestForEvent;
 
   const baseMeta = (url: URL) => ({
     initURL: url.toString(),

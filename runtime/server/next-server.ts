@@ -61,15 +61,25 @@ export interface RenderServer {
  * `invokeStatus`, `initURL`, ...), so Next renders exactly the route routing
  * chose. Middleware runs through the same server (`middlewareInvoke`).
  */
-export async function startRenderServer({ files, cacheHandlerPath, preloadEntries }: NextServerOptions): Promise<RenderServer> {
+/**
+ * What Next's standalone `server.js` does before requiring `next`: production
+ * mode, the serialized config, the function directory as cwd. Returns the config,
+ * a `require` resolving from the function's `node_modules`, and the port.
+ */
+function prepareNext({ files, cacheHandlerPath, preloadEntries }: NextServerOptions) {
   const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
   (process.env as Record<string, string>).NODE_ENV = "production";
   process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
   process.chdir(files.functionDir);
   const require = createRequire(path.join(files.functionDir, "index.mjs"));
-  const mod = require("next/dist/server/next-server.js") as { default: new (options: Record<string, unknown>) => any };
   const parsedPort = Number.parseInt(process.env.PORT ?? "3000", 10);
-  const port = Number.isNaN(parsedPort) ? 3000 : parsedPort;
+  return { conf, require, port: Number.isNaN(parsedPort) ? 3000 : parsedPort };
+}
+
+export async function startRenderServer(options: NextServerOptions): Promise<RenderServer> {
+  const { files } = options;
+  const { conf, require, port } = prepareNext(options);
+  const mod = require("next/dist/server/next-server.js") as { default: new (options: Record<string, unknown>) => any };
   const server = new mod.default({
     dev: false,
     dir: files.functionDir,
@@ -88,29 +98,15 @@ export async function startRenderServer({ files, cacheHandlerPath, preloadEntrie
   };
 }
 
-export async function startNextServer({ files, cacheHandlerPath, preloadEntries }: NextServerOptions): Promise<NextRequestHandler> {
-  const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
-  // What Next's standalone server.js does before requiring `next`.
-  (process.env as Record<string, string>).NODE_ENV = "production";
-  process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
-  process.chdir(files.functionDir);
-
-  // Loaded from the function directory's node_modules, after the environment is set.
-  const require = createRequire(path.join(files.functionDir, "index.mjs"));
+export async function startNextServer(options: NextServerOptions): Promise<NextRequestHandler> {
+  const { files } = options;
+  const { conf, require, port } = prepareNext(options);
   const mod = require("next") as unknown;
   const createNext = (typeof mod === "function" ? mod : (mod as { default: unknown }).default) as (
     options: Record<string, unknown>,
   ) => NextCustomServer;
 
-  const port = Number.parseInt(process.env.PORT ?? "3000", 10);
-  const app = createNext({
-    dev: false,
-    dir: files.functionDir,
-    conf,
-    hostname: "localhost",
-    port: Number.isNaN(port) ? 3000 : port,
-    quiet: true,
-  });
+  const app = createNext({ dev: false, dir: files.functionDir, conf, hostname: "localhost", port, quiet: true });
   await app.prepare();
   debug("next is ready", files.nextVersion);
   return app.getRequestHandler();

@@ -10,7 +10,7 @@
  * a response (serverless).
  */
 import { createHash, randomUUID } from "node:crypto";
-import { InternalRequest } from "../http/request.ts";
+import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { HeaderValue } from "../http/util.ts";
 import type { DispatchInput } from "../routing/dispatch.ts";
@@ -156,18 +156,7 @@ export function createRequestHandler({ files, backend, dispatch, nextHandler, pr
         }
         try {
           if (dispatch) await dispatch({ event, url, headers, res });
-          else
-            await nextHandler?.(
-              new InternalRequest({
-                method: event.method,
-                url: `${url.pathname}${url.search}`,
-                headers,
-                body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
-                remoteAddress: event.remoteAddress,
-                encrypted: url.protocol === "https:",
-              }),
-              res,
-            );
+          else await nextHandler?.(requestForEvent(event, url, headers), res);
         } catch (e) {
           failed(res, event, e);
         }

@@ -603,7 +603,7 @@ fn qs_parse(s: &str) -> Vec<(String, QVal)> {
 }
 
 /// `querystring.escape` (the `encodeURIComponent` set).
-fn qs_escape(s: &str) -> String {
+pub(crate) fn qs_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {

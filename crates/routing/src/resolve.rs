@@ -7,6 +7,7 @@
 use super::headers::Headers;
 use super::jsregex::JsMatch;
 use super::jsurl::{parse_search_params, JsUrl};
+use super::manifests::qs_escape;
 use super::table::{CompiledCond, CompiledRoute, I18nConfig, I18nDomain, RoutingTable};
 use std::collections::BTreeMap;
 
@@ -588,25 +589,12 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
             pairs.push((k.clone(), v.clone()));
         }
     }
-    let search = pairs.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect::<Vec<_>>().join("&");
+    let search = pairs.iter().map(|(k, v)| format!("{}={}", qs_escape(k), qs_escape(v))).collect::<Vec<_>>().join("&");
     n.set_search(&search);
     if n.origin() != url.origin() {
         return n.href().to_string();
     }
     format!("{}{}{}", n.pathname(), n.search(), n.hash())
-}
-
-/// `encodeURIComponent`.
-fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
@@ -1348,6 +1336,6 @@ mod tests {
         let url = JsUrl::parse("http://h/go?page=2&x=0").unwrap();
         assert_eq!(merged_query_location("https://example.com/t?x=1", &url), "https://example.com/t?page=2&x=1");
         assert_eq!(merged_query_location("/t", &url), "/t?page=2&x=0");
-        assert_eq!(encode_component("a b+/é"), "a%20b%2B%2F%C3%A9");
+        assert_eq!(qs_escape("a b+/é"), "a%20b%2B%2F%C3%A9");
     }
 }
