@@ -233,3 +233,41 @@ export function decisionKind(r) {
   if (r.resolvedPathname) return "route";
   return "no route";
 }
+
+/**
+ * Decides `requests` with `router` and with `@next/routing` on `reference`, and
+ * fails on the first difference (with how many differ) or when the reference
+ * threw on more than 5% of them. Returns the number compared and the kinds of
+ * decision seen.
+ */
+export async function assertSameAsReference(router, reference, requests) {
+  let compared = 0;
+  let referenceThrew = 0;
+  const diffs = [];
+  const kinds = new Set();
+  for (const req of requests) {
+    let expected;
+    try {
+      expected = await referenceDecision(reference, req);
+    } catch {
+      referenceThrew++;
+      continue;
+    }
+    const actual = routerDecision(router, req);
+    kinds.add(decisionKind(actual));
+    compared++;
+    try {
+      assert.deepStrictEqual(actual, expected);
+    } catch {
+      diffs.push({ req, expected, actual });
+    }
+  }
+  if (diffs.length) {
+    const d = diffs[0];
+    assert.fail(
+      `${diffs.length}/${compared} requests differ; first:\n${JSON.stringify(d.req)}\nexpected ${JSON.stringify(d.expected, null, 1)}\nactual ${JSON.stringify(d.actual, null, 1)}`,
+    );
+  }
+  assert.ok(compared > requests.length * 0.95, `compared ${compared}, reference threw on ${referenceThrew}`);
+  return { compared, kinds };
+}

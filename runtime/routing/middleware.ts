@@ -32,8 +32,8 @@ export interface ReadMiddleware {
   requestHeaders: Map<string, string[]>;
 }
 
-/** Request headers as a multi-map (lower-case names). */
-export function headerMap(pairs: HeaderPairs): Map<string, string[]> {
+/** Header pairs as a multi-map (lower-case names). */
+export function headerMap(pairs: Iterable<[string, string]>): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const [k, v] of pairs) {
     const key = k.toLowerCase();
@@ -64,13 +64,7 @@ export function readMiddlewareResponse(
   initUrl: string,
   middlewareUrl: string = initUrl,
 ): ReadMiddleware {
-  const res = new Map<string, string[]>();
-  for (const [k, v] of responseHeaders) {
-    const key = k.toLowerCase();
-    const list = res.get(key);
-    if (list) list.push(v);
-    else res.set(key, [v]);
-  }
+  const res = headerMap(responseHeaders);
   const req = headerMap(requestHeaders);
   const first = (k: string) => res.get(k)?.[0];
 
