@@ -1,9 +1,13 @@
 // End to end: `open-next build` on real Next.js fixture apps (Next 16 and 15.5),
 // then the same requests sent to `next start` (the reference, same build) and to
 // our server function (`node .open-next/server-functions/default/index.mjs`).
+// The Next 15.5 app (edge middleware) is built with external middleware too, and
+// every request is also sent through a CloudFront stand-in running the
+// middleware function (`helpers/cloudfront.mjs`) in front of the server function.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import crypto from "node:crypto";
 import { createRequire } from "node:module";
 import http from "node:http";
 import path from "node:path";
@@ -24,7 +28,7 @@ const config = {
       queue: "direct",
       proxyExternalRequest: "${next15 ? "fetch" : "node"}",
     },
-  },
+  },${next15 ? "\n  middleware: { external: true }," : ""}
 } satisfies OpenNextConfig;
 export default config;
 `;
@@ -72,6 +76,7 @@ for (const name of fixtures) {
     const specs = JSON.parse(readFileSync(path.join(dir, "requests.json"), "utf8"));
     let ref;
     let ours;
+    let edge;
     let buildId;
     let buildResult;
     let upstream;
@@ -99,11 +104,28 @@ for (const name of fixtures) {
         url: `http://127.0.0.1:${ourPort}/`,
       });
       ours.base = `http://127.0.0.1:${ourPort}`;
+      if (name === "next15") {
+        const edgePort = await freePort();
+        edge = await startServer(
+          process.execPath,
+          [path.join(repoRoot, "__test__/helpers/cloudfront.mjs"), path.join(dir, ".open-next/middleware/handler.mjs")],
+          {
+            cwd: dir,
+            env: {
+              PORT: String(edgePort),
+              OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: ourPort, protocol: "http" } }),
+            },
+            url: `http://127.0.0.1:${edgePort}/`,
+          },
+        );
+        edge.base = `http://127.0.0.1:${edgePort}`;
+      }
     });
 
     after(() => {
       ref?.stop();
       ours?.stop();
+      edge?.stop();
       upstream?.close();
       rmSync(path.join(dir, "open-next.config.ts"), { force: true });
     });
@@ -170,23 +192,25 @@ for (const name of fixtures) {
       );
     });
 
-    for (const spec of specs) {
-      test(`same as next start: ${spec.name}`, async () => {
-        const p = spec.path.replaceAll("__BUILD_ID__", buildId);
-        const opts = { method: spec.method ?? "GET", headers: spec.headers ?? {}, body: spec.body };
-        const [a, b] = await Promise.all([request(ref.base + p, opts), request(ours.base + p, opts)]);
-        for (const key of spec.compare ?? ["status"]) {
-          if (key === "status") assert.equal(b.status, a.status, `status of ${spec.method ?? "GET"} ${p}`);
-          else if (key === "location") assert.equal(sameOrigin(b.headers[key]), sameOrigin(a.headers[key]), `location of ${p}`);
-          else assert.deepEqual(b.headers[key], a.headers[key], `header ${key} of ${p}`);
-        }
-        for (const marker of spec.bodyIncludes ?? []) {
-          assert.ok(a.body.includes(marker), `reference body has ${marker}`);
-          assert.ok(b.body.includes(marker), `our body has ${marker}`);
-        }
-        if (spec.bodyEqual) assert.equal(b.body.toString("utf8"), a.body.toString("utf8"));
-      });
-    }
+    const targets = name === "next15" ? ["", " (through external middleware)"] : [""];
+    for (const spec of specs)
+      for (const via of targets) {
+        test(`same as next start${via}: ${spec.name}`, async () => {
+          const p = spec.path.replaceAll("__BUILD_ID__", buildId);
+          const opts = { method: spec.method ?? "GET", headers: spec.headers ?? {}, body: spec.body };
+          const [a, b] = await Promise.all([request(ref.base + p, opts), request((via ? edge : ours).base + p, opts)]);
+          for (const key of spec.compare ?? ["status"]) {
+            if (key === "status") assert.equal(b.status, a.status, `status of ${spec.method ?? "GET"} ${p}`);
+            else if (key === "location") assert.equal(sameOrigin(b.headers[key]), sameOrigin(a.headers[key]), `location of ${p}`);
+            else assert.deepEqual(b.headers[key], a.headers[key], `header ${key} of ${p}`);
+          }
+          for (const marker of spec.bodyIncludes ?? []) {
+            assert.ok(a.body.includes(marker), `reference body has ${marker}`);
+            assert.ok(b.body.includes(marker), `our body has ${marker}`);
+          }
+          if (spec.bodyEqual) assert.equal(b.body.toString("utf8"), a.body.toString("utf8"));
+        });
+      }
 
     test("external rewrite is proxied: body decoded, hop-by-hop headers dropped, status kept", async () => {
       for (const p of ["/external/echo/a?x=1", "/external/teapot"]) {
@@ -207,6 +231,79 @@ for (const name of fixtures) {
       const failed = await request(`${ours.base}/external/fail`);
       assert.equal(failed.status, 500);
     });
+
+    if (name === "next15")
+      test("external middleware: answers at the edge or forwards a signed decision the origin trusts", async () => {
+        const out = path.join(dir, ".open-next");
+        const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
+        assert.deepEqual(output.edgeFunctions.middleware, {
+          bundle: ".open-next/middleware",
+          handler: "handler.handler",
+          pathResolver: "pattern-env",
+          wrapper: "aws-lambda",
+          converter: "aws-cloudfront",
+        });
+        assert.deepEqual(
+          output.behaviors.filter((b) => b.edgeFunction === "middleware").map((b) => b.pattern),
+          ["_next/data/*", "*"],
+        );
+        for (const f of [
+          "handler.mjs",
+          "routing.json",
+          "middleware.json",
+          "open-next-runtime.linux-x64-gnu.node",
+          ".next/server/middleware.js",
+        ]) {
+          assert.ok(existsSync(path.join(out, "middleware", f)), `middleware/${f} exists`);
+        }
+        // Redirects and middleware's own responses never reach the origin; rewrites do.
+        const way = async (p) => (await request(edge.base + p)).headers["x-cf-stand-in"];
+        assert.equal(await way("/mw/redirect"), "generated");
+        assert.equal(await way("/mw/respond?q=1"), "generated");
+        assert.equal(await way("/old-home"), "generated");
+        assert.equal(await way("/mw/rewrite"), "forwarded");
+        assert.equal(await way("/app-ssg"), "forwarded");
+        // External rewrites are fetched at the edge.
+        const ext = await request(`${edge.base}/external/echo/a?x=1`);
+        assert.equal(ext.headers["x-cf-stand-in"], "generated");
+        assert.equal(JSON.parse(ext.body.toString("utf8")).url, "/echo/a?x=1");
+        assert.equal((await request(`${edge.base}/external/fail`)).status, 500);
+
+        // The origin takes a decision only with a valid signature of this build's key.
+        const key = /routeKey: "([0-9a-f]{64})"/.exec(readFileSync(path.join(out, "middleware/handler.mjs"), "utf8"))?.[1];
+        assert.ok(key, "the build put a route key in the middleware bundle");
+        // (The server function is minified in this fixture.)
+        const serverBundle = readFileSync(path.join(out, "server-functions/default/index.mjs"), "utf8");
+        assert.ok(serverBundle.includes(`routeKey:"${key}"`), "the server function verifies with the same key");
+        const decision = { resolvedPathname: "/app-ssg", invocationTarget: { pathname: "/app-ssg", query: {} } };
+        const value = Buffer.from(JSON.stringify({ url: `${ours.base}/`, decision, internalHeaders: {} })).toString("base64url");
+        const sign = (k) => crypto.createHmac("sha256", k).update(value).digest("base64url");
+        const send = (sig) => request(`${ours.base}/`, { headers: { "x-opennext-route": value, "x-opennext-route-sig": sig } });
+        const signed = await send(sign(key));
+        assert.ok(signed.body.includes("marker:app-ssg"), "a signed decision is rendered as decided");
+        for (const forged of [sign("0".repeat(64)), "", "x"]) {
+          const r = await send(forged);
+          assert.equal(r.status, 200);
+          assert.ok(!r.body.includes("marker:app-ssg"), "a forged decision is ignored: the request is routed as usual");
+        }
+      });
+
+    if (name === "next16")
+      test("external middleware is refused for Node.js proxy.ts, and the previous output is kept", () => {
+        const configFile = path.join(dir, "open-next.external.config.ts");
+        writeFileSync(configFile, nodeConfig(false).replace("} satisfies", "  middleware: { external: true },\n} satisfies"));
+        try {
+          const r = runCli(["build", "--skip-next-build", "--config-path", configFile], dir);
+          assert.notEqual(r.code, 0);
+          assert.match(r.output, /ERR_CONFIG/);
+          assert.match(r.output, /`middleware\.external` needs edge-runtime middleware/);
+          assert.match(r.output, /proxy\.ts is always Node\.js/);
+          assert.ok(existsSync(path.join(dir, ".open-next/server-functions/default/index.mjs")), "the previous build is intact");
+          assert.ok(!existsSync(path.join(dir, ".open-next/middleware")));
+        } finally {
+          rmSync(configFile, { force: true });
+        }
+      });
 
     test("routes are loaded on first request, not at start (routePreloadingBehavior: none)", async () => {
       const port = await freePort();

@@ -9,12 +9,14 @@ import path from "node:path";
 import { generate } from "./routing-requests.mjs";
 import { freePort, repoRoot, runCli, startServer } from "./util.mjs";
 
-const CONFIG = `export default {
-  default: { override: { wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" } },
+const config = (external) => `export default {
+  default: { override: { wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" } },${
+    external ? '\n  middleware: { external: true, override: { proxyExternalRequest: "fetch" } },' : ""
+  }
 };
 `;
 /** Headers that routing decides (next.config headers, redirects) or that tell the outcome apart. */
-const COMPARED = ["x-all", "x-blog-slug", "x-theme", "x-item", "x-custom-header", "x-page-header", "content-type"];
+const COMPARED = ["x-all", "x-blog-slug", "x-theme", "x-item", "x-custom-header", "x-page-header", "x-mw", "x-mw-seen", "content-type"];
 
 /** One GET to 127.0.0.1:port with the generated URL's path, Host and headers. */
 function send(port, url, headers) {
@@ -53,10 +55,16 @@ function summary(r) {
  * Builds `fixture` with `open-next build` (node wrapper), starts `next start` and
  * our function side by side, sends `count` generated requests per seed and
  * resolves with the differing ones. Both servers are stopped before it returns.
+ * With `externalMiddleware`, the build has `middleware: { external: true }` and
+ * the requests go through a CloudFront stand-in running the middleware function
+ * (`helpers/cloudfront.mjs`), which forwards to our server function.
  */
-export async function diffWithNextStart(fixture, { basePath = "", seeds = [7], count = 400 } = {}) {
+export async function diffWithNextStart(
+  fixture,
+  { basePath = "", seeds = [7], count = 400, externalMiddleware = false, extraWords = [] } = {},
+) {
   const dir = path.join(repoRoot, "__test__/fixtures", fixture);
-  writeFileSync(path.join(dir, "open-next.config.ts"), CONFIG);
+  writeFileSync(path.join(dir, "open-next.config.ts"), config(externalMiddleware));
   rmSync(path.join(dir, ".open-next"), { recursive: true, force: true });
   const built = runCli(["build"], dir);
   rmSync(path.join(dir, "open-next.config.ts"), { force: true });
@@ -75,6 +83,7 @@ export async function diffWithNextStart(fixture, { basePath = "", seeds = [7], c
   const [refPort, ourPort] = [await freePort(), await freePort()];
   let ref;
   let ours;
+  let edge;
   const diffs = [];
   let sent = 0;
   try {
@@ -88,9 +97,25 @@ export async function diffWithNextStart(fixture, { basePath = "", seeds = [7], c
       env: { PORT: String(ourPort), HOST: "127.0.0.1" },
       url: `http://127.0.0.1:${ourPort}${basePath}/`,
     });
+    let port = ourPort;
+    if (externalMiddleware) {
+      port = await freePort();
+      edge = await startServer(
+        process.execPath,
+        [path.join(repoRoot, "__test__/helpers/cloudfront.mjs"), path.join(dir, ".open-next/middleware/handler.mjs")],
+        {
+          cwd: dir,
+          env: {
+            PORT: String(port),
+            OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: ourPort, protocol: "http" } }),
+          },
+          url: `http://127.0.0.1:${port}${basePath}/`,
+        },
+      );
+    }
     for (const seed of seeds) {
-      for (const req of generate(seed, buildId, basePath, pathnames, { count })) {
-        const [a, b] = await Promise.all([send(refPort, req.url, req.headers), send(ourPort, req.url, req.headers)]);
+      for (const req of generate(seed, buildId, basePath, pathnames, { count, extraWords })) {
+        const [a, b] = await Promise.all([send(refPort, req.url, req.headers), send(port, req.url, req.headers)]);
         sent++;
         const [sa, sb] = [summary(a), summary(b)];
         if (JSON.stringify(sa) !== JSON.stringify(sb)) diffs.push({ req, nextStart: sa, ours: sb });
@@ -99,6 +124,7 @@ export async function diffWithNextStart(fixture, { basePath = "", seeds = [7], c
   } finally {
     ref?.stop();
     ours?.stop();
+    edge?.stop();
     rmSync(refDir, { recursive: true, force: true });
   }
   return { sent, diffs };

@@ -14,11 +14,11 @@ import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
 import type { InternalEvent, ProxyExternalRequest } from "../types/overrides.ts";
 import { debug, error } from "../utils/logger.ts";
+import { decide, type MiddlewareRun, type RequestHeaders, type ResponseLike, type Router } from "./decide.ts";
 import { readMiddlewareResponse, relativeUrl } from "./middleware.ts";
-import { type HeaderPairs, isMiddlewareCall, type RouteDecision, type loadRouter } from "./router.ts";
+import type { HeaderPairs, RouteDecision } from "./router.ts";
 
-type Router = NonNullable<ReturnType<typeof loadRouter>>;
-export type RequestHeaders = Record<string, string | string[]>;
+export type { RequestHeaders } from "./decide.ts";
 
 export interface DispatchOptions {
   router: Router;
@@ -36,6 +36,11 @@ export interface DispatchInput {
   /** Request headers, already cleaned of internal ones. */
   headers: RequestHeaders;
   res: InternalResponse;
+  /**
+   * Routing already done by external middleware (a verified `x-opennext-route`):
+   * its decision, and the request headers middleware left.
+   */
+  preRouted?: { decision: RouteDecision; headers: RequestHeaders };
 }
 
 /** Sec-Fetch-Dest values of subresources that never render HTML (plain 404s for them, as Next does). */
@@ -45,22 +50,7 @@ const NON_HTML_DESTS = new Set(
   ),
 );
 
-function toPairs(headers: RequestHeaders): HeaderPairs {
-  const out: HeaderPairs = [];
-  for (const [k, v] of Object.entries(headers)) {
-    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
-    else out.push([k, v]);
-  }
-  return out;
-}
-
-function fromMap(m: Map<string, string[]>): RequestHeaders {
-  const out: RequestHeaders = {};
-  for (const [k, vs] of m) out[k] = vs.length === 1 || k !== "x-middleware-set-cookie" ? vs.join(", ") : vs;
-  return out;
-}
-
-function queryObject(search: URLSearchParams): Record<string, string | string[]> {
+export function queryObject(search: URLSearchParams): Record<string, string | string[]> {
   const q: Record<string, string | string[]> = {};
   for (const [k, v] of search) {
     const prev = q[k];
@@ -70,7 +60,7 @@ function queryObject(search: URLSearchParams): Record<string, string | string[]>
 }
 
 /** Sets response headers from pairs (`set-cookie` values add up). */
-function setHeaders(res: InternalResponse, pairs: HeaderPairs): void {
+export function setHeaders(res: InternalResponse, pairs: HeaderPairs): void {
   for (const [k, v] of pairs) {
     if (k === "set-cookie") res.appendHeader(k, v);
     else res.setHeader(k, v);
@@ -78,7 +68,7 @@ function setHeaders(res: InternalResponse, pairs: HeaderPairs): void {
 }
 
 /** A Node stream over a web `ReadableStream` (of any realm: edge middleware has its own). */
-function fromWebStream(body: ReadableStream<Uint8Array>): Readable {
+export function fromWebStream(body: ReadableStream<Uint8Array>): Readable {
   const reader = body.getReader();
   return Readable.from(
     (async function* () {
@@ -92,7 +82,7 @@ function fromWebStream(body: ReadableStream<Uint8Array>): Readable {
 }
 
 /** Streams a body into the response and ends it. */
-function pipeBody(body: Readable | undefined, res: InternalResponse): Promise<void> {
+export function pipeBody(body: Readable | undefined, res: InternalResponse): Promise<void> {
   if (!body) {
     res.end();
     return Promise.resolve();
@@ -106,13 +96,56 @@ function pipeBody(body: Readable | undefined, res: InternalResponse): Promise<vo
  * A same-origin redirect Location with its query written as `next start` writes
  * it (`querystring.stringify` with `encodeURIComponent`: a space is `%20`, not `+`).
  */
-function nextQueryEncoding(location: string): string {
+export function nextQueryEncoding(location: string): string {
   const q = location.indexOf("?");
   if (!location.startsWith("/") || q < 0) return location;
   const hash = location.indexOf("#", q);
   const search = location.slice(q + 1, hash < 0 ? undefined : hash);
   const pairs = [...new URLSearchParams(search)].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return `${location.slice(0, q)}${pairs.length ? `?${pairs.join("&")}` : ""}${hash < 0 ? "" : location.slice(hash)}`;
+}
+
+/** The redirect a decision asks for (a redirect route, or a header route that set `Location` with a 3xx status). */
+export function redirectOf(d: RouteDecision, url: URL): { status: number; location: string } | undefined {
+  if (d.redirect) return { status: d.redirect.status, location: relativeUrl(d.redirect.url, url.toString()) };
+  if (!d.status || d.status < 300 || d.status >= 400) return undefined;
+  let location: string | undefined;
+  for (const [k, v] of d.resolvedHeaders ?? []) if (k.toLowerCase() === "location") location = v;
+  return location === undefined ? undefined : { status: d.status, location: nextQueryEncoding(location) };
+}
+
+/** Whether every route param is valid percent-encoding (`next start` answers 400 otherwise). */
+export function paramsDecode(d: RouteDecision): boolean {
+  for (const v of Object.values(d.routeMatches ?? {})) {
+    try {
+      decodeURIComponent(v);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The request an external rewrite sends upstream. `next start` keeps the request's
+ * query on external rewrites (destination values win); @next/routing's result
+ * drops it, so it is merged back here.
+ */
+export function externalEvent(event: InternalEvent, url: URL, headers: RequestHeaders, target: string): InternalEvent {
+  const upstream = new URL(target);
+  const own = new Set(upstream.searchParams.keys());
+  for (const [k, v] of url.searchParams) if (!own.has(k)) upstream.searchParams.append(k, v);
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(", ") : v;
+  flat.host = upstream.host;
+  return {
+    ...event,
+    type: "core",
+    url: upstream.toString(),
+    rawPath: upstream.pathname,
+    headers: flat,
+    query: queryObject(upstream.searchParams),
+  };
 }
 
 function end(res: InternalResponse, status: number, body: string, contentType?: string): void {
@@ -123,6 +156,9 @@ function end(res: InternalResponse, status: number, body: string, contentType?: 
 
 export function createRoutedDispatch({ router, server, files, proxy }: DispatchOptions): (input: DispatchInput) => Promise<void> {
   const basePath = files.config.basePath ?? "";
+  // Next's router server looks `/_not-found` up without the basePath, so with a
+  // basePath it never finds it and renders `/404` (which Next maps to the app's page).
+  const appNotFound = files.hasAppNotFound && !basePath;
   const dataPrefix = `${basePath}/_next/data/${files.buildId}/`;
   const locales = files.config.i18n?.locales ?? [];
   const publicDir = path.join(files.functionDir, "public");
@@ -180,16 +216,23 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   async function notFound(input: DispatchInput, headers: RequestHeaders): Promise<void> {
     const { res, url, event } = input;
-    res.setHeader("cache-control", "private, no-cache, no-store, max-age=0, must-revalidate");
     let p = url.pathname;
     if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) p = p.slice(basePath.length) || "/";
+    // With middleware, a `_next/data` request that ends on the pages router's `/404`
+    // gets `{}` (the client router then does a hard navigation), as Next's router
+    // server answers it; the app router's `/_not-found` is rendered as usual.
+    if (files.hasMiddleware && !appNotFound && p.startsWith("/_next/data/") && p.endsWith(".json")) {
+      res.setHeader("x-nextjs-matched-path", url.pathname);
+      return end(res, 404, "{}", "application/json");
+    }
+    res.setHeader("cache-control", "private, no-cache, no-store, max-age=0, must-revalidate");
     if (p.startsWith("/_next/static/")) return end(res, 404, "Not Found", "text/plain; charset=utf-8");
     const dest = headers["sec-fetch-dest"];
     if ((event.method === "GET" || event.method === "HEAD") && typeof dest === "string" && NON_HTML_DESTS.has(dest)) {
       return end(res, 404, "Not Found", "text/plain; charset=utf-8");
     }
     res.statusCode = 404;
-    const invokePath = files.hasAppNotFound ? "/_not-found" : "/404";
+    const invokePath = appNotFound ? "/_not-found" : "/404";
     await render(input, headers, { invokePath, invokeQuery: queryObject(url.searchParams), invokeStatus: 404 });
   }
 
@@ -231,24 +274,9 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
   /** An external rewrite: the `proxyExternalRequest` override fetches it; a failure gets the 500 page. */
   async function proxyTo(input: DispatchInput, headers: RequestHeaders, target: string): Promise<void> {
     const { event, res } = input;
-    const upstream = new URL(target);
-    // `next start` keeps the request's query on external rewrites (destination values win);
-    // @next/routing's result drops it, so it is merged back here.
-    const own = new Set(upstream.searchParams.keys());
-    for (const [k, v] of input.url.searchParams) if (!own.has(k)) upstream.searchParams.append(k, v);
-    const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(", ") : v;
-    flat.host = upstream.host;
     let result: Awaited<ReturnType<ProxyExternalRequest["proxy"]>>;
     try {
-      result = await proxy.proxy({
-        ...event,
-        type: "core",
-        url: upstream.toString(),
-        rawPath: upstream.pathname,
-        headers: flat,
-        query: queryObject(upstream.searchParams),
-      });
+      result = await proxy.proxy(externalEvent(event, input.url, headers, target));
     } catch (e) {
       error("external rewrite to", target, "failed", e);
       // Like `next start`'s failed proxy: the 500 page without the route's headers.
@@ -264,13 +292,13 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     await pipeBody(result.body, res);
   }
 
-  async function runMiddleware(input: DispatchInput, call: { url: string; headers: HeaderPairs }) {
+  async function runMiddleware(input: DispatchInput, call: { url: string; headers: HeaderPairs }): Promise<MiddlewareRun> {
     const url = new URL(call.url);
     const headers: RequestHeaders = {};
     for (const [k, v] of call.headers) headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
     const req = makeRequest(input.event, url, headers);
     const sink = new InternalResponse({});
-    let response: Response | undefined;
+    let response: ResponseLike | undefined;
     try {
       await server.handlerWithMeta({
         ...baseMeta(url),
@@ -295,52 +323,33 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   return async (input) => {
     const { res, url } = input;
-    let headers = input.headers;
-    let decision = router.resolve(url.toString(), toPairs(headers));
-    if (isMiddlewareCall(decision)) {
-      let ran: Awaited<ReturnType<typeof runMiddleware>>;
-      try {
-        ran = await runMiddleware(input, decision.middleware);
-      } catch (e) {
-        router.resume(decision.token, { bodySent: true });
-        throw e;
-      }
-      const { response, read } = ran;
-      if (read.outcome.bodySent && response) {
-        router.resume(decision.token, read.outcome);
-        res.statusCode = response.status;
-        setHeaders(res, decision.responseHeaders);
-        setHeaders(
-          res,
-          (read.outcome.responseHeaders ?? []).filter(([k]) => k !== "content-encoding" && k !== "transfer-encoding"),
-        );
-        return pipeBody(response.body ? fromWebStream(response.body) : undefined, res);
-      }
-      headers = fromMap(read.requestHeaders);
-      decision = router.resume(decision.token, read.outcome);
+    if (input.preRouted) {
+      debug("routed by external middleware", url.pathname, input.preRouted.decision);
+      return answer(input, input.preRouted.headers, input.preRouted.decision);
     }
-    debug("routing", url.pathname, decision);
-    return answer(input, headers, decision);
+    const decided = await decide(router, url, input.headers, (call) => runMiddleware(input, call));
+    if (decided.kind === "response") {
+      res.statusCode = decided.status;
+      setHeaders(res, decided.headers);
+      return pipeBody(decided.body ? fromWebStream(decided.body) : undefined, res);
+    }
+    debug("routing", url.pathname, decided.decision);
+    return answer(input, decided.headers, decided.decision);
   };
 
   async function answer(input: DispatchInput, headers: RequestHeaders, d: RouteDecision): Promise<void> {
     const { res, url } = input;
     // Route params that are not valid percent-encoding: `next start` answers 400 (without route headers).
-    for (const v of Object.values(d.routeMatches ?? {})) {
-      try {
-        decodeURIComponent(v);
-      } catch {
-        res.statusCode = 400;
-        return render(input, headers, { invokePath: "/400", invokeQuery: {}, invokeStatus: 400 });
-      }
+    if (!paramsDecode(d)) {
+      res.statusCode = 400;
+      return render(input, headers, { invokePath: "/400", invokeQuery: {}, invokeStatus: 400 });
     }
     setHeaders(res, d.resolvedHeaders ?? []);
-    if (d.redirect || (d.status && d.status >= 300 && d.status < 400 && res.getHeader("location") !== undefined)) {
-      const status = d.redirect?.status ?? d.status ?? 307;
-      const location = d.redirect ? relativeUrl(d.redirect.url, url.toString()) : nextQueryEncoding(String(res.getHeader("location")));
-      res.setHeader("location", location);
-      if (status === 308) res.setHeader("refresh", `0;url=${location}`);
-      return end(res, status, location);
+    const redirect = redirectOf(d, url);
+    if (redirect) {
+      res.setHeader("location", redirect.location);
+      if (redirect.status === 308) res.setHeader("refresh", `0;url=${redirect.location}`);
+      return end(res, redirect.status, redirect.location);
     }
     if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);
     if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);

@@ -16,8 +16,6 @@ import { installCacheHandler, setDefaultCacheBackend } from "../cache/handler.ts
 import type {
   Converter,
   IncrementalCache,
-  LazyLoadedOverride,
-  OpenNextConfig,
   ProxyExternalRequest,
   Queue,
   ServerFunctionOverrides,
@@ -27,6 +25,7 @@ import type {
 import type { CacheBackend } from "../utils/context.ts";
 import { createRoutedDispatch } from "../routing/dispatch.ts";
 import { loadRouter } from "../routing/router.ts";
+import { loadConfig, pick } from "../utils/config.ts";
 import { debug, error } from "../utils/logger.ts";
 import { setInternalHandler } from "./internal.ts";
 import { initialRevalidateLookup, loadNextFiles } from "./next-files.ts";
@@ -39,31 +38,13 @@ export interface ServerFunctionOptions {
   functionName: string;
   /** The built-in overrides the build selected. */
   overrides: ServerFunctionOverrides;
+  /** With external middleware: the key its signed routing decisions verify with. */
+  routeKey?: string;
 }
 
 export type ServerFunctionHandler = (...args: any[]) => Promise<any>;
 
-async function loadConfig(): Promise<OpenNextConfig> {
-  try {
-    // Resolved next to the bundle at run time (the build writes it there); a URL,
-    // not a relative literal, so the bundler leaves this import to run time.
-    const mod = await import(new URL("./open-next.config.mjs", import.meta.url).href);
-    return ((mod as { default?: OpenNextConfig }).default ?? { default: {} }) as OpenNextConfig;
-  } catch (e: any) {
-    if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e?.message ?? "").includes("open-next.config.mjs")) {
-      debug("no open-next.config.mjs next to the bundle, using defaults");
-      return { default: {} };
-    }
-    throw e;
-  }
-}
-
-async function pick<T extends { name: string }>(custom: unknown, builtin: T): Promise<T> {
-  if (typeof custom === "function") return (await (custom as LazyLoadedOverride<T>)()) as T;
-  return builtin;
-}
-
-async function initialise({ functionName, overrides }: ServerFunctionOptions): Promise<ServerFunctionHandler> {
+async function initialise({ functionName, overrides, routeKey }: ServerFunctionOptions): Promise<ServerFunctionHandler> {
   const config = await loadConfig();
   (globalThis as Record<string, unknown>).openNextConfig = config;
   const fnConfig = (functionName === "default" ? config.default : config.functions?.[functionName]) ?? config.default;
@@ -105,6 +86,7 @@ async function initialise({ functionName, overrides }: ServerFunctionOptions): P
         files,
         backend,
         previewModeId,
+        routeKey,
         dispatch: createRoutedDispatch({
           router,
           files,

@@ -25,6 +25,8 @@ export interface NextFiles {
   nextVersion: string;
   /** The app router has a not-found page (`/_not-found`), rendered for 404s. */
   hasAppNotFound: boolean;
+  /** The app has middleware (edge, or Node.js / `proxy.ts`). */
+  hasMiddleware: boolean;
 }
 
 function readJson<T>(file: string): T {
@@ -57,6 +59,9 @@ export function loadNextFiles(functionDir: string): NextFiles {
   );
   const appPaths = readJsonIfExists<Record<string, string>>(path.join(distDir, "app-path-routes-manifest.json")) ?? {};
   const hasAppNotFound = Object.values(appPaths).includes("/_not-found");
+  const edgeMiddleware = readJsonIfExists<{ middleware?: object }>(path.join(distDir, "server/middleware-manifest.json"))?.middleware;
+  const functionsConfig = readJsonIfExists<{ functions?: object }>(path.join(distDir, "server/functions-config-manifest.json"))?.functions;
+  const hasMiddleware = Object.keys(edgeMiddleware ?? {}).length > 0 || Object.hasOwn(functionsConfig ?? {}, "/_middleware");
   const require = createRequire(path.join(functionDir, "index.mjs"));
   let nextVersion = "0.0.0";
   try {
@@ -75,6 +80,7 @@ export function loadNextFiles(functionDir: string): NextFiles {
     htmlPages,
     nextVersion,
     hasAppNotFound,
+    hasMiddleware,
   };
 }
 

@@ -14,6 +14,8 @@ import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { HeaderValue } from "../http/util.ts";
 import type { DispatchInput } from "../routing/dispatch.ts";
+import { stripInternalHeaders } from "../routing/internal-headers.ts";
+import { verifiedRoute } from "../routing/route-header.ts";
 import type { NextRequestHandler } from "../types/next.ts";
 import type { InternalEvent, InternalResult, OpenNextHandler, OpenNextHandlerOptions } from "../types/overrides.ts";
 import {
@@ -37,30 +39,8 @@ export interface RequestHandlerOptions {
   nextHandler?: NextRequestHandler;
   /** Authorizes `x-prerender-revalidate` (the revalidation requests of the queue). */
   previewModeId?: string;
-}
-
-/** Headers only the platform may set: a client sending them could steer routing or caching. */
-const INTERNAL_HEADERS = new Set([
-  "x-matched-path",
-  "x-now-route-matches",
-  "x-nextjs-data",
-  "x-next-resume-state-length",
-  "next-resume",
-  "x-next-revalidated-tags",
-  "x-next-revalidate-tag-token",
-]);
-const INTERNAL_PREFIXES = ["x-middleware-", "x-invoke-", "x-opennext-"];
-
-/** Drops the internal headers a client could spoof (see {@link INTERNAL_HEADERS}). */
-export function stripInternalHeaders(headers: Record<string, string>, previewModeId: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const k = name.toLowerCase();
-    if (INTERNAL_HEADERS.has(k) || INTERNAL_PREFIXES.some((p) => k.startsWith(p))) continue;
-    if (k === "x-prerender-revalidate" && (!previewModeId || value !== previewModeId)) continue;
-    out[k] = value;
-  }
-  return out;
+  /** With external middleware: the key its signed routing decisions verify with. */
+  routeKey?: string;
 }
 
 function localizedPath(event: InternalEvent, files: NextFiles): string {
@@ -124,7 +104,14 @@ function failed(res: InternalResponse, event: InternalEvent, e: unknown): void {
   }
 }
 
-export function createRequestHandler({ files, backend, dispatch, nextHandler, previewModeId }: RequestHandlerOptions): OpenNextHandler {
+export function createRequestHandler({
+  files,
+  backend,
+  dispatch,
+  nextHandler,
+  previewModeId,
+  routeKey,
+}: RequestHandlerOptions): OpenNextHandler {
   return (event: InternalEvent, options?: OpenNextHandlerOptions) =>
     runWithRequestContext(
       {
@@ -134,8 +121,11 @@ export function createRequestHandler({ files, backend, dispatch, nextHandler, pr
         backend,
       },
       async () => {
+        // Routed by external middleware: its signed decision is taken as is.
+        const routed = routeKey && dispatch ? verifiedRoute(routeKey, event.headers) : undefined;
         const headers = stripInternalHeaders(event.headers, previewModeId);
         if (headers["x-forwarded-host"]) headers.host = headers["x-forwarded-host"];
+        if (routed) headers.host = new URL(routed.url).host;
         // Serve stale entries without regenerating them here; the queue does it.
         headers.purpose = "prefetch";
         const res = new InternalResponse({
@@ -144,7 +134,7 @@ export function createRequestHandler({ files, backend, dispatch, nextHandler, pr
         });
         let url: URL | undefined;
         try {
-          url = new URL(event.url);
+          url = new URL(routed?.url ?? event.url);
         } catch {
           res.statusCode = 400;
           res.setHeader("content-type", "text/plain; charset=utf-8");
@@ -155,8 +145,10 @@ export function createRequestHandler({ files, backend, dispatch, nextHandler, pr
           return res.toInternalResult();
         }
         try {
-          if (dispatch) await dispatch({ event, url, headers, res });
-          else await nextHandler?.(requestForEvent(event, url, headers), res);
+          if (dispatch) {
+            const preRouted = routed && { decision: routed.decision, headers: { ...headers, ...routed.internalHeaders } };
+            await dispatch({ event, url, headers, res, preRouted });
+          } else await nextHandler?.(requestForEvent(event, url, headers), res);
         } catch (e) {
           failed(res, event, e);
         }

@@ -263,7 +263,9 @@ export interface DangerousOptions {
 
 export interface OpenNextConfig {
   default: FunctionOptions;
-  functions?: Record<string, FunctionOptions>;
+  functions?: Record<string, FunctionOptions & { patterns?: string[] }>;
+  /** External middleware (`external: true`), with its own overrides and origin resolver. */
+  middleware?: FunctionOptions & { external?: boolean; originResolver?: string | LazyLoadedOverride<OriginResolver> };
   dangerous?: DangerousOptions;
   [key: string]: unknown;
 }
@@ -284,5 +286,43 @@ export interface ServerFunctionOverrides {
   incrementalCache: IncrementalCache;
   tagCache: TagCache;
   queue: Queue;
+  proxyExternalRequest: ProxyExternalRequest;
+}
+
+// ---------------------------------------------------------------------------
+// External middleware
+// ---------------------------------------------------------------------------
+
+/** A server origin external middleware can forward to (an entry of `OPEN_NEXT_ORIGIN`). */
+export interface Origin {
+  host: string;
+  protocol: "http" | "https";
+  port?: number;
+  customHeaders?: Record<string, string>;
+}
+
+/** Picks the origin a request goes to after external middleware routed it. */
+export interface OriginResolver {
+  name: string;
+  /** `false`: keep the origin the CDN had chosen. */
+  resolve(path: string): Promise<Origin | false>;
+}
+
+/**
+ * What external middleware returns when the request goes on to an origin
+ * (OpenNext's `MiddlewareResult`): the request to forward and where to.
+ */
+export interface MiddlewareResult {
+  type: "middleware";
+  internalEvent: InternalEvent;
+  isExternalRewrite: boolean;
+  origin: Origin | false;
+}
+
+/** The overrides an external middleware function is created with. */
+export interface MiddlewareFunctionOverrides {
+  wrapper: Wrapper<InternalEvent, InternalResult | MiddlewareResult>;
+  converter: Converter<InternalEvent, InternalResult | MiddlewareResult>;
+  originResolver: OriginResolver;
   proxyExternalRequest: ProxyExternalRequest;
 }

@@ -28,6 +28,8 @@ pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMod
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
 /// Built-in external-rewrite proxies.
 pub const PROXIES: &[&str] = &["node", "fetch", "dummy"];
+/// Built-in origin resolvers of external middleware.
+pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
@@ -89,6 +91,39 @@ impl FunctionOverrides {
     }
 }
 
+/// The overrides of the external middleware function (`middleware: { external: true }`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MiddlewareOverrides {
+    /// Wrapper (OpenNext's default for middleware: `aws-lambda`).
+    pub wrapper: OverrideChoice,
+    /// Converter (default `aws-cloudfront`).
+    pub converter: OverrideChoice,
+    /// Picks the origin a routed request goes to (default `pattern-env`).
+    pub origin_resolver: OverrideChoice,
+    /// Proxy of external rewrites answered at the edge.
+    pub proxy_external_request: OverrideChoice,
+}
+
+impl MiddlewareOverrides {
+    /// Each override with its config key, in a fixed order.
+    pub fn kinds(&self) -> [(&'static str, &OverrideChoice); 4] {
+        [
+            ("wrapper", &self.wrapper),
+            ("converter", &self.converter),
+            ("originResolver", &self.origin_resolver),
+            ("proxyExternalRequest", &self.proxy_external_request),
+        ]
+    }
+}
+
+/// Middleware overrides implemented by this version.
+pub const MIDDLEWARE_IMPLEMENTED: &[(&str, &[&str])] = &[
+    ("wrapper", &["aws-lambda"]),
+    ("converter", &["aws-cloudfront"]),
+    ("originResolver", &["pattern-env", "dummy"]),
+    ("proxyExternalRequest", &["node", "fetch", "dummy"]),
+];
+
 /// The validated config.
 #[derive(Debug, Clone)]
 pub struct OpenNextConfig {
@@ -98,9 +133,59 @@ pub struct OpenNextConfig {
     pub file: String,
     /// Overrides of the default server function.
     pub default: FunctionOverrides,
+    /// External middleware, when `middleware.external` is `true`.
+    pub middleware: Option<MiddlewareOverrides>,
+}
+
+/// Reads `middleware` (`None` unless `external: true`) and checks its overrides exist in this version.
+pub fn middleware_overrides(file: &str, raw: &Value) -> Result<Option<MiddlewareOverrides>> {
+    let Some(mw) = raw.get("middleware").filter(|m| !m.is_null()) else {
+        return Ok(None);
+    };
+    match mw.get("external") {
+        Some(Value::Bool(true)) => {}
+        None | Some(Value::Bool(false)) => return Ok(None),
+        Some(other) => {
+            return Err(CoreError::Config {
+                file: file.to_string(),
+                message: format!("`middleware.external` must be true or false, got {other}"),
+            })
+        }
+    }
+    let ov = mw.get("override");
+    let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
+    let resolver = pick_at(file, Some(mw), "originResolver", "pattern-env", ORIGIN_RESOLVERS, "middleware.originResolver")?;
+    let o = MiddlewareOverrides {
+        wrapper: pick(file, ov, "wrapper", "aws-lambda", &wrappers, "middleware")?,
+        converter: pick(file, ov, "converter", "aws-cloudfront", CONVERTERS, "middleware")?,
+        origin_resolver: resolver,
+        proxy_external_request: pick(file, ov, "proxyExternalRequest", "node", PROXIES, "middleware")?,
+    };
+    for (kind, choice) in o.kinds() {
+        if let OverrideChoice::Builtin(name) = choice {
+            let implemented = MIDDLEWARE_IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
+            if !implemented.contains(&name.as_str()) {
+                let at =
+                    if kind == "originResolver" { "middleware.originResolver".to_string() } else { format!("middleware.override.{kind}") };
+                return Err(CoreError::Config {
+                    file: file.to_string(),
+                    message: format!(
+                        "the built-in {kind} \"{name}\" (`{at}`) is not available for external middleware in this version of open-next-rs; available: {}, or a custom override function",
+                        implemented.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Some(o))
 }
 
 fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], at: &str) -> Result<OverrideChoice> {
+    pick_at(file, obj, key, default, valid, &format!("{at}.override.{key}"))
+}
+
+/// [`pick`] with the option's full path (`option`) for messages.
+fn pick_at(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], option: &str) -> Result<OverrideChoice> {
     match obj.and_then(|o| o.get(key)) {
         None | Some(Value::Null) => Ok(OverrideChoice::Builtin(default.to_string())),
         Some(Value::String(s)) => {
@@ -110,7 +195,7 @@ fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str
                 Err(CoreError::Config {
                     file: file.to_string(),
                     message: format!(
-                        "unknown {key} override \"{s}\" at `{at}.override.{key}`; valid values: {}, or a custom override function",
+                        "unknown {key} override \"{s}\" at `{option}`; valid values: {}, or a custom override function",
                         valid.join(", ")
                     ),
                 })
@@ -121,7 +206,7 @@ fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str
         }
         Some(other) => Err(CoreError::Config {
             file: file.to_string(),
-            message: format!("`{at}.override.{key}` must be a string or a function returning a Promise of the override, got {other}"),
+            message: format!("`{option}` must be a string or a function returning a Promise of the override, got {other}"),
         }),
     }
 }
@@ -197,7 +282,8 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
         return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
-    Ok(OpenNextConfig { raw, file: file.to_string(), default })
+    let middleware = middleware_overrides(file, &raw)?;
+    Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware })
 }
 
 /// Checks that each split function's `routes` name existing routes
@@ -275,6 +361,23 @@ mod tests {
         let c = parse(json!({"default": {"override": {"wrapper": {"custom": true, "name": "mine"}, "converter": "aws-apigw-v2"}}}), "c.ts")
             .unwrap();
         assert_eq!(c.default.wrapper, OverrideChoice::Custom("mine".into()));
+    }
+
+    #[test]
+    fn external_middleware_defaults_and_checks() {
+        let mut raw = node_cfg();
+        assert!(parse(raw.clone(), "c.ts").unwrap().middleware.is_none());
+        raw["middleware"] = json!({"external": true});
+        let m = parse(raw.clone(), "c.ts").unwrap().middleware.unwrap();
+        assert_eq!(m.kinds().map(|(_, c)| c.name().to_string()), ["aws-lambda", "aws-cloudfront", "pattern-env", "node"].map(String::from));
+        raw["middleware"] = json!({"external": true, "originResolver": "nope"});
+        let e = parse(raw.clone(), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("`middleware.originResolver`") && e.contains("pattern-env, dummy"), "{e}");
+        raw["middleware"] = json!({"external": true, "override": {"wrapper": "node", "converter": "node"}});
+        let e = parse(raw.clone(), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("`middleware.override.wrapper`") && e.contains("aws-lambda"), "{e}");
+        raw["middleware"] = json!({"external": "yes"});
+        assert!(parse(raw, "c.ts").unwrap_err().to_string().contains("`middleware.external` must be true or false"));
     }
 
     #[test]

@@ -14,4 +14,5 @@ pub mod output;
 pub mod patch;
 pub mod pipeline;
 pub use open_next_routing as routing;
+pub mod middleware_function;
 pub mod server_function;

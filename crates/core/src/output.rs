@@ -87,9 +87,27 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has
     };
     origins.insert("default".into(), default_origin);
 
+    // External middleware runs on the behaviors that reach the server function.
+    let mut edge_functions = Map::new();
+    let routed = |pattern: String| match &cfg.middleware {
+        Some(_) => json!({"pattern": pattern, "origin": "default", "edgeFunction": "middleware"}),
+        None => json!({"pattern": pattern, "origin": "default"}),
+    };
+    if let Some(m) = &cfg.middleware {
+        edge_functions.insert(
+            "middleware".into(),
+            json!({
+                "bundle": ".open-next/middleware",
+                "handler": "handler.handler",
+                "pathResolver": m.origin_resolver.name(),
+                "wrapper": m.wrapper.name(),
+                "converter": m.converter.name(),
+            }),
+        );
+    }
     let mut behaviors = vec![json!({"pattern": prefix(base_path, "_next/image*"), "origin": "imageOptimizer"})];
-    behaviors.push(json!({"pattern": prefix(base_path, "_next/data/*"), "origin": "default"}));
-    behaviors.push(json!({"pattern": "*", "origin": "default"}));
+    behaviors.push(routed(prefix(base_path, "_next/data/*")));
+    behaviors.push(routed("*".into()));
     let mut items: Vec<(String, bool)> = std::fs::read_dir(assets_dir)
         .map_err(CoreError::io("read directory", assets_dir))?
         .filter_map(|e| e.ok())
@@ -116,7 +134,7 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has
         additional.insert("revalidationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/revalidation-function"}));
     }
     Ok(json!({
-        "edgeFunctions": {},
+        "edgeFunctions": edge_functions,
         "origins": origins,
         "behaviors": behaviors,
         "additionalProps": additional,
@@ -146,5 +164,24 @@ mod tests {
         assert_eq!(out["origins"]["default"]["wrapper"], "node");
         assert_eq!(out["origins"]["default"]["handler"], "index.handler");
         assert_eq!(out["additionalProps"]["initializationFunction"]["bundle"], ".open-next/dynamodb-provider");
+        assert_eq!(out["edgeFunctions"], json!({}));
+        assert!(out["behaviors"][2].get("edgeFunction").is_none());
+
+        let mut raw = cfg.raw.clone();
+        raw["middleware"] = json!({"external": true, "originResolver": "dummy"});
+        let cfg = crate::config::parse(raw, "c.ts").unwrap();
+        let out = output_json(&cfg, "", &d, true).unwrap();
+        assert_eq!(
+            out["edgeFunctions"]["middleware"],
+            json!({"bundle": ".open-next/middleware", "handler": "handler.handler", "pathResolver": "dummy", "wrapper": "aws-lambda", "converter": "aws-cloudfront"})
+        );
+        let with_edge: Vec<&str> = out["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["edgeFunction"] == "middleware")
+            .map(|b| b["pattern"].as_str().unwrap())
+            .collect();
+        assert_eq!(with_edge, vec!["_next/data/*", "*"]);
     }
 }

@@ -7,6 +7,7 @@ use crate::cache::create_cache_assets;
 use crate::config::{self, OpenNextConfig};
 use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
+use crate::middleware_function::{check_edge_middleware, new_route_key, write_middleware_function, MiddlewareCode};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
@@ -123,12 +124,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             message: "`functions` (split server functions) is not supported by this version of open-next-rs yet; remove it to build a single default function".into(),
         });
     }
-    if cfg.raw.pointer("/middleware/external").and_then(Value::as_bool) == Some(true) {
-        return Err(crate::CoreError::Config {
-            file,
-            message: "`middleware.external` is not supported by this version of open-next-rs yet; remove it".into(),
-        });
-    }
+    // External middleware: the app's middleware must be able to run at the edge; the
+    // routing decisions it sends the server function are signed with a key of this build.
+    let route_key = match &cfg.middleware {
+        Some(_) => {
+            check_edge_middleware(&nb, &file)?;
+            Some(new_route_key()?)
+        }
+        None => None,
+    };
     phases.push(Phase { name: "read build output".into(), ms: ms(t) });
 
     let target = output_root.join(".open-next");
@@ -189,7 +193,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 || {
                     timed("server function: bundle runtime", &|| {
                         let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
-                        write_function_code(
+                        let modules = write_function_code(
                             &nb,
                             &fn_dir,
                             &FunctionCode {
@@ -199,9 +203,26 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 compiled_config: &opts.compiled_config,
                                 minify,
                                 runtime_addons: &opts.runtime_addons,
+                                route_key: route_key.as_deref(),
                             },
-                        )
-                        .map(|n| json!({"modules": n}))
+                        )?;
+                        let middleware = match (&cfg.middleware, &route_key) {
+                            (Some(overrides), Some(key)) => write_middleware_function(
+                                &nb,
+                                &out.join("middleware"),
+                                &MiddlewareCode {
+                                    runtime_dir: &opts.runtime_dir,
+                                    overrides,
+                                    compiled_config: &opts.compiled_config,
+                                    minify: cfg.raw.pointer("/middleware/minify").and_then(Value::as_bool) == Some(true),
+                                    runtime_addons: &opts.runtime_addons,
+                                    route_key: key,
+                                    config_file: &file,
+                                },
+                            )?,
+                            _ => Value::Null,
+                        };
+                        Ok(json!({"modules": modules, "middleware": middleware}))
                     })
                 },
             )

@@ -896,9 +896,17 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     let origin = req.url.origin();
     let mut is_next_data = false;
     if spec.should_normalize_next_data {
-        is_next_data = req.url.pathname().starts_with(&format!("{bp}/_next/data/{build_id}/"));
+        let prefix = format!("{bp}/_next/data/{build_id}/");
+        is_next_data = req.url.pathname().starts_with(&prefix);
         if is_next_data {
-            url = normalize_next_data(&url, bp, build_id);
+            let page = normalize_next_data(&url, bp, build_id);
+            // A data path whose `..` climbs out of the basePath (`<bp>/_next/data/<id>/...json`
+            // is the page `<bp>/..`) names no page in `next start`: it stays a data URL.
+            if spec.next_start_compat && !bp.is_empty() && page.pathname() != bp && !page.pathname().starts_with(&format!("{bp}/")) {
+                is_next_data = false;
+            } else {
+                url = page;
+            }
         }
     }
     let mut canonical_locale: Option<(String, String)> = None;
@@ -985,6 +993,11 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         }));
     }
     if y.stopped {
+        // `next start` answers its redirects (the trailing-slash one included) before
+        // middleware runs; @next/routing runs middleware first.
+        if spec.next_start_compat && is_redirect_status(status) && res.has("location") {
+            return Phase1::Done(Box::new(RouteResult { resolved_headers: Some(res), status, ..Default::default() }));
+        }
         stopped = Some(status);
     }
     url = y.url;

@@ -257,7 +257,12 @@ impl RoutingTable {
                 }
                 list
             },
-            middleware_matchers: spec.middleware_matchers.as_ref().map(|m| compile_list("middlewareMatchers", m, cs)).transpose()?,
+            // `next start` matches middleware with the matcher regex as written (case-sensitive).
+            middleware_matchers: spec
+                .middleware_matchers
+                .as_ref()
+                .map(|m| compile_list("middlewareMatchers", m, cs || spec.next_start_compat))
+                .transpose()?,
             before_files: compile_list("beforeFiles", &spec.before_files, cs)?,
             after_files: compile_list("afterFiles", &spec.after_files, cs)?,
             dynamic_routes: compile_list("dynamicRoutes", &spec.dynamic_routes, cs)?,

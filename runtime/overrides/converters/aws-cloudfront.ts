@@ -1,0 +1,194 @@
+/**
+ * Converter `aws-cloudfront`: Lambda@Edge request events (viewer or origin
+ * request) in, CloudFront request results out.
+ *
+ * - An InternalResult becomes a generated response (`status`, `headers`,
+ *   `body`, `bodyEncoding`), without the headers CloudFront refuses from an
+ *   edge function.
+ * - A MiddlewareResult (external middleware forwarding the request) becomes
+ *   the request CloudFront sends on: its `uri`, `querystring` and headers,
+ *   and the custom origin the origin resolver picked (`host`, `port`,
+ *   `protocol`), with `Host` set to that origin.
+ *
+ * Header rules: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
+ */
+import type { Readable } from "node:stream";
+import type { Converter, InternalEvent, InternalResult, MiddlewareResult } from "../../types/overrides.ts";
+
+type CfHeaders = Record<string, { key?: string; value: string }[]>;
+
+interface CfRequest {
+  clientIp: string;
+  method: string;
+  uri: string;
+  querystring: string;
+  headers: CfHeaders;
+  body?: { data: string; encoding: "base64" | "text"; inputTruncated?: boolean; action?: string };
+  origin?: { custom?: Record<string, unknown>; s3?: Record<string, unknown> };
+}
+
+interface CfEvent {
+  Records: { cf: { config?: Record<string, unknown>; request: CfRequest } }[];
+}
+
+/** Headers an edge function may not set (on a request or a generated response). */
+const DISALLOWED = new Set([
+  "connection",
+  "expect",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "trailer",
+  "upgrade",
+  "x-accel-buffering",
+  "x-accel-charset",
+  "x-accel-limit-rate",
+  "x-accel-redirect",
+  "x-amzn-auth",
+  "x-amzn-cf-billing",
+  "x-amzn-cf-id",
+  "x-amzn-cf-xff",
+  "x-amzn-errortype",
+  "x-amzn-fle-profile",
+  "x-amzn-header-count",
+  "x-amzn-header-order",
+  "x-amzn-lambda-integration-tag",
+  "x-amzn-requestid",
+  "x-cache",
+  "x-forwarded-proto",
+  "x-real-ip",
+]);
+const DISALLOWED_PREFIXES = ["x-amz-cf-", "x-edge-"];
+/** Read-only on a generated response (CloudFront sets them itself). */
+const READ_ONLY_ON_RESPONSE = new Set([
+  "accept-encoding",
+  "content-length",
+  "if-modified-since",
+  "if-none-match",
+  "if-range",
+  "if-unmodified-since",
+  "transfer-encoding",
+  "via",
+]);
+
+const allowed = (k: string) => !DISALLOWED.has(k) && !DISALLOWED_PREFIXES.some((p) => k.startsWith(p));
+
+function fromCfHeaders(headers: CfHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, list] of Object.entries(headers)) {
+    const k = name.toLowerCase();
+    const values = list.map((h) => h.value).filter((v) => v !== undefined && v !== "");
+    if (values.length) out[k] = values.join(k === "cookie" ? "; " : ", ");
+  }
+  return out;
+}
+
+function toCfHeaders(headers: Record<string, string | string[]>, response: boolean): CfHeaders {
+  const out: CfHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const k = name.toLowerCase();
+    if (!allowed(k) || (response && READ_ONLY_ON_RESPONSE.has(k))) continue;
+    const values = Array.isArray(value) ? value : [String(value)];
+    out[k] = [...(out[k] ?? []), ...values.map((v) => ({ key: name, value: v }))];
+  }
+  return out;
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function queryOf(search: URLSearchParams): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = {};
+  for (const [k, v] of search) {
+    const prev = q[k];
+    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return q;
+}
+
+async function collect(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
+  name: "aws-cloudfront",
+
+  async convertFrom(event: CfEvent): Promise<InternalEvent> {
+    const request = event?.Records?.[0]?.cf?.request;
+    if (!request?.uri) throw new Error("aws-cloudfront: the event is not a CloudFront request event (no Records[0].cf.request)");
+    const headers = fromCfHeaders(request.headers ?? {});
+    const proto = headers["cloudfront-forwarded-proto"] === "http" ? "http" : "https";
+    const host = headers.host ?? "localhost";
+    const qs = request.querystring ? `?${request.querystring}` : "";
+    const url = new URL(`${proto}://${host}${request.uri}${qs}`);
+    const body = request.body?.data ? Buffer.from(request.body.data, request.body.encoding === "base64" ? "base64" : "utf8") : undefined;
+    return {
+      type: "core",
+      method: request.method,
+      rawPath: request.uri,
+      url: url.toString(),
+      body,
+      headers,
+      query: queryOf(url.searchParams),
+      cookies: parseCookies(headers.cookie),
+      remoteAddress: request.clientIp,
+    };
+  },
+
+  async convertTo(result, original?: CfEvent) {
+    if (result.type === "middleware") {
+      const request = original?.Records?.[0]?.cf?.request;
+      const event = result.internalEvent;
+      const url = new URL(event.url);
+      const headers: Record<string, string | string[]> = { ...event.headers };
+      let origin = request?.origin;
+      if (result.origin) {
+        const { host, port, protocol, customHeaders } = result.origin;
+        const custom = (request?.origin?.custom ?? {}) as Record<string, unknown>;
+        origin = {
+          custom: {
+            readTimeout: 30,
+            keepaliveTimeout: 5,
+            sslProtocols: ["TLSv1.2"],
+            path: "",
+            ...custom,
+            domainName: host,
+            port: port ?? (protocol === "http" ? 80 : 443),
+            protocol: protocol ?? "https",
+            customHeaders: toCfHeaders(customHeaders ?? {}, false),
+          },
+        };
+        headers.host = host;
+      }
+      return {
+        clientIp: request?.clientIp ?? event.remoteAddress,
+        method: event.method,
+        uri: url.pathname,
+        querystring: url.search.replace(/^\?/, ""),
+        headers: toCfHeaders(headers, false),
+        ...(origin ? { origin } : {}),
+        ...(request?.body ? { body: request.body } : {}),
+      };
+    }
+    const body = await collect(result.body);
+    const text = !result.isBase64Encoded;
+    return {
+      status: String(result.statusCode),
+      statusDescription: String(result.statusCode),
+      headers: toCfHeaders(result.headers, true),
+      bodyEncoding: text ? "text" : "base64",
+      body: text ? body.toString("utf8") : body.toString("base64"),
+    };
+  },
+};
+
+export default converter;

@@ -1,0 +1,79 @@
+/**
+ * One routing decision, middleware included: the Rust router decides, and when
+ * its matcher says so the middleware runs (through whichever runner the
+ * function has: Next's own server in a server function, the edge host in
+ * external middleware) and the router resumes with what it answered.
+ */
+import type { ReadMiddleware } from "./middleware.ts";
+import { type HeaderPairs, isMiddlewareCall, type RouteDecision, type loadRouter } from "./router.ts";
+
+export type Router = NonNullable<ReturnType<typeof loadRouter>>;
+export type RequestHeaders = Record<string, string | string[]>;
+
+/** A web `Response` of any realm (edge middleware may have its own). */
+export interface ResponseLike {
+  status: number;
+  headers: { forEach(cb: (value: string, key: string) => void): void } & Iterable<[string, string]>;
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** What running middleware gave: its response (absent when it declined) and how to read it. */
+export interface MiddlewareRun {
+  response?: ResponseLike;
+  read: ReadMiddleware;
+}
+
+/** Runs the middleware the router asked for. */
+export type MiddlewareRunner = (call: { url: string; headers: HeaderPairs }) => Promise<MiddlewareRun>;
+
+/** The outcome of routing one request. */
+export type Decided =
+  | {
+      /** Middleware answered with a response of its own: send it. */
+      kind: "response";
+      status: number;
+      /** Routing's headers, then middleware's (without body-framing ones). */
+      headers: HeaderPairs;
+      body: ReadableStream<Uint8Array> | null;
+    }
+  | {
+      kind: "route";
+      /** The request headers to continue with (middleware may have changed them). */
+      headers: RequestHeaders;
+      decision: RouteDecision;
+    };
+
+export function toPairs(headers: RequestHeaders): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+    else out.push([k, v]);
+  }
+  return out;
+}
+
+export function fromMap(m: Map<string, string[]>): RequestHeaders {
+  const out: RequestHeaders = {};
+  for (const [k, vs] of m) out[k] = vs.length === 1 || k !== "x-middleware-set-cookie" ? vs.join(", ") : vs;
+  return out;
+}
+
+/** Routes `url` with `headers`, running middleware with `run` when the router asks for it. */
+export async function decide(router: Router, url: URL, headers: RequestHeaders, run: MiddlewareRunner): Promise<Decided> {
+  const first = router.resolve(url.toString(), toPairs(headers));
+  if (!isMiddlewareCall(first)) return { kind: "route", headers, decision: first };
+  let ran: MiddlewareRun;
+  try {
+    ran = await run(first.middleware);
+  } catch (e) {
+    router.resume(first.token, { bodySent: true });
+    throw e;
+  }
+  const { response, read } = ran;
+  if (read.outcome.bodySent && response) {
+    router.resume(first.token, read.outcome);
+    const own = (read.outcome.responseHeaders ?? []).filter(([k]) => k !== "content-encoding" && k !== "transfer-encoding");
+    return { kind: "response", status: response.status, headers: [...first.responseHeaders, ...own], body: response.body };
+  }
+  return { kind: "route", headers: fromMap(read.requestHeaders), decision: router.resume(first.token, read.outcome) };
+}
