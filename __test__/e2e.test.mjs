@@ -354,6 +354,51 @@ for (const name of fixtures) {
       assert.notEqual(next, first, "timestamp changed after revalidation");
     });
 
+    if (name === "next15")
+      test("dangerous.middlewareHeadersOverrideNextConfigHeaders: false and headersAndCookiesPriority", { timeout: 120_000 }, async () => {
+        // /mw/header-clash: next.config, middleware and the API route all set x-custom-header
+        // and a `clash` cookie. By default the handler wins, then middleware (as next start).
+        const def = await request(`${ours.base}/mw/header-clash`);
+        assert.equal(def.headers["x-custom-header"], "from-handler");
+        const configFile = path.join(dir, "open-next.dangerous.config.ts");
+        const build = (dangerous) => {
+          writeFileSync(configFile, nodeConfig(true).replace("} satisfies", `  dangerous: ${dangerous},\n} satisfies`));
+          const r = runCli(["build", "--skip-next-build", "--config-path", configFile], dir, { E2E_UPSTREAM_PORT: String(upstream.port) });
+          assert.equal(r.code, 0, r.output);
+        };
+        const serve = async () => {
+          const port = await freePort();
+          const srv = await startServer(process.execPath, [path.join(dir, ".open-next/server-functions/default/index.mjs")], {
+            cwd: dir,
+            env: { PORT: String(port), HOST: "127.0.0.1" },
+            url: `http://127.0.0.1:${port}/`,
+          });
+          try {
+            return await request(`http://127.0.0.1:${port}/mw/header-clash`);
+          } finally {
+            srv.stop();
+          }
+        };
+        try {
+          // Routing headers win over the handler's; next.config's win over middleware's.
+          build(`{ middlewareHeadersOverrideNextConfigHeaders: false, headersAndCookiesPriority: () => "middleware" }`);
+          let r = await serve();
+          assert.ok(r.body.includes("pages-api-clash"));
+          assert.equal(r.headers["x-custom-header"], "global", "next.config beats middleware, routing beats the handler");
+          assert.equal(r.headers["x-clash"], "from-middleware", "middleware beats the handler");
+          assert.equal(r.headers["x-only-middleware"], "yes");
+          const cookies = r.headers["set-cookie"];
+          assert.match(cookies.at(-1), /^clash=middleware/, `middleware's cookie comes last: ${cookies}`);
+          // The priority function sees the event.
+          build(`{ headersAndCookiesPriority: (event) => (event.rawPath.startsWith("/mw/") ? "middleware" : "handler") }`);
+          r = await serve();
+          assert.equal(r.headers["x-custom-header"], "from-middleware", "middleware beats next.config by default");
+          assert.equal(r.headers["x-clash"], "from-middleware");
+        } finally {
+          rmSync(configFile, { force: true });
+        }
+      });
+
     test("custom override loaded lazily from a relative file, with an npm package Next does not use", { timeout: 120_000 }, async () => {
       // A package only the override imports: not in Next's trace, so only our config trace can bring it.
       const pkg = path.join(dir, "node_modules/on-test-kv");

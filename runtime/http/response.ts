@@ -44,6 +44,7 @@ export class InternalResponse extends Writable {
   private target: Writable | undefined;
   private sentHeaders: Record<string, string> = {};
   private bodyLength = 0;
+  private preferred: [string, string][] = [];
 
   constructor(options: ResponseOptions = {}) {
     super();
@@ -140,9 +141,23 @@ export class InternalResponse extends Writable {
   }
 
   /** Sends the status and headers to the stream creator (once). */
+  /**
+   * Headers that win over whatever the handler sets afterwards (its `Set-Cookie`
+   * values go before these, so these apply last in the browser): OpenNext's
+   * `headersAndCookiesPriority` answering `"middleware"`.
+   */
+  preferHeaders(pairs: [string, string][]): void {
+    this.preferred.push(...pairs.map(([k, v]): [string, string] => [k.toLowerCase(), v]));
+  }
+
   flushHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
+    if (this.preferred.length) {
+      const cookies = this.preferred.filter(([k]) => k === SET_COOKIE).map(([, v]) => v);
+      this.cookies = [...this.cookies.filter((c) => !cookies.includes(c)), ...cookies];
+      for (const [k, v] of this.preferred) if (k !== SET_COOKIE) this.headerMap[k] = v;
+    }
     const headers: Record<string, HeaderValue> = { ...this.headerMap };
     if (this.cookies.length > 0) headers[SET_COOKIE] = [...this.cookies];
     this.fixHeadersFn?.(headers, this.statusCode);

@@ -58,6 +58,24 @@ export function fromMap(m: Map<string, string[]>): RequestHeaders {
   return out;
 }
 
+/** `pairs` with the headers named in `winners` (other than `set-cookie`) taking `winners`' values. */
+function keepWinners(pairs: HeaderPairs, winners: HeaderPairs): HeaderPairs {
+  const names = new Set(winners.map(([k]) => k.toLowerCase()).filter((k) => k !== "set-cookie"));
+  if (!names.size) return pairs;
+  return [...pairs.filter(([k]) => !names.has(k.toLowerCase())), ...winners.filter(([k]) => names.has(k.toLowerCase()))];
+}
+
+/**
+ * Whether next.config `headers` win over the same headers set by middleware:
+ * only with `dangerous.middlewareHeadersOverrideNextConfigHeaders: false`
+ * written out (OpenNext's default precedence). Otherwise middleware wins, as in
+ * `next start`.
+ */
+export function configHeadersWin(): boolean {
+  const dangerous = (globalThis as { openNextConfig?: { dangerous?: Record<string, unknown> } }).openNextConfig?.dangerous;
+  return dangerous?.middlewareHeadersOverrideNextConfigHeaders === false;
+}
+
 /** Routes `url` with `headers`, running middleware with `run` when the router asks for it. */
 export async function decide(router: Router, url: URL, headers: RequestHeaders, run: MiddlewareRunner): Promise<Decided> {
   const first = router.resolve(url.toString(), toPairs(headers));
@@ -73,7 +91,16 @@ export async function decide(router: Router, url: URL, headers: RequestHeaders, 
   if (read.outcome.bodySent && response) {
     router.resume(first.token, read.outcome);
     const own = (read.outcome.responseHeaders ?? []).filter(([k]) => k !== "content-encoding" && k !== "transfer-encoding");
-    return { kind: "response", status: response.status, headers: [...first.responseHeaders, ...own], body: response.body };
+    const all: HeaderPairs = [...first.responseHeaders, ...own];
+    return {
+      kind: "response",
+      status: response.status,
+      headers: configHeadersWin() ? keepWinners(all, first.responseHeaders) : all,
+      body: response.body,
+    };
   }
-  return { kind: "route", headers: fromMap(read.requestHeaders), decision: router.resume(first.token, read.outcome) };
+  const decision = router.resume(first.token, read.outcome);
+  if (configHeadersWin() && decision.resolvedHeaders)
+    decision.resolvedHeaders = keepWinners(decision.resolvedHeaders, first.responseHeaders);
+  return { kind: "route", headers: fromMap(read.requestHeaders), decision };
 }

@@ -12,7 +12,7 @@ import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
-import type { InternalEvent, ProxyExternalRequest } from "../types/overrides.ts";
+import type { InternalEvent, OpenNextConfig, ProxyExternalRequest } from "../types/overrides.ts";
 import { debug, error } from "../utils/logger.ts";
 import { decide, type MiddlewareRun, type RequestHeaders, type ResponseLike, type Router } from "./decide.ts";
 import { readMiddlewareResponse, relativeUrl } from "./middleware.ts";
@@ -345,6 +345,11 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       return render(input, headers, { invokePath: "/400", invokeQuery: {}, invokeStatus: 400 });
     }
     setHeaders(res, d.resolvedHeaders ?? []);
+    // OpenNext's `dangerous.headersAndCookiesPriority`: "middleware" makes the routing
+    // headers (next.config's and middleware's) win over the handler's. Without it the
+    // handler wins, as in `next start`.
+    const priority = (globalThis as { openNextConfig?: OpenNextConfig }).openNextConfig?.dangerous?.headersAndCookiesPriority;
+    if (typeof priority === "function" && priority(input.event) === "middleware") res.preferHeaders(d.resolvedHeaders ?? []);
     const redirect = redirectOf(d, url);
     if (redirect) {
       res.setHeader("location", redirect.location);
@@ -376,6 +381,15 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       if (k === "__nextDataReq") continue;
       invokeQuery[k] = v;
     }
-    await render(input, headers, { invokePath, invokeQuery, invokeOutput, ...(isNextDataReq ? { isNextDataReq: true } : {}) });
+    // Cookies middleware set stay when the handler sets its own (Next merges them, as
+    // its router server tells it with `middlewareCookie`).
+    const middlewareCookie = (d.resolvedHeaders ?? []).filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v);
+    await render(input, headers, {
+      invokePath,
+      invokeQuery,
+      invokeOutput,
+      ...(isNextDataReq ? { isNextDataReq: true } : {}),
+      ...(middlewareCookie.length ? { middlewareCookie } : {}),
+    });
   }
 }
