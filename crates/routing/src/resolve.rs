@@ -1310,6 +1310,60 @@ mod tests {
         r.resolved_headers.as_ref().and_then(|h| h.get("location"))
     }
 
+    fn middleware_table(compat: bool) -> RoutingTable {
+        let spec = RoutingSpec {
+            build_id: "b".into(),
+            base_path: "/base".into(),
+            should_normalize_next_data: true,
+            before_middleware: vec![RouteDef {
+                source_regex: r"^\/base(?:\/((?!_next\/)(?:[^\/]+?)(?:\/(?:[^\/]+?))*))$".into(),
+                headers: Some(serde_json::from_str(r#"{"Location":"/base/$1/"}"#).unwrap()),
+                status: Some(308),
+                priority: Some(true),
+                ..Default::default()
+            }],
+            middleware_matchers: Some(vec![RouteDef { source_regex: r"^\/base\/about[\/#\?]?$".into(), ..Default::default() }]),
+            // `/` is outside the basePath: only a `..` that escapes it could reach it.
+            pathnames: vec!["/".into(), "/base".into(), "/base/about".into()],
+            next_start_compat: compat,
+            ..Default::default()
+        };
+        RoutingTable::compile(spec).unwrap()
+    }
+
+    /// Routes `url` and counts middleware runs.
+    fn route_counting(t: &RoutingTable, url: &str) -> (RouteResult, usize) {
+        let req = RouteRequest { url: JsUrl::parse(url).unwrap(), headers: Headers::new() };
+        let mut runs = 0;
+        let r = resolve(t, &req, &mut |_| {
+            runs += 1;
+            MiddlewareResult::default()
+        });
+        (r, runs)
+    }
+
+    #[test]
+    fn redirects_answer_before_middleware_with_compat() {
+        let (r, runs) = route_counting(&middleware_table(true), "http://h/base/about");
+        assert_eq!((r.status, location(&r).as_deref(), runs), (Some(308), Some("/base/about/"), 0));
+        let (_, runs) = route_counting(&middleware_table(true), "http://h/base/about/");
+        assert_eq!(runs, 1);
+    }
+
+    #[test]
+    fn middleware_matchers_are_case_sensitive_with_compat() {
+        assert_eq!(route_counting(&middleware_table(true), "http://h/base/ABOUT/").1, 0);
+        assert_eq!(route_counting(&middleware_table(false), "http://h/base/ABOUT/").1, 1, "@next/routing matches case-insensitively");
+    }
+
+    #[test]
+    fn data_path_leaving_the_base_path_names_no_page() {
+        let (r, _) = route_counting(&middleware_table(true), "http://h/base/_next/data/b/...json");
+        assert_eq!(r.resolved_pathname, None);
+        let (r, _) = route_counting(&middleware_table(true), "http://h/base/_next/data/b/about.json");
+        assert_eq!(r.resolved_pathname.as_deref(), Some("/base/about"));
+    }
+
     #[test]
     fn i18n_root_is_the_default_locale_page_with_compat() {
         // @next/routing's own behaviour: `/` becomes `/en/`, which the trailing-slash rule redirects.
