@@ -93,7 +93,10 @@ pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &Middlewar
     if let Some(routing) = routing_table_json(build)? {
         write(&dir.join("routing.json"), routing)?;
     }
-    copy_runtime_addons(code.runtime_addons, dir)?;
+    // Lambda@Edge runs on x86_64 only: ship that addon alone when the package has it.
+    let x64: Vec<PathBuf> =
+        code.runtime_addons.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("-x64-"))).cloned().collect();
+    copy_runtime_addons(if x64.is_empty() { code.runtime_addons } else { &x64 }, dir)?;
     let files = edge_files(build)?;
     for rel in &files {
         let from = build.dist_dir.join(rel);
