@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
-import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
+import { freePort, repoRoot, request, runCli, startCloudFront, startServer } from "./helpers/util.mjs";
 
 // The Next 15 fixture runs a minified server function (swc compress + mangle of the
 // runtime) and proxies external rewrites with fetch instead of node:http.
@@ -105,20 +105,7 @@ for (const name of fixtures) {
       });
       ours.base = `http://127.0.0.1:${ourPort}`;
       if (name === "next15") {
-        const edgePort = await freePort();
-        edge = await startServer(
-          process.execPath,
-          [path.join(repoRoot, "__test__/helpers/cloudfront.mjs"), path.join(dir, ".open-next/middleware/handler.mjs")],
-          {
-            cwd: dir,
-            env: {
-              PORT: String(edgePort),
-              OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: ourPort, protocol: "http" } }),
-            },
-            url: `http://127.0.0.1:${edgePort}/`,
-          },
-        );
-        edge.base = `http://127.0.0.1:${edgePort}`;
+        edge = await startCloudFront(dir, ourPort);
       }
     });
 

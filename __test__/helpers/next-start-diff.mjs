@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import os from "node:os";
 import path from "node:path";
 import { generate } from "./routing-requests.mjs";
-import { freePort, repoRoot, runCli, startServer } from "./util.mjs";
+import { freePort, repoRoot, runCli, startCloudFront, startServer } from "./util.mjs";
 
 const config = (external) => `export default {
   default: { override: { wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" } },${
@@ -99,19 +99,8 @@ export async function diffWithNextStart(
     });
     let port = ourPort;
     if (externalMiddleware) {
-      port = await freePort();
-      edge = await startServer(
-        process.execPath,
-        [path.join(repoRoot, "__test__/helpers/cloudfront.mjs"), path.join(dir, ".open-next/middleware/handler.mjs")],
-        {
-          cwd: dir,
-          env: {
-            PORT: String(port),
-            OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: ourPort, protocol: "http" } }),
-          },
-          url: `http://127.0.0.1:${port}${basePath}/`,
-        },
-      );
+      edge = await startCloudFront(dir, ourPort, { basePath });
+      port = edge.port;
     }
     for (const seed of seeds) {
       for (const req of generate(seed, buildId, basePath, pathnames, { count, extraWords })) {
