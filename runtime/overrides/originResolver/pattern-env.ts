@@ -23,6 +23,13 @@ export function patternRegex(pattern: string): RegExp {
   return new RegExp(`^\\/${re}$`);
 }
 
+const compiled = new Map<string, RegExp>();
+const matches = (pattern: string, path: string): boolean => {
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = patternRegex(pattern)));
+  return re.test(path);
+};
+
 let origins: Record<string, Origin> | undefined;
 let parsedFrom: string | undefined;
 
@@ -47,7 +54,7 @@ const resolver: OriginResolver = {
       ?.functions;
     for (const [name, fn] of Object.entries(functions ?? {})) {
       if (name === "default" || !all[name]) continue;
-      if ((fn.patterns ?? []).some((p) => patternRegex(p).test(path))) {
+      if ((fn.patterns ?? []).some((p) => matches(p, path))) {
         debug("origin", name, "for", path);
         return all[name];
       }
