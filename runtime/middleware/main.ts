@@ -14,10 +14,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
 import { type Decided, decide, type MiddlewareRunner, type RequestHeaders } from "../routing/decide.ts";
-import { externalEvent, fromWebStream, paramsDecode, pipeBody, redirectOf, setHeaders } from "../routing/dispatch.ts";
+import { externalEvent, fromWebStream, paramsDecode, pipeBody, redirectHeaders, redirectOf, setHeaders } from "../routing/dispatch.ts";
 import { isInternalHeader, stripInternalHeaders } from "../routing/internal-headers.ts";
 import { readMiddlewareResponse } from "../routing/middleware.ts";
 import { routeHeaders } from "../routing/route-header.ts";
@@ -66,12 +67,12 @@ function asNextUrl(url: string): string {
 }
 
 /** A response answered at the edge. */
-async function respond(status: number, headers: [string, string][], body?: ReadableStream<Uint8Array> | string | null) {
+async function respond(status: number, headers: [string, string][], body?: Readable | string) {
   const res = new InternalResponse({});
   res.statusCode = status;
   setHeaders(res, headers);
   if (typeof body === "string") res.end(body);
-  else await pipeBody(body ? fromWebStream(body) : undefined, res);
+  else await pipeBody(body, res);
   await res.done();
   return res.toInternalResult();
 }
@@ -103,27 +104,24 @@ function createHandler(meta: MiddlewareMeta, routeKey: string, resolver: OriginR
       error("middleware failed for", event.method, event.url, e);
       return respond(500, [["content-type", "text/plain; charset=utf-8"]], "Internal Server Error");
     }
-    if (decided.kind === "response") return respond(decided.status, decided.headers, decided.body);
+    if (decided.kind === "response") {
+      return respond(decided.status, decided.headers, decided.body ? fromWebStream(decided.body) : undefined);
+    }
     const d = decided.decision;
     debug("edge routing", url.pathname, d);
     // Route params that are not valid percent-encoding get the origin's 400 page.
-    const redirect = paramsDecode(d) ? redirectOf(d, url) : undefined;
+    const decodable = paramsDecode(d);
+    const redirect = decodable ? redirectOf(d, url) : undefined;
     if (redirect) {
-      const pairs: [string, string][] = [...(d.resolvedHeaders ?? []).filter(([k]) => k !== "location"), ["location", redirect.location]];
-      if (redirect.status === 308) pairs.push(["refresh", `0;url=${redirect.location}`]);
+      const pairs = [...(d.resolvedHeaders ?? []).filter(([k]) => k !== "location"), ...redirectHeaders(redirect)];
       return respond(redirect.status, pairs, redirect.location);
     }
-    if (d.externalRewrite && paramsDecode(d)) {
+    if (d.externalRewrite && decodable) {
       try {
         const upstream = await proxy.proxy(externalEvent(event, url, decided.headers, d.externalRewrite));
         const pairs: [string, string][] = [...(d.resolvedHeaders ?? [])];
         for (const [k, v] of Object.entries(upstream.headers)) for (const x of Array.isArray(v) ? v : [v]) pairs.push([k, x]);
-        const res = new InternalResponse({});
-        res.statusCode = upstream.statusCode;
-        setHeaders(res, pairs);
-        await pipeBody(upstream.body, res);
-        await res.done();
-        return res.toInternalResult();
+        return respond(upstream.statusCode, pairs, upstream.body);
       } catch (e) {
         error("external rewrite to", d.externalRewrite, "failed", e);
         return respond(500, [], "");

@@ -88,6 +88,7 @@ export async function decide(router: Router, url: URL, headers: RequestHeaders, 
     throw e;
   }
   const { response, read } = ran;
+  const configWins = configHeadersWin();
   if (read.outcome.bodySent && response) {
     router.resume(first.token, read.outcome);
     const own = (read.outcome.responseHeaders ?? []).filter(([k]) => k !== "content-encoding" && k !== "transfer-encoding");
@@ -95,12 +96,11 @@ export async function decide(router: Router, url: URL, headers: RequestHeaders, 
     return {
       kind: "response",
       status: response.status,
-      headers: configHeadersWin() ? keepWinners(all, first.responseHeaders) : all,
+      headers: configWins ? keepWinners(all, first.responseHeaders) : all,
       body: response.body,
     };
   }
   const decision = router.resume(first.token, read.outcome);
-  if (configHeadersWin() && decision.resolvedHeaders)
-    decision.resolvedHeaders = keepWinners(decision.resolvedHeaders, first.responseHeaders);
+  if (configWins && decision.resolvedHeaders) decision.resolvedHeaders = keepWinners(decision.resolvedHeaders, first.responseHeaders);
   return { kind: "route", headers: fromMap(read.requestHeaders), decision };
 }

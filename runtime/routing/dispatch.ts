@@ -114,6 +114,13 @@ export function redirectOf(d: RouteDecision, url: URL): { status: number; locati
   return location === undefined ? undefined : { status: d.status, location: nextQueryEncoding(location) };
 }
 
+/** The headers a redirect answer carries: `Location`, and `Refresh` on a 308 (as `next start`). */
+export function redirectHeaders(redirect: { status: number; location: string }): HeaderPairs {
+  const out: HeaderPairs = [["location", redirect.location]];
+  if (redirect.status === 308) out.push(["refresh", `0;url=${redirect.location}`]);
+  return out;
+}
+
 /** Whether every route param is valid percent-encoding (`next start` answers 400 otherwise). */
 export function paramsDecode(d: RouteDecision): boolean {
   for (const v of Object.values(d.routeMatches ?? {})) {
@@ -352,8 +359,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     if (typeof priority === "function" && priority(input.event) === "middleware") res.preferHeaders(d.resolvedHeaders ?? []);
     const redirect = redirectOf(d, url);
     if (redirect) {
-      res.setHeader("location", redirect.location);
-      if (redirect.status === 308) res.setHeader("refresh", `0;url=${redirect.location}`);
+      for (const [k, v] of redirectHeaders(redirect)) res.setHeader(k, v);
       return end(res, redirect.status, redirect.location);
     }
     if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);

@@ -9,7 +9,7 @@ use crate::config::MiddlewareOverrides;
 use crate::error::{CoreError, Result};
 use crate::fsutil::{link_or_copy, mkdirp, read_json, write};
 use crate::next_app::NextBuild;
-use crate::server_function::{copy_runtime_addons, js_string, override_imports, routing_table_json, write_bundle};
+use crate::server_function::{copy_runtime_addons, js_string, override_imports, write_bundle};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,8 @@ pub struct MiddlewareCode<'a> {
     pub route_key: &'a str,
     /// The config file, for messages.
     pub config_file: &'a str,
+    /// The compiled routing table, the same as the server function's.
+    pub routing_json: Option<&'a str>,
 }
 
 /// Source of the generated entry of the middleware bundle.
@@ -90,7 +92,7 @@ pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &Middlewar
     let entry = middleware_entry_source(code.runtime_dir, code.overrides, code.route_key);
     let modules = write_bundle(code.runtime_dir, "__entry_middleware.ts", entry, code.minify, &dir.join("handler.mjs"))?;
     write(&dir.join("open-next.config.mjs"), code.compiled_config)?;
-    if let Some(routing) = routing_table_json(build)? {
+    if let Some(routing) = code.routing_json {
         write(&dir.join("routing.json"), routing)?;
     }
     // Lambda@Edge runs on x86_64 only: ship that addon alone when the package has it.

@@ -12,7 +12,8 @@ use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
 use crate::server_function::{
-    copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, write_function_code, FunctionCode,
+    copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, routing_table_json, write_function_code,
+    FunctionCode,
 };
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -134,6 +135,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         None => None,
     };
     phases.push(Phase { name: "read build output".into(), ms: ms(t) });
+    // Compiled once (every regex checked here, before anything is written) and
+    // shipped by the server function and the external middleware alike.
+    let t = Instant::now();
+    let routing_json = routing_table_json(&nb)?;
+    phases.push(Phase { name: "routing table".into(), ms: ms(t) });
 
     let target = output_root.join(".open-next");
     let mut staging = StagingDir::new(&target)?;
@@ -204,6 +210,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 minify,
                                 runtime_addons: &opts.runtime_addons,
                                 route_key: route_key.as_deref(),
+                                routing_json: routing_json.as_deref(),
                             },
                         )?;
                         let middleware = match (&cfg.middleware, &route_key) {
@@ -218,6 +225,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                     runtime_addons: &opts.runtime_addons,
                                     route_key: key,
                                     config_file: &file,
+                                    routing_json: routing_json.as_deref(),
                                 },
                             )?,
                             _ => Value::Null,

@@ -304,19 +304,21 @@ pub struct FunctionCode<'a> {
     pub runtime_addons: &'a [PathBuf],
     /// With external middleware: the key of its signed routing decisions.
     pub route_key: Option<&'a str>,
+    /// The compiled routing table ([`routing_table_json`]), shipped as `routing.json`.
+    pub routing_json: Option<&'a str>,
 }
 
 /// Bundles the runtime entry and writes `index.mjs`, `open-next.config.mjs` and
 /// `cache.cjs` into the function's app directory (`fn_dir/<packagePath>`). Returns
 /// the number of bundled modules.
 pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode) -> Result<usize> {
-    let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons, route_key } = *code;
+    let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons, route_key, routing_json } = *code;
     let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
     let entry = server_entry_source(runtime_dir, function_name, overrides, route_key);
     let modules = write_bundle(runtime_dir, &format!("__entry_{function_name}.ts"), entry, minify, &app_dir.join("index.mjs"))?;
     write(&app_dir.join("open-next.config.mjs"), compiled_config)?;
     write(&app_dir.join("cache.cjs"), "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n")?;
-    if let Some(routing) = routing_table_json(build)? {
+    if let Some(routing) = routing_json {
         write(&app_dir.join("routing.json"), routing)?;
     }
     copy_runtime_addons(runtime_addons, &app_dir)?;
