@@ -43,6 +43,15 @@ export declare class Router {
    * request path, where the runtime parses it).
    */
   resolveJson(url: string, headers: Array<Array<string>>): string
+  /**
+   * {@link Router.resolveJson} with the request headers packed in one string:
+   * names and values alternating, joined by NUL characters
+   * (`"host\0example.com\0accept\0text/html"`; `""` for none). One string
+   * crosses the boundary instead of an array of arrays, the cheapest form for
+   * the request path. Header values cannot hold NUL (HTTP forbids it); a
+   * runtime that sees one uses {@link Router.resolveJson}.
+   */
+  resolvePacked(url: string, headers: string): string
   /** Finishes routing after middleware ran for `token`. */
   resume(token: number, outcome: MiddlewareOutcome): Record<string, any>
 }

@@ -129,8 +129,8 @@ export async function runRoutingBench() {
   const onRouting = await openNextRouting();
 
   const ours = await timeIt(async () => {
-    // What the runtime calls on every request.
-    for (const q of reqs) JSON.parse(router.resolveJson(q.url, q.headers));
+    // What the runtime does on every request: pack the headers, route, parse the decision.
+    for (const q of reqs) JSON.parse(router.resolvePacked(q.url, q.headers.map(([k, v]) => `${k}\0${v}`).join("\0")));
   });
   const reference = await timeIt(async () => {
     for (const q of reqs) {

@@ -1,6 +1,6 @@
 // 4a. Routing decisions per second, in process, on the same request list:
 //   - ours: the napi `Router` compiled from our Deployment Adapter output
-//     (`Router.specFromAdapterOutput`), `JSON.parse(router.resolveJson(url, headers))` as the runtime calls it;
+//     (`Router.specFromAdapterOutput`), `JSON.parse(router.resolvePacked(url, packedHeaders))` as the runtime calls it;
 //   - @opennextjs/aws: its routing layer (`core/routingHandler.js`, bundled with esbuild
 //     the way OpenNext bundles it, reading the manifests of OpenNext's own server
 //     function output), fed the InternalEvent its node converter builds (URL parse,
@@ -67,7 +67,8 @@ async function worker(tool, cfgFile) {
     const { Router } = createRequire(import.meta.url)(path.join(root, "index.js"));
     const router = new Router(cfg.specJson);
     const full = reqs.map((r) => ({ url: `http://localhost:3000${r.path}`, headers: r.headers }));
-    decide = (i) => JSON.parse(router.resolveJson(full[i].url, full[i].headers));
+    // As the runtime calls it: headers packed into one NUL-joined string, the decision parsed.
+    decide = (i) => JSON.parse(router.resolvePacked(full[i].url, full[i].headers.map(([k, v]) => `${k}\0${v}`).join("\0")));
     kind = resolvedKind;
   } else if (tool === "next-routing") {
     const { resolveRoutes } = createRequire(path.join(root, "package.json"))("@next/routing");

@@ -3,10 +3,11 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use open_next_routing::{
-    self as routing, Headers, JsUrl, MiddlewareResult, Phase1, Redirect, RouteRequest, RouteResult, RoutingSpec, RoutingTable,
+    self as routing, Headers, JsUrl, MiddlewareResult, Phase1, QueryValue, Redirect, RouteRequest, RouteResult, RoutingSpec, RoutingTable,
 };
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// Routes requests exactly as Next.js does, from a routing table compiled once.
@@ -24,46 +25,105 @@ fn headers_from(pairs: Vec<Vec<String>>) -> Headers {
     Headers::from_pairs(pairs.into_iter().filter_map(|p| if p.len() == 2 { Some((p[0].clone(), p[1].clone())) } else { None }))
 }
 
-fn headers_json(h: &Headers) -> Value {
-    Value::Array(h.entries().into_iter().map(|(k, v)| json!([k, v])).collect())
+/// Headers split from `name\0value\0name\0value` (see {@link Router.resolvePacked}).
+fn headers_from_packed(packed: &str) -> Result<Headers> {
+    if packed.is_empty() {
+        return Ok(Headers::new());
+    }
+    let parts: Vec<&str> = packed.split('\0').collect();
+    if !parts.len().is_multiple_of(2) {
+        return Err(bad("packed headers must alternate names and values joined by NUL characters (an odd number of parts was given)"));
+    }
+    Ok(Headers::from_pairs(parts.chunks_exact(2).map(|p| (p[0], p[1]))))
 }
 
-fn redirect_json(r: &Redirect) -> Value {
-    json!({"url": r.url.href(), "status": r.status})
+/// A redirect in a decision.
+#[derive(Serialize)]
+struct RedirectOut {
+    url: String,
+    status: u16,
 }
 
-/// The decision as a plain object (same field names as `@next/routing`'s result,
-/// with URLs as strings and headers as `[name, value]` pairs).
-fn result_json(r: &RouteResult) -> Value {
-    let mut o = serde_json::Map::new();
-    if r.middleware_responded {
-        o.insert("middlewareResponded".into(), json!(true));
+/// `invocationTarget` of a decision.
+#[derive(Serialize)]
+struct TargetOut<'a> {
+    pathname: &'a str,
+    query: &'a BTreeMap<String, QueryValue>,
+}
+
+/// The decision as JSON (same field names as `@next/routing`'s result, with URLs
+/// as strings and headers as `[name, value]` pairs), serialised straight from
+/// the router's result.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DecisionOut<'a> {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    middleware_responded: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_rewrite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect: Option<RedirectOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_pathname: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_query: Option<&'a BTreeMap<String, QueryValue>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invocation_target: Option<TargetOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_headers: Option<Vec<(String, String)>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route_matches: Option<&'a BTreeMap<String, String>>,
+}
+
+fn decision_out(r: &RouteResult) -> DecisionOut<'_> {
+    DecisionOut {
+        middleware_responded: r.middleware_responded,
+        external_rewrite: r.external_rewrite.as_ref().map(|x| x.href().to_string()),
+        redirect: r.redirect.as_ref().map(|x| RedirectOut { url: x.url.href().to_string(), status: x.status }),
+        resolved_pathname: r.resolved_pathname.as_deref(),
+        resolved_query: r.resolved_query.as_ref(),
+        invocation_target: match (&r.invocation_pathname, &r.resolved_query) {
+            (Some(pathname), Some(query)) => Some(TargetOut { pathname, query }),
+            _ => None,
+        },
+        resolved_headers: r.resolved_headers.as_ref().map(|h| h.entries()),
+        status: r.status,
+        route_matches: r.route_matches.as_ref(),
     }
-    if let Some(x) = &r.external_rewrite {
-        o.insert("externalRewrite".into(), json!(x.href()));
-    }
-    if let Some(x) = &r.redirect {
-        o.insert("redirect".into(), redirect_json(x));
-    }
-    if let Some(x) = &r.resolved_pathname {
-        o.insert("resolvedPathname".into(), json!(x));
-    }
-    if let Some(x) = &r.resolved_query {
-        o.insert("resolvedQuery".into(), json!(x));
-    }
-    if let (Some(p), Some(q)) = (&r.invocation_pathname, &r.resolved_query) {
-        o.insert("invocationTarget".into(), json!({"pathname": p, "query": q}));
-    }
-    if let Some(x) = &r.resolved_headers {
-        o.insert("resolvedHeaders".into(), headers_json(x));
-    }
-    if let Some(x) = r.status {
-        o.insert("status".into(), json!(x));
-    }
-    if let Some(x) = &r.route_matches {
-        o.insert("routeMatches".into(), json!(x));
-    }
-    Value::Object(o)
+}
+
+/// A call for middleware in a first-phase answer.
+#[derive(Serialize)]
+struct MiddlewareCallOut {
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+/// First-phase answer when middleware must run.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuspendedOut {
+    middleware: MiddlewareCallOut,
+    response_headers: Vec<(String, String)>,
+    token: u32,
+}
+
+/// What the first phase answers: a decision, or a call for middleware.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum FirstOut<'a> {
+    Decision(DecisionOut<'a>),
+    Suspended(SuspendedOut),
+}
+
+fn to_value(v: &impl Serialize) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| bad(e.to_string()))
+}
+
+fn to_json(v: &impl Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| bad(e.to_string()))
 }
 
 /// What middleware produced, as passed back to {@link Router.resume}.
@@ -124,20 +184,7 @@ impl Router {
     /// middleware failed (it frees the suspended state).
     #[napi(ts_return_type = "Record<string, any>")]
     pub fn resolve(&self, url: String, headers: Vec<Vec<String>>) -> Result<Value> {
-        let url = JsUrl::parse(&url).ok_or_else(|| bad(format!("invalid request URL {url:?}")))?;
-        let req = RouteRequest { url, headers: headers_from(headers) };
-        Ok(match routing::resolve_phase1(&self.table, &req) {
-            Phase1::Done(r) => result_json(&r),
-            Phase1::Continue(s) => result_json(&routing::resume(&self.table, *s, None)),
-            Phase1::Middleware(call, s) => {
-                let mut guard = self.suspended.lock().map_err(|_| bad("router state poisoned"))?;
-                guard.0 = guard.0.wrapping_add(1);
-                let token = guard.0;
-                let before = headers_json(s.response_headers());
-                guard.1.insert(token, *s);
-                json!({"middleware": {"url": call.url.href(), "headers": headers_json(&call.headers)}, "responseHeaders": before, "token": token})
-            }
-        })
+        self.first_phase(&url, headers_from(headers), |out| to_value(out))
     }
 
     /// {@link Router.resolve} with the result as JSON text (one string across the
@@ -145,7 +192,18 @@ impl Router {
     /// request path, where the runtime parses it).
     #[napi]
     pub fn resolve_json(&self, url: String, headers: Vec<Vec<String>>) -> Result<String> {
-        self.resolve(url, headers).map(|v| v.to_string())
+        self.first_phase(&url, headers_from(headers), |out| to_json(out))
+    }
+
+    /// {@link Router.resolveJson} with the request headers packed in one string:
+    /// names and values alternating, joined by NUL characters
+    /// (`"host\0example.com\0accept\0text/html"`; `""` for none). One string
+    /// crosses the boundary instead of an array of arrays, the cheapest form for
+    /// the request path. Header values cannot hold NUL (HTTP forbids it); a
+    /// runtime that sees one uses {@link Router.resolveJson}.
+    #[napi]
+    pub fn resolve_packed(&self, url: String, headers: String) -> Result<String> {
+        self.first_phase(&url, headers_from_packed(&headers)?, |out| to_json(out))
     }
 
     /// Finishes routing after middleware ran for `token`.
@@ -170,6 +228,31 @@ impl Router {
             redirect,
             rewrite: outcome.rewrite.as_deref().map(parse).transpose()?,
         };
-        Ok(result_json(&routing::resume(&self.table, state, Some(mw))))
+        to_value(&decision_out(&routing::resume(&self.table, state, Some(mw))))
+    }
+}
+
+impl Router {
+    /// Runs routing up to middleware; `emit` serialises the answer.
+    fn first_phase<T>(&self, url: &str, headers: Headers, emit: impl Fn(&FirstOut) -> Result<T>) -> Result<T> {
+        let url = JsUrl::parse(url).ok_or_else(|| bad(format!("invalid request URL {url:?}")))?;
+        let req = RouteRequest { url, headers };
+        match routing::resolve_phase1(&self.table, &req) {
+            Phase1::Done(r) => emit(&FirstOut::Decision(decision_out(&r))),
+            Phase1::Continue(s) => emit(&FirstOut::Decision(decision_out(&routing::resume(&self.table, *s, None)))),
+            Phase1::Middleware(call, s) => {
+                let mut guard = self.suspended.lock().map_err(|_| bad("router state poisoned"))?;
+                guard.0 = guard.0.wrapping_add(1);
+                let token = guard.0;
+                let response_headers = s.response_headers().entries();
+                guard.1.insert(token, *s);
+                drop(guard);
+                emit(&FirstOut::Suspended(SuspendedOut {
+                    middleware: MiddlewareCallOut { url: call.url.href().to_string(), headers: call.headers.entries() },
+                    response_headers,
+                    token,
+                }))
+            }
+        }
     }
 }

@@ -1,7 +1,12 @@
 //! JavaScript regular expressions (Next's route regexes are JS regexes: named
-//! groups, lookaheads, the `i` flag) matched with ECMAScript semantics by `regress`.
+//! groups, lookaheads, the `i` flag) matched with ECMAScript semantics. `regress`
+//! (an ECMAScript backtracking engine) compiles every pattern, which is the check
+//! that we can run it; patterns in the exact subset of [`crate::jsregex_subset`]
+//! are matched by the `regex` crate instead (no allocation per match, one pass),
+//! compiled on first use so loading a large routing table stays cheap.
 
 use regress::{Flags, Regex};
+use std::sync::OnceLock;
 
 /// A compiled JS regex and the names of its groups.
 #[derive(Debug, Clone)]
@@ -11,6 +16,10 @@ pub struct JsRegex {
     /// A literal every match must start with (see [`literal_prefix`]): texts
     /// without it are rejected before the backtracking engine runs.
     prefix: Option<Prefix>,
+    /// The pattern in `regex` crate syntax, when it is in the exact subset.
+    subset: Option<String>,
+    /// The `regex` crate engine for `subset`, built on first use (`None`: it would not build).
+    fast: OnceLock<Option<regex::Regex>>,
 }
 
 /// The anchored literal start of a pattern.
@@ -155,7 +164,18 @@ impl JsRegex {
             optional_slash,
             case_insensitive,
         });
-        Ok(Self { re, source: pattern.to_string(), prefix })
+        let subset = crate::jsregex_subset::translate(pattern, flags);
+        Ok(Self { re, source: pattern.to_string(), prefix, subset, fast: OnceLock::new() })
+    }
+
+    /// The `regex` crate engine, when the pattern is in the exact subset.
+    fn fast(&self) -> Option<&regex::Regex> {
+        self.fast.get_or_init(|| self.subset.as_deref().and_then(|p| regex::RegexBuilder::new(p).size_limit(1 << 22).build().ok())).as_ref()
+    }
+
+    /// Whether matching runs on the `regex` crate engine (else on `regress`).
+    pub fn uses_subset_engine(&self) -> bool {
+        self.fast().is_some()
     }
 
     /// The pattern source.
@@ -168,6 +188,21 @@ impl JsRegex {
         if self.prefix.as_ref().is_some_and(|p| !p.admits(text)) {
             return None;
         }
+        if let Some(fast) = self.fast() {
+            let caps = fast.captures(text)?;
+            let groups = (0..caps.len()).map(|i| caps.get(i).map(|m| m.as_str().to_string())).collect();
+            let named = fast
+                .capture_names()
+                .enumerate()
+                .filter_map(|(i, n)| n.map(|n| (n.to_string(), caps.get(i).map(|m| m.as_str().to_string()))))
+                .collect();
+            return Some(JsMatch { groups, named });
+        }
+        self.exec_backtracking(text)
+    }
+
+    /// `exec` on the ECMAScript engine.
+    fn exec_backtracking(&self, text: &str) -> Option<JsMatch> {
         let m = self.re.find(text)?;
         let mut groups = Vec::with_capacity(m.captures.len() + 1);
         groups.push(Some(text[m.range.clone()].to_string()));
@@ -183,7 +218,10 @@ impl JsRegex {
         if self.prefix.as_ref().is_some_and(|p| !p.admits(text)) {
             return false;
         }
-        self.re.find(text).is_some()
+        match self.fast() {
+            Some(fast) => fast.is_match(text),
+            None => self.re.find(text).is_some(),
+        }
     }
 }
 
@@ -211,6 +249,127 @@ mod tests {
     #[test]
     fn invalid_pattern_is_an_error() {
         assert!(JsRegex::new("(", "").is_err());
+    }
+}
+
+#[cfg(test)]
+mod subset_engine_tests {
+    use super::*;
+
+    /// Route regexes as Next writes them (adapter tables, routes-manifest,
+    /// path-to-regexp output), and corner cases of the translated subset.
+    const PATTERNS: &[&str] = &[
+        r"^[/]?/posts/(?<nxtPid>[^/]+?)(\.rsc|\.segments/.+\.segment\.rsc|)(?:/)?$",
+        r"^[/]?/app\-opt(?:/(?<nxtPparts>.+?))?(?:/)?$",
+        r"^[/]?/app\-catch/(?<nxtPparts>.+?)(\.rsc|\.segments/.+\.segment\.rsc)(?:/)?$",
+        r"^(?:\/((?:[^\/]+?)(?:\/(?:[^\/]+?))*))?(?:\/)?$",
+        r"^(?:\/((?:[^\/]+?)(?:\/(?:[^\/]+?))*))\/$",
+        r"^(?:\/(_next\/data\/[^/]{1,}))?\/mw(?:\/((?:[^\/#\?]+?)(?:\/(?:[^\/#\?]+?))*))?(\.json|\.rsc|\.segments\/.+\.segment\.rsc)?[\/#\?]?$",
+        r"^\/base(?:\/(_next\/data\/[^/]{1,}))?\/about(\.json|\.rsc)?[\/#\?]?$",
+        r"^/_next/data/b1[/]?/posts/(?<nxtPid>[^/]+?)\.json(?:/)?$",
+        r"/_next/static/(?:[^/]+/pages|pages|chunks|css|b1)/.+",
+        r"^(?:\/((?:[^/]+\/)*[^/\.]+))$",
+        r"^(?:\/((?:[^/]+\/)*[^/]+\.\w+))\/$",
+        r"^\/bf(?:\/(\d+))(?:\/)?$",
+        r"^(?<who>yes|please)$",
+        r"^(?:a|ab)(c|bcd)(d*)$",
+        r"^x{2,3}?(y{1}|y{0,})$",
+        r"^[^a-c\-]\x41\u00e9.$",
+        r"(a|b)?c",
+        r"^\/caf\u00e9\/(?<x>[^/]+?)$",
+    ];
+
+    #[test]
+    fn subset_engine_agrees_with_ecmascript_engine() {
+        let alphabet = [
+            "/",
+            "a",
+            "A",
+            "b",
+            "c",
+            "d",
+            "x",
+            "y",
+            "-",
+            ".",
+            "1",
+            "2",
+            "_",
+            "%",
+            "#",
+            "?",
+            "\u{e9}",
+            "\u{c9}",
+            "\u{212a}",
+            "\u{17f}",
+            "k",
+            "s",
+            "\n",
+            "\u{2028}",
+            "\u{1f600}",
+            "posts",
+            "app-opt",
+            "app-catch",
+            ".rsc",
+            ".json",
+            "_next/data/b1",
+            "mw",
+            "about",
+            "base",
+            "bf",
+            "yes",
+            "please",
+            "café",
+            "/_next/static/",
+            "chunks",
+            "CAF",
+            "/app-opt/",
+            "/posts/",
+            "\r",
+            "/app-catch/",
+        ];
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let texts: Vec<String> = (0..20000)
+            .map(|_| {
+                let n = (next() % 8) as usize;
+                let mut t: String = (0..n).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+                if next() % 2 == 0 {
+                    t.insert(0, '/');
+                }
+                t
+            })
+            .collect();
+        let mut hits = 0;
+        for flags in ["", "i"] {
+            for p in PATTERNS {
+                let re = JsRegex::new(p, flags).unwrap();
+                // Under `i`, classes with letters and non-ASCII literals stay on the JS engine.
+                let ascii_fold = !p.contains("a-c") && !p.contains("\\u00e9");
+                assert_eq!(re.uses_subset_engine(), flags.is_empty() || ascii_fold, "{p} /{flags}");
+                for t in &texts {
+                    let fast = re.exec(t);
+                    hits += usize::from(fast.is_some());
+                    assert_eq!(fast, re.exec_backtracking(t), "{p} /{flags} on {t:?}");
+                    assert_eq!(re.is_match(t), re.re.find(t).is_some(), "{p} /{flags} on {t:?}");
+                }
+            }
+        }
+        // The texts reach into the patterns: matches are compared, not only misses.
+        assert!(hits > 10000, "only {hits} matches");
+    }
+
+    #[test]
+    fn patterns_outside_the_subset_still_run() {
+        let re = JsRegex::new(r"^(?:\/((?!\.well-known(?:\/.*)?)(?:[^/]+\/)*[^/\.]+))$", "").unwrap();
+        assert!(!re.uses_subset_engine());
+        assert!(re.exec("/a/b").is_some());
+        assert!(re.exec("/.well-known/x").is_none());
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod headers;
 pub mod jsregex;
+pub mod jsregex_subset;
 pub mod jsurl;
 pub mod manifests;
 pub mod resolve;
