@@ -39,22 +39,37 @@ for (const [name, seed, expectedKinds] of [
       for (const k of expectedKinds) assert.ok(kinds.has(k), `some request gives a ${k} decision (got ${[...kinds].join(", ")})`);
     });
 
-    test("resolve() and resolveJson() give the same decision", () => {
+    test("resolve(), resolveJson() and resolvePacked() give the same decision", () => {
+      let withHeaders = 0;
       for (const req of generate(seed + 1, spec.buildId, spec.basePath, spec.pathnames, { count: 500 })) {
-        const object = router.resolve(req.url, req.headers);
-        const json = JSON.parse(router.resolveJson(req.url, req.headers));
-        // Middleware decisions carry a token per call; free both.
-        if (object.token !== undefined) {
-          router.resume(object.token, {});
-          router.resume(json.token, {});
-          delete object.token;
-          delete json.token;
+        const packed = req.headers.map(([k, v]) => `${k}\0${v}`).join("\0");
+        withHeaders += req.headers.length > 0 ? 1 : 0;
+        const answers = [
+          router.resolve(req.url, req.headers),
+          JSON.parse(router.resolveJson(req.url, req.headers)),
+          JSON.parse(router.resolvePacked(req.url, packed)),
+        ];
+        // Middleware decisions carry a token per call; free them all.
+        for (const a of answers) {
+          if (a.token !== undefined) {
+            router.resume(a.token, {});
+            delete a.token;
+          }
         }
-        assert.deepEqual(JSON.parse(JSON.stringify(object)), json, req.url);
+        const [object, json, fromPacked] = answers.map((a) => JSON.parse(JSON.stringify(a)));
+        assert.deepEqual(object, json, req.url);
+        assert.deepEqual(fromPacked, json, req.url);
       }
+      assert.ok(withHeaders > 100, `only ${withHeaders} generated requests had headers`);
     });
   });
 }
+
+test("packed headers that do not pair up are refused with ERR_ROUTING", () => {
+  const router = new Router(JSON.stringify({ buildId: "b", basePath: "", middlewareMatchers: [], pathnames: ["/x"] }));
+  assert.throws(() => router.resolvePacked("http://h/", "host\0h\0accept"), /ERR_ROUTING: packed headers must alternate names and values/);
+  assert.equal(JSON.parse(router.resolvePacked("http://h/x", "")).resolvedPathname, "/x");
+});
 
 test("a route regex the router cannot run is refused when the table is compiled", () => {
   const spec = { buildId: "b", beforeMiddleware: [{ sourceRegex: "^/(unclosed$" }] };

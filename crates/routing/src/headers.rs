@@ -51,25 +51,24 @@ impl Headers {
 
     /// `headers.delete(name)`.
     pub fn delete(&mut self, name: &str) {
-        let name = name.to_ascii_lowercase();
-        self.list.retain(|(n, _)| *n != name);
+        self.list.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
     /// `headers.has(name)`.
     pub fn has(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        self.list.iter().any(|(n, _)| *n == name)
+        // Stored names are lower-case: compare without allocating.
+        self.list.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// `headers.get(name)`: values joined with ", ", `None` when absent.
     pub fn get(&self, name: &str) -> Option<String> {
-        let name = name.to_ascii_lowercase();
-        let vals: Vec<&str> = self.list.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.as_str()).collect();
-        if vals.is_empty() {
-            None
-        } else {
-            Some(vals.join(", "))
+        let mut vals = self.list.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        let mut out = vals.next()?.to_string();
+        for v in vals {
+            out.push_str(", ");
+            out.push_str(v);
         }
+        Some(out)
     }
 
     /// `[...headers]`: sorted by name, values combined, `set-cookie` kept apart.

@@ -444,10 +444,35 @@ fn js_parse_float(s: &str) -> f64 {
     s[..end].parse::<f64>().unwrap_or(f64::NAN)
 }
 
-fn cookie_locale(cookie: Option<&str>, locales: &[String]) -> Option<String> {
+/// The `NEXT_LOCALE` cookie as `next start` reads it (Next's compiled `cookie`
+/// parser): the first cookie of that name wins, surrounding quotes are dropped,
+/// and a value that is not valid percent-encoding is kept as written. Another
+/// cookie's bad encoding does not matter.
+fn next_start_cookie(cookie: &str, name: &str) -> Option<String> {
+    for part in cookie.split(';') {
+        let Some(eq) = part.find('=') else { continue };
+        if part[..eq].trim() != name {
+            continue;
+        }
+        let mut v = part[eq + 1..].trim();
+        if let Some(inner) = v.strip_prefix('"') {
+            let mut chars = inner.chars();
+            chars.next_back();
+            v = chars.as_str();
+        }
+        return Some(percent_decode(v).unwrap_or_else(|| v.to_string()));
+    }
+    None
+}
+
+fn cookie_locale(cookie: Option<&str>, locales: &[String], next_start_compat: bool) -> Option<String> {
     let cookie = cookie?;
     if locales.is_empty() {
         return None;
+    }
+    if next_start_compat {
+        let v = next_start_cookie(cookie, "NEXT_LOCALE")?.to_lowercase();
+        return locales.iter().find(|l| !v.is_empty() && l.to_lowercase() == v).cloned();
     }
     let mut value = None;
     for part in cookie.split(';') {
@@ -469,6 +494,47 @@ fn cookie_locale(cookie: Option<&str>, locales: &[String]) -> Option<String> {
         return None;
     }
     locales.iter().find(|l| l.to_lowercase() == v).cloned()
+}
+
+/// The locale redirect `next start` answers for the root path (Next's
+/// `getLocaleRedirect`, run by its router server before any route): on a
+/// configured domain the domain's default locale wins over the `NEXT_LOCALE`
+/// cookie and `Accept-Language`, and only `Accept-Language` sends a request to
+/// another domain (`<scheme>://<domain>/<locale>`, without the query); elsewhere
+/// the cookie, then `Accept-Language`, picks a locale other than the default,
+/// which redirects to `<basePath>/<locale>` with the query kept.
+fn next_start_locale_redirect(
+    i18n: &I18nConfig,
+    domain: Option<&I18nDomain>,
+    default: &str,
+    cookie: Option<&str>,
+    accept: Option<&str>,
+    bp: &str,
+    url: &JsUrl,
+) -> Option<Redirect> {
+    let preferred = accept_language_locale(accept.unwrap_or(""), &i18n.locales);
+    let detected = domain
+        .map(|d| d.default_locale.clone())
+        .filter(|l| !l.is_empty())
+        .or_else(|| cookie_locale(cookie, &i18n.locales, true))
+        .or_else(|| preferred.clone())
+        .unwrap_or_else(|| i18n.default_locale.clone());
+    if let (Some(d), Some(p)) = (domain, preferred.as_deref()) {
+        if let Some(pd) = detect_domain_locale(i18n.domains.as_deref(), None, Some(p)) {
+            let same_locale = pd.default_locale == p;
+            if pd.domain != d.domain || !same_locale {
+                let scheme = if pd.http == Some(true) { "http" } else { "https" };
+                let locale = if same_locale { "" } else { p };
+                return JsUrl::parse(&format!("{scheme}://{}/{locale}", pd.domain)).map(|url| Redirect { url, status: 307 });
+            }
+        }
+    }
+    if detected.to_lowercase() == default.to_lowercase() {
+        return None;
+    }
+    let mut target = url.clone();
+    target.set_pathname(&format!("{bp}/{detected}"));
+    Some(Redirect { url: target, status: 307 })
 }
 
 /// `decodeURIComponent`: `None` where JS would throw.
@@ -499,7 +565,7 @@ fn detect_locale(pathname: &str, hostname: &str, cookie: Option<&str>, accept: O
         let d = detect_domain_locale(i18n.domains.as_deref(), Some(hostname), None);
         return d.map(|d| d.default_locale.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.default_locale.clone());
     }
-    if let Some(l) = cookie_locale(cookie, &i18n.locales) {
+    if let Some(l) = cookie_locale(cookie, &i18n.locales, false) {
         return l;
     }
     if let Some(l) = accept_language_locale(accept.unwrap_or(""), &i18n.locales) {
@@ -598,7 +664,7 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
 }
 
 fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
-    process_routes_with(routes, start, headers, res, origin, None, false)
+    process_routes_with(routes, start, headers, res, origin, &MatchUrls::default(), false)
 }
 
 /// `next start`'s pathname for its internal (priority) routes with i18n: the
@@ -631,20 +697,37 @@ fn internal_route_pathname(pathname: &str, bp: &str, locales: &[String], default
     cur
 }
 
-/// [`process_routes`], with priority routes matched against `priority_url` when given.
+/// The URLs that [`process_routes_with`] matches some routes against instead of the request's.
+#[derive(Default)]
+struct MatchUrls {
+    /// For priority routes.
+    priority: Option<JsUrl>,
+    /// For header-only routes (no destination, no status).
+    headers: Option<JsUrl>,
+}
+
+/// [`process_routes`], with priority and header-only routes matched against the URLs in `alt` when given.
 fn process_routes_with(
     routes: &[CompiledRoute],
     start: &JsUrl,
     headers: &Headers,
     res: &mut Headers,
     origin: &str,
-    priority_url: Option<&JsUrl>,
+    alt: &MatchUrls,
     merge_query: bool,
 ) -> Processed {
     let mut url = start.clone();
     let mut status = None;
     for r in routes {
-        let m = match priority_url.filter(|_| r.def.priority == Some(true)) {
+        let header_only = r.def.destination.is_none() && r.def.status.is_none() && r.def.priority != Some(true);
+        let other = if r.def.priority == Some(true) {
+            alt.priority.as_ref()
+        } else if header_only {
+            alt.headers.as_ref()
+        } else {
+            None
+        };
+        let m = match other {
             Some(p) => match_route(r, p, headers).map(|m| (m, p.clone())),
             None => match_route(r, &url, headers).map(|m| (m, url.clone())),
         };
@@ -888,7 +971,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     let spec = &table.spec;
     let (bp, build_id) = (spec.base_path.as_str(), spec.build_id.as_str());
     let mut url = req.url.clone();
-    let headers = req.headers.clone();
+    let headers = &req.headers;
     let mut res = Headers::new();
     let mut status: Option<u16> = None;
     let mut pending_redirect: Option<Redirect> = None;
@@ -927,7 +1010,10 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let default = dom.map(|d| d.default_locale.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.default_locale.clone());
             let mut locale = detected.clone().unwrap_or_else(|| default.clone());
             let detect = i18n.locale_detection != Some(false) && !in_path && rest == "/";
-            if detect {
+            if detect && spec.next_start_compat {
+                // Routing goes on with the (domain's) default locale unless redirected.
+                pending_redirect = next_start_locale_redirect(i18n, dom, &default, cookie.as_deref(), accept.as_deref(), bp, &url);
+            } else if detect {
                 locale = detect_locale(&e, &host, cookie.as_deref(), accept.as_deref(), i18n);
                 if locale != default {
                     let target_dom = detect_domain_locale(i18n.domains.as_deref(), None, Some(&locale));
@@ -965,19 +1051,29 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             }
         }
     }
-    let priority_url = match (&spec.i18n, spec.next_start_compat) {
+    let mut alt = MatchUrls::default();
+    match (&spec.i18n, spec.next_start_compat) {
         // `next start` runs its internal redirects on the `_next/data` URL itself.
-        (_, true) if is_next_data => Some(req.url.clone()),
+        (_, true) if is_next_data => alt.priority = Some(req.url.clone()),
         (Some(i18n), true) => {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
             let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
             let mut u = url.clone();
             u.set_pathname(&internal_route_pathname(url.pathname(), bp, &i18n.locales, default));
-            Some(u)
+            alt.priority = Some(u);
+            // `next start` gives `/api` paths the default locale too before matching
+            // next.config headers (only its page lookup leaves the locale out).
+            let p = url.pathname();
+            let e = if bp.is_empty() { Some(p) } else { p.strip_prefix(bp) };
+            if let Some(e) = e.filter(|e| *e == "/api" || e.starts_with("/api/")) {
+                let mut u = url.clone();
+                u.set_pathname(&format!("{bp}/{default}{e}"));
+                alt.headers = Some(u);
+            }
         }
-        _ => None,
-    };
-    let y = process_routes_with(&table.before_middleware, &url, &headers, &mut res, &origin, priority_url.as_ref(), spec.next_start_compat);
+        _ => {}
+    }
+    let y = process_routes_with(&table.before_middleware, &url, headers, &mut res, &origin, &alt, spec.next_start_compat);
     if y.status.is_some() {
         status = y.status;
     }
@@ -1006,9 +1102,12 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             url.set_pathname(&canonical);
         }
     }
-    let mw_url = if is_next_data && spec.should_normalize_next_data { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
+    let call = should_invoke_middleware(table, &url, headers).then(|| MiddlewareCall {
+        url: if is_next_data && spec.should_normalize_next_data { denormalize_next_data(&url, bp, build_id) } else { url.clone() },
+        headers: headers.clone(),
+    });
     let state = Box::new(Suspended {
-        url: url.clone(),
+        url,
         req_headers: headers.clone(),
         res_headers: res,
         status,
@@ -1017,10 +1116,9 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         pending_redirect,
         stopped,
     });
-    if should_invoke_middleware(table, &url, &headers) {
-        Phase1::Middleware(MiddlewareCall { url: mw_url, headers }, state)
-    } else {
-        Phase1::Continue(state)
+    match call {
+        Some(call) => Phase1::Middleware(call, state),
+        None => Phase1::Continue(state),
     }
 }
 
@@ -1381,6 +1479,48 @@ mod tests {
         assert_eq!(r.resolved_headers.as_ref().and_then(|h| h.get("x-all")), None);
         // An explicit non-default locale stays.
         assert_eq!(location(&route(&i18n_table(true), "http://h/fr/about/")).as_deref(), Some("/fr/about"));
+    }
+
+    #[test]
+    fn locale_cookie_reads_like_next_start() {
+        let with_cookie = |t: &RoutingTable, c: &str| {
+            let req = RouteRequest { url: JsUrl::parse("http://h/").unwrap(), headers: Headers::from_pairs([("cookie", c)]) };
+            location(&resolve(t, &req, &mut |_| MiddlewareResult::default()))
+        };
+        // Another cookie's bad percent-encoding does not hide NEXT_LOCALE from next start;
+        // @next/routing gives the lookup up.
+        assert_eq!(with_cookie(&i18n_table(true), "a=%zz; NEXT_LOCALE=fr").as_deref(), Some("http://h/fr"));
+        assert_eq!(with_cookie(&i18n_table(false), "a=%zz; NEXT_LOCALE=fr").as_deref(), Some("/en"));
+        // The first cookie of the name wins, quoted and encoded values are read.
+        assert_eq!(with_cookie(&i18n_table(true), "NEXT_LOCALE=fr; NEXT_LOCALE=de-DE").as_deref(), Some("http://h/fr"));
+        assert_eq!(with_cookie(&i18n_table(true), "NEXT_LOCALE=\"de%2DDE\"").as_deref(), Some("http://h/de-DE"));
+        assert_eq!(with_cookie(&i18n_table(true), "NEXT_LOCALE=%E0").as_deref(), None);
+    }
+
+    #[test]
+    fn locale_redirects_follow_next_start_on_domains() {
+        let mut spec = i18n_table(true).spec;
+        spec.i18n.as_mut().unwrap().domains =
+            Some(vec![I18nDomain { default_locale: "fr".into(), domain: "example.fr".into(), http: Some(true), locales: None }]);
+        let table = RoutingTable::compile(spec).unwrap();
+        let redirect = |url: &str, pairs: &[(&str, &str)]| {
+            let req = RouteRequest { url: JsUrl::parse(url).unwrap(), headers: Headers::from_pairs(pairs.iter().copied()) };
+            resolve(&table, &req, &mut |_| MiddlewareResult::default()).redirect.map(|r| r.url.href().to_string())
+        };
+        // On the domain its default locale wins over the cookie and Accept-Language.
+        assert_eq!(redirect("http://example.fr/", &[("accept-language", "de-DE")]), None);
+        assert_eq!(redirect("http://example.fr/", &[("cookie", "NEXT_LOCALE=de-DE")]), None);
+        // Elsewhere Accept-Language picks the locale, with the query, and no domain is involved.
+        assert_eq!(redirect("http://localhost/?q=1", &[("accept-language", "fr")]).as_deref(), Some("http://localhost/fr?q=1"));
+        assert_eq!(redirect("http://localhost/", &[("cookie", "NEXT_LOCALE=de-DE")]).as_deref(), Some("http://localhost/de-DE"));
+        assert_eq!(redirect("http://localhost/", &[]), None);
+    }
+
+    #[test]
+    fn api_paths_get_locale_prefixed_header_routes_with_compat() {
+        let x_all = |t: &RoutingTable| route(t, "http://h/api/hello").resolved_headers.and_then(|h| h.get("x-all"));
+        assert_eq!(x_all(&i18n_table(true)).as_deref(), Some("1"));
+        assert_eq!(x_all(&i18n_table(false)), None, "@next/routing leaves /api without a locale");
     }
 
     #[test]
