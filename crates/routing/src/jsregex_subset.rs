@@ -229,6 +229,11 @@ impl Parser {
     }
 
     fn literal(&mut self, c: char) -> Option<()> {
+        // Outside the BMP a JS (non-unicode) pattern sees two code units, so a
+        // quantifier after it applies to the second one only.
+        if c > '\u{FFFF}' {
+            return None;
+        }
         if self.ignore_case && c.is_ascii_alphabetic() {
             self.out.push('[');
             self.out.push(c.to_ascii_lowercase());
@@ -349,7 +354,7 @@ impl Parser {
                     return None;
                 }
             }
-            if self.ignore_case && (!lo.is_ascii() || !hi.is_ascii() || (lo..=hi).any(|x| x.is_ascii_alphabetic())) {
+            if hi > '\u{FFFF}' || (self.ignore_case && (!lo.is_ascii() || !hi.is_ascii() || (lo..=hi).any(|x| x.is_ascii_alphabetic()))) {
                 return None;
             }
             push_literal(&mut out, lo);
@@ -400,6 +405,8 @@ mod tests {
             (r"^é$", "i"),
             (r"^a{$", ""),
             (r"^[]$", ""),
+            ("^\u{1F600}+$", ""),
+            ("^[\u{1F600}]$", ""),
             (r"^x$", "g"),
         ] {
             assert_eq!(translate(p, f), None, "{p} /{f}");
