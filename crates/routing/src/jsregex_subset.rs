@@ -304,64 +304,28 @@ impl Parser {
             if c == ']' {
                 break;
             }
-            let lo = match c {
-                '\\' => {
-                    let e = self.peek()?;
-                    self.pos += 1;
-                    match e {
-                        'd' => {
-                            out.push_str("0-9");
-                            members += 1;
-                            if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
-                                return None;
-                            }
-                            continue;
-                        }
-                        'w' => {
-                            out.push_str("0-9A-Za-z_");
-                            members += 1;
-                            if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
-                                return None;
-                            }
-                            continue;
-                        }
-                        'b' => '\u{8}',
-                        '-' => '-',
-                        e => self.char_escape(e)?,
-                    }
-                }
-                c => c,
-            };
-            let mut hi = lo;
-            if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
+            let lo = if c == '\\' {
+                let e = self.peek()?;
                 self.pos += 1;
-                let h = self.peek()?;
-                self.pos += 1;
-                hi = match h {
-                    '\\' => {
-                        let e = self.peek()?;
-                        self.pos += 1;
-                        match e {
-                            'b' => '\u{8}',
-                            '-' => '-',
-                            'd' | 'D' | 'w' | 'W' | 's' | 'S' => return None,
-                            e => self.char_escape(e)?,
-                        }
-                    }
-                    h => h,
+                let set = match e {
+                    'd' => Some("0-9"),
+                    'w' => Some("0-9A-Za-z_"),
+                    _ => None,
                 };
-                if hi < lo {
-                    return None;
+                if let Some(set) = set {
+                    out.push_str(set);
+                    members += 1;
+                    // A range cannot start at a set (`[\d-z]`).
+                    if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
+                        return None;
+                    }
+                    continue;
                 }
-            }
-            if hi > '\u{FFFF}' || (self.ignore_case && (!lo.is_ascii() || !hi.is_ascii() || (lo..=hi).any(|x| x.is_ascii_alphabetic()))) {
-                return None;
-            }
-            push_literal(&mut out, lo);
-            if hi != lo {
-                out.push('-');
-                push_literal(&mut out, hi);
-            }
+                self.class_escape(e)?
+            } else {
+                c
+            };
+            self.class_range(&mut out, lo)?;
             members += 1;
         }
         // `[]` matches nothing and `[^]` anything in JS; neither is worth translating.
@@ -370,6 +334,46 @@ impl Parser {
         }
         out.push(']');
         self.out.push_str(&out);
+        Some(())
+    }
+
+    /// The character an escape inside a class stands for (after the `\`):
+    /// `\b` is a backspace there; sets (`\d`, `\s`, ...) are not characters.
+    fn class_escape(&mut self, e: char) -> Option<char> {
+        match e {
+            'b' => Some('\u{8}'),
+            '-' => Some('-'),
+            e => self.char_escape(e),
+        }
+    }
+
+    /// A class member starting at `lo`: the character, or a range `lo-hi`, written to `out`.
+    fn class_range(&mut self, out: &mut String, lo: char) -> Option<()> {
+        let mut hi = lo;
+        if self.peek() == Some('-') && self.chars.get(self.pos + 1).is_some_and(|&n| n != ']') {
+            self.pos += 1;
+            let h = self.peek()?;
+            self.pos += 1;
+            hi = match h {
+                '\\' => {
+                    let e = self.peek()?;
+                    self.pos += 1;
+                    self.class_escape(e)?
+                }
+                h => h,
+            };
+            if hi < lo {
+                return None;
+            }
+        }
+        if hi > '\u{FFFF}' || (self.ignore_case && (!lo.is_ascii() || !hi.is_ascii() || (lo..=hi).any(|x| x.is_ascii_alphabetic()))) {
+            return None;
+        }
+        push_literal(out, lo);
+        if hi != lo {
+            out.push('-');
+            push_literal(out, hi);
+        }
         Some(())
     }
 }
