@@ -52,6 +52,15 @@ export declare class Router {
    * runtime that sees one uses {@link Router.resolveJson}.
    */
   resolvePacked(url: string, headers: string): string
+  /**
+   * The request headers a decision depends on (lower-case names, sorted): the
+   * keys of the table's `has`/`missing` header conditions, `cookie` when a
+   * condition or i18n reads cookies, `accept-language` under i18n. Passing
+   * only these to {@link Router.resolvePacked} gives the same decision with
+   * less to copy; the middleware call then carries only these too, so the
+   * caller hands middleware the full request headers itself.
+   */
+  get requestHeaderNames(): Array<string>
   /** Finishes routing after middleware ran for `token`. */
   resume(token: number, outcome: MiddlewareOutcome): Record<string, any>
 }

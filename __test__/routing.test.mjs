@@ -62,8 +62,54 @@ for (const [name, seed, expectedKinds] of [
       }
       assert.ok(withHeaders > 100, `only ${withHeaders} generated requests had headers`);
     });
+
+    test("only the headers in requestHeaderNames decide (the runtime passes just those)", () => {
+      const names = new Set(router.requestHeaderNames);
+      for (const n of names) assert.equal(n, n.toLowerCase());
+      let dropped = 0;
+      for (const req of generate(seed + 2, spec.buildId, spec.basePath, spec.pathnames, { count: 500 })) {
+        const headers = [...req.headers, ["user-agent", "Mozilla/5.0 (X11; Linux x86_64)"], ["accept", "text/html"]];
+        const kept = headers.filter(([k]) => names.has(k.toLowerCase()));
+        dropped += req.headers.length - kept.length + 2;
+        const [all, some] = [headers, kept].map((h) => {
+          const a = JSON.parse(router.resolvePacked(req.url, h.map(([k, v]) => `${k}\0${v}`).join("\0")));
+          if (a.token !== undefined) {
+            router.resume(a.token, {});
+            delete a.token;
+            // The middleware call carries the headers it was given; the runtime hands middleware all of them.
+            delete a.middleware.headers;
+          }
+          return a;
+        });
+        assert.deepEqual(some, all, req.url);
+      }
+      assert.ok(dropped > 1000, `only ${dropped} headers were left out`);
+    });
   });
 }
+
+test("requestHeaderNames lists the headers of has/missing conditions, cookie and, under i18n, accept-language", () => {
+  const spec = {
+    buildId: "b",
+    basePath: "",
+    beforeMiddleware: [{ sourceRegex: "^/a$", has: [{ type: "header", key: "X-Variant" }], missing: [{ type: "cookie", key: "seen" }] }],
+    afterFiles: [
+      {
+        sourceRegex: "^/b$",
+        destination: "/c",
+        has: [
+          { type: "query", key: "q" },
+          { type: "host", value: "h" },
+        ],
+      },
+    ],
+    pathnames: ["/c"],
+  };
+  assert.deepEqual(new Router(JSON.stringify(spec)).requestHeaderNames, ["cookie", "x-variant"]);
+  assert.deepEqual(new Router(JSON.stringify({ ...spec, beforeMiddleware: [] })).requestHeaderNames, []);
+  const i18n = { locales: ["en", "de"], defaultLocale: "en" };
+  assert.deepEqual(new Router(JSON.stringify({ ...spec, beforeMiddleware: [], i18n })).requestHeaderNames, ["accept-language", "cookie"]);
+});
 
 test("packed headers that do not pair up are refused with ERR_ROUTING", () => {
   const router = new Router(JSON.stringify({ buildId: "b", basePath: "", middlewareMatchers: [], pathnames: ["/x"] }));

@@ -1,6 +1,7 @@
 // 4a. Routing decisions per second, in process, on the same request list:
 //   - ours: the napi `Router` compiled from our Deployment Adapter output
-//     (`Router.specFromAdapterOutput`), `JSON.parse(router.resolvePacked(url, packedHeaders))` as the runtime calls it;
+//     (`Router.specFromAdapterOutput`), `JSON.parse(router.resolvePacked(url, packedHeaders))` as the runtime calls it
+//     (the headers in `router.requestHeaderNames` packed per request);
 //   - @opennextjs/aws: its routing layer (`core/routingHandler.js`, bundled with esbuild
 //     the way OpenNext bundles it, reading the manifests of OpenNext's own server
 //     function output), fed the InternalEvent its node converter builds (URL parse,
@@ -66,9 +67,19 @@ async function worker(tool, cfgFile) {
   if (tool === "ours") {
     const { Router } = createRequire(import.meta.url)(path.join(root, "index.js"));
     const router = new Router(cfg.specJson);
-    const full = reqs.map((r) => ({ url: `http://localhost:3000${r.path}`, headers: r.headers }));
-    // As the runtime calls it: headers packed into one NUL-joined string, the decision parsed.
-    decide = (i) => JSON.parse(router.resolvePacked(full[i].url, full[i].headers.map(([k, v]) => `${k}\0${v}`).join("\0")));
+    const names = new Set(router.requestHeaderNames);
+    const full = reqs.map((r) => ({ url: `http://localhost:3000${r.path}`, headers: Object.fromEntries(r.headers) }));
+    // As the runtime (runtime/routing/router.ts) calls it, per request: the headers
+    // routing reads packed into one NUL-joined string, the decision parsed.
+    const pack = (headers) => {
+      let out = "";
+      for (const k in headers) {
+        const name = k.toLowerCase();
+        if (names.has(name)) out += out === "" ? `${name}\0${headers[k]}` : `\0${name}\0${headers[k]}`;
+      }
+      return out;
+    };
+    decide = (i) => JSON.parse(router.resolvePacked(full[i].url, pack(full[i].headers)));
     kind = resolvedKind;
   } else if (tool === "next-routing") {
     const { resolveRoutes } = createRequire(path.join(root, "package.json"))("@next/routing");

@@ -30,11 +30,15 @@ fn headers_from_packed(packed: &str) -> Result<Headers> {
     if packed.is_empty() {
         return Ok(Headers::new());
     }
-    let parts: Vec<&str> = packed.split('\0').collect();
-    if !parts.len().is_multiple_of(2) {
-        return Err(bad("packed headers must alternate names and values joined by NUL characters (an odd number of parts was given)"));
+    let mut headers = Headers::new();
+    let mut parts = packed.split('\0');
+    while let Some(name) = parts.next() {
+        let Some(value) = parts.next() else {
+            return Err(bad("packed headers must alternate names and values joined by NUL characters (an odd number of parts was given)"));
+        };
+        headers.append(name, value);
     }
-    Ok(Headers::from_pairs(parts.chunks_exact(2).map(|p| (p[0], p[1]))))
+    Ok(headers)
 }
 
 /// A redirect in a decision.
@@ -204,6 +208,17 @@ impl Router {
     #[napi]
     pub fn resolve_packed(&self, url: String, headers: String) -> Result<String> {
         self.first_phase(&url, headers_from_packed(&headers)?, |out| to_json(out))
+    }
+
+    /// The request headers a decision depends on (lower-case names, sorted): the
+    /// keys of the table's `has`/`missing` header conditions, `cookie` when a
+    /// condition or i18n reads cookies, `accept-language` under i18n. Passing
+    /// only these to {@link Router.resolvePacked} gives the same decision with
+    /// less to copy; the middleware call then carries only these too, so the
+    /// caller hands middleware the full request headers itself.
+    #[napi(getter)]
+    pub fn request_header_names(&self) -> Vec<String> {
+        self.table.request_header_names()
     }
 
     /// Finishes routing after middleware ran for `token`.

@@ -5,10 +5,10 @@
  * external middleware) and the router resumes with what it answered.
  */
 import type { ReadMiddleware } from "./middleware.ts";
-import { type HeaderPairs, isMiddlewareCall, type RouteDecision, type loadRouter } from "./router.ts";
+import { type HeaderPairs, isMiddlewareCall, type RequestHeaders, type RouteDecision, type loadRouter } from "./router.ts";
 
 export type Router = NonNullable<ReturnType<typeof loadRouter>>;
-export type RequestHeaders = Record<string, string | string[]>;
+export type { RequestHeaders };
 
 /** A web `Response` of any realm (edge middleware may have its own). */
 export interface ResponseLike {
@@ -43,15 +43,6 @@ export type Decided =
       decision: RouteDecision;
     };
 
-export function toPairs(headers: RequestHeaders): HeaderPairs {
-  const out: HeaderPairs = [];
-  for (const [k, v] of Object.entries(headers)) {
-    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
-    else out.push([k, v]);
-  }
-  return out;
-}
-
 export function fromMap(m: Map<string, string[]>): RequestHeaders {
   const out: RequestHeaders = {};
   for (const [k, vs] of m) out[k] = vs.length === 1 || k !== "x-middleware-set-cookie" ? vs.join(", ") : vs;
@@ -78,7 +69,7 @@ export function configHeadersWin(): boolean {
 
 /** Routes `url` with `headers`, running middleware with `run` when the router asks for it. */
 export async function decide(router: Router, url: URL, headers: RequestHeaders, run: MiddlewareRunner): Promise<Decided> {
-  const first = router.resolve(url.toString(), toPairs(headers));
+  const first = router.resolve(url.toString(), headers);
   if (!isMiddlewareCall(first)) return { kind: "route", headers, decision: first };
   let ran: MiddlewareRun;
   try {

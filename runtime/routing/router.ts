@@ -46,12 +46,24 @@ export interface MiddlewareOutcome {
   rewrite?: string;
 }
 
-interface NativeRouter {
-  resolve(url: string, headers: HeaderPairs): RouteDecision | MiddlewareCall;
+/** Request headers as Node gives them (a repeated header as an array). */
+export type RequestHeaders = Record<string, string | string[]>;
+
+/** The router as the runtime uses it. */
+interface LoadedRouter {
+  /**
+   * Routes a request. Only the headers routing reads cross to Rust; a middleware
+   * call carries all of `headers` (as the Fetch standard lists them).
+   */
+  resolve(url: string, headers: RequestHeaders): RouteDecision | MiddlewareCall;
   resume(token: number, outcome: MiddlewareOutcome): RouteDecision;
 }
 
-interface NativeRouterBinding extends NativeRouter {
+interface NativeRouterBinding {
+  resolve(url: string, headers: HeaderPairs): RouteDecision | MiddlewareCall;
+  resume(token: number, outcome: MiddlewareOutcome): RouteDecision;
+  /** The request headers a decision depends on (lower-case). */
+  readonly requestHeaderNames: string[];
   /** `resolve` with the decision as JSON text (cheaper across the boundary than an object). */
   resolveJson(url: string, headers: HeaderPairs): string;
   /** `resolveJson` with the headers as one string: names and values joined by NUL. */
@@ -59,15 +71,44 @@ interface NativeRouterBinding extends NativeRouter {
 }
 
 /**
- * The headers as `resolvePacked` takes them (names and values alternating,
- * joined by NUL), or `undefined` when a value holds a NUL itself.
+ * The headers named in `names` as `resolvePacked` takes them (names and values
+ * alternating, joined by NUL), or `undefined` when one holds a NUL itself.
  */
-function packHeaders(headers: HeaderPairs): string | undefined {
+export function packHeaders(headers: RequestHeaders, names: ReadonlySet<string>): string | undefined {
   let out = "";
-  for (let i = 0; i < headers.length; i++) {
-    const [k, v] = headers[i];
-    if (v.includes("\0") || k.includes("\0")) return undefined;
-    out += i === 0 ? `${k}\0${v}` : `\0${k}\0${v}`;
+  for (const k in headers) {
+    const name = k.toLowerCase();
+    if (!names.has(name)) continue;
+    const v = headers[k];
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x.includes("\0")) return undefined;
+      out += out === "" ? `${name}\0${x}` : `\0${name}\0${x}`;
+    }
+  }
+  return out;
+}
+
+const trimHttp = (v: string) => v.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, "");
+
+/**
+ * All of `headers` as the Fetch standard lists them, the form the router gives
+ * middleware: lower-case names sorted, values trimmed, repeats joined by ", "
+ * (`set-cookie` values kept apart).
+ */
+export function fetchHeaderPairs(headers: RequestHeaders): HeaderPairs {
+  const byName = new Map<string, string[]>();
+  for (const k in headers) {
+    const name = k.toLowerCase();
+    const v = headers[k];
+    const list = byName.get(name) ?? [];
+    for (const x of Array.isArray(v) ? v : [v]) list.push(trimHttp(x));
+    byName.set(name, list);
+  }
+  const out: HeaderPairs = [];
+  for (const name of [...byName.keys()].sort()) {
+    const vs = byName.get(name) as string[];
+    if (name === "set-cookie") for (const v of vs) out.push([name, v]);
+    else out.push([name, vs.join(", ")]);
   }
   return out;
 }
@@ -81,7 +122,7 @@ export function runtimeAddonName(platform: string = process.platform, arch: stri
  * Loads the addon and compiles `routing.json` from the function directory, or
  * returns `undefined` when the build shipped no routing table.
  */
-export function loadRouter(functionDir: string): NativeRouter | undefined {
+export function loadRouter(functionDir: string): LoadedRouter | undefined {
   const tableFile = path.join(functionDir, "routing.json");
   if (!fs.existsSync(tableFile)) return undefined;
   const start = performance.now();
@@ -97,11 +138,16 @@ export function loadRouter(functionDir: string): NativeRouter | undefined {
   const require = createRequire(path.join(functionDir, "index.mjs"));
   const { Router } = require(addonFile) as { Router: new (spec: string) => NativeRouterBinding };
   const native = new Router(fs.readFileSync(tableFile, "utf8"));
+  const names = new Set(native.requestHeaderNames);
   debug(`router ready in ${(performance.now() - start).toFixed(1)} ms`);
   return {
     resolve: (url, headers) => {
-      const packed = packHeaders(headers);
-      return JSON.parse(packed === undefined ? native.resolveJson(url, headers) : native.resolvePacked(url, packed));
+      const packed = packHeaders(headers, names);
+      const first: RouteDecision | MiddlewareCall = JSON.parse(
+        packed === undefined ? native.resolveJson(url, fetchHeaderPairs(headers)) : native.resolvePacked(url, packed),
+      );
+      if (isMiddlewareCall(first)) first.middleware.headers = fetchHeaderPairs(headers);
+      return first;
     },
     resume: (token, outcome) => native.resume(token, outcome),
   };

@@ -134,7 +134,7 @@ fn has_top_level_alternation(pattern: &str) -> bool {
 }
 
 /// Result of `String.prototype.match` with a non-global regex.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JsMatch {
     /// Index 0 is the whole match, then the numbered groups (`None` = undefined).
     pub groups: Vec<Option<String>>,

@@ -203,6 +203,9 @@ fn check_missing(conds: &[CompiledCond], url: &JsUrl, headers: &Headers) -> bool
 
 /// Replaces `$1`, `$name` and has-captures in `text` (JS `replaceDestination`).
 pub fn replace_destination(text: &str, m: Option<&JsMatch>, caps: &[(String, String)]) -> String {
+    if !text.contains('$') {
+        return text.to_string();
+    }
     let mut keys: Vec<String> = caps.iter().map(|(k, _)| k.clone()).collect();
     if let Some(m) = m {
         for i in 1..m.groups.len() {
@@ -587,7 +590,13 @@ struct RouteMatch {
 }
 
 fn match_route(r: &CompiledRoute, url: &JsUrl, headers: &Headers) -> Option<RouteMatch> {
-    let m = r.regex.exec(url.pathname())?;
+    let m = if r.needs_groups {
+        r.regex.exec(url.pathname())?
+    } else if r.regex.is_match(url.pathname()) {
+        JsMatch::default()
+    } else {
+        return None;
+    };
     let caps = check_has(&r.has, url, headers)?;
     if !check_missing(&r.missing, url, headers) {
         return None;

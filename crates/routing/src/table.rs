@@ -158,6 +158,9 @@ pub struct CompiledRoute {
     pub missing: Vec<CompiledCond>,
     /// Header entries (name, value) in order.
     pub headers: Vec<(String, String)>,
+    /// Whether the destination or a header refers to a regex group (`$1`,
+    /// `$name`): when not, matching needs no captures (a faster test).
+    pub needs_groups: bool,
 }
 
 /// The table ready for matching.
@@ -218,12 +221,15 @@ fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool) -
                 source_regex: r.source_regex.clone(),
                 message,
             })?;
-            let headers = r
+            let headers: Vec<(String, String)> = r
                 .headers
                 .as_ref()
                 .map(|h| h.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
                 .unwrap_or_default();
+            let needs_groups = r.destination.as_deref().is_some_and(|d| d.contains('$'))
+                || headers.iter().any(|(k, v)| k.contains('$') || v.contains('$'));
             Ok(CompiledRoute {
+                needs_groups,
                 def: r.clone(),
                 regex,
                 has: r.has.iter().flatten().map(compile_cond).collect(),
@@ -271,6 +277,33 @@ impl RoutingTable {
             pathnames: spec.pathnames.iter().cloned().collect(),
             spec,
         })
+    }
+
+    /// The request headers routing reads (lower-case, sorted): the header keys of
+    /// every `has`/`missing` condition, `cookie` for cookie conditions and i18n's
+    /// `NEXT_LOCALE`, `accept-language` for i18n. A decision depends on no other
+    /// request header, so a caller may pass only these (middleware, which sees
+    /// every header, gets them from the caller, not from the router).
+    pub fn request_header_names(&self) -> Vec<String> {
+        let mut names = std::collections::BTreeSet::new();
+        if self.spec.i18n.is_some() {
+            names.insert("cookie".to_string());
+            names.insert("accept-language".to_string());
+        }
+        let lists = [&self.before_middleware, &self.before_files, &self.after_files, &self.dynamic_routes, &self.on_match, &self.fallback];
+        let routes = lists.into_iter().flatten().chain(self.middleware_matchers.iter().flatten());
+        for c in routes.flat_map(|r| r.has.iter().chain(&r.missing)) {
+            match c.def.kind.as_str() {
+                "header" => {
+                    names.insert(c.def.key.as_deref().unwrap_or("").to_ascii_lowercase());
+                }
+                "cookie" => {
+                    names.insert("cookie".to_string());
+                }
+                _ => {}
+            }
+        }
+        names.into_iter().collect()
     }
 
     /// Builds the spec from the Deployment Adapter's `onBuildComplete` context
