@@ -677,7 +677,7 @@ function render(r) {
   p("In process, each tool in its own process, the same request list in a loop (about 1 s per run, after a 1 s warm-up):");
   p();
   p(
-    "- **open-next-rs**: the napi `Router` compiled from our Deployment Adapter output of the same app (`Router.specFromAdapterOutput`), `router.resolvePacked(url, packedHeaders)` with the headers packed per request (NUL-joined) and the decision parsed, as the runtime does.",
+    "- **open-next-rs**: the napi `Router` compiled from our Deployment Adapter output of the same app (`Router.specFromAdapterOutput`), `router.resolvePacked(url, packedHeaders)` with the request headers routing reads (`router.requestHeaderNames`: header-condition keys, `cookie`, i18n's `accept-language`) packed per request (NUL-joined) and the decision parsed, as the runtime does.",
   );
   p(
     "- **@opennextjs/aws**: its routing layer (`dist/core/routingHandler.js`, bundled with esbuild as OpenNext bundles it, reading the manifests of OpenNext's own server-function output), fed the InternalEvent its node converter builds (URL parse, query, headers; no body, no middleware, no asset resolver).",
