@@ -18,6 +18,20 @@ export const loopbackPreload = path.join(here, "loopback.mjs");
 
 export const NODE_OVERRIDES = `{ wrapper: "node", converter: "node", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" }`;
 
+/**
+ * The request headers in `names` (the router's `requestHeaderNames`) packed as
+ * `Router.resolvePacked` takes them, the way the runtime packs them per request
+ * (`packHeaders` in runtime/routing/router.ts).
+ */
+export function packRoutingHeaders(headers, names) {
+  let out = "";
+  for (const k in headers) {
+    const name = k.toLowerCase();
+    if (names.has(name)) out += out === "" ? `${name}\0${headers[k]}` : `\0${name}\0${headers[k]}`;
+  }
+  return out;
+}
+
 export function log(msg) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { here, log, measure, root, stats, work } from "./lib.mjs";
+import { here, log, measure, packRoutingHeaders, root, stats, work } from "./lib.mjs";
 
 const HEADERS = [
   ["host", "localhost:3000"],
@@ -71,15 +71,7 @@ async function worker(tool, cfgFile) {
     const full = reqs.map((r) => ({ url: `http://localhost:3000${r.path}`, headers: Object.fromEntries(r.headers) }));
     // As the runtime (runtime/routing/router.ts) calls it, per request: the headers
     // routing reads packed into one NUL-joined string, the decision parsed.
-    const pack = (headers) => {
-      let out = "";
-      for (const k in headers) {
-        const name = k.toLowerCase();
-        if (names.has(name)) out += out === "" ? `${name}\0${headers[k]}` : `\0${name}\0${headers[k]}`;
-      }
-      return out;
-    };
-    decide = (i) => JSON.parse(router.resolvePacked(full[i].url, pack(full[i].headers)));
+    decide = (i) => JSON.parse(router.resolvePacked(full[i].url, packRoutingHeaders(full[i].headers, names)));
     kind = resolvedKind;
   } else if (tool === "next-routing") {
     const { resolveRoutes } = createRequire(path.join(root, "package.json"))("@next/routing");
