@@ -86,7 +86,9 @@ export declare function buildNative(options: NativeBuildOptions): Promise<string
 
 /**
  * Bundles a TypeScript/JavaScript entry and its relative imports into one ESM
- * module (used for `open-next.config.ts` and the function runtimes).
+ * module (used for `open-next.config.ts` and the function runtimes). ES modules
+ * are scope-hoisted and tree-shaken; CommonJS files, JSON and modules loaded by
+ * `require()` or a relative dynamic `import()` run lazily from a module table.
  * Errors carry `file:line:col`.
  */
 export declare function bundle(options: BundleOptions): Promise<BundleResult>

@@ -174,7 +174,9 @@ impl Task for BundleTask {
 }
 
 /// Bundles a TypeScript/JavaScript entry and its relative imports into one ESM
-/// module (used for `open-next.config.ts` and the function runtimes).
+/// module (used for `open-next.config.ts` and the function runtimes). ES modules
+/// are scope-hoisted and tree-shaken; CommonJS files, JSON and modules loaded by
+/// `require()` or a relative dynamic `import()` run lazily from a module table.
 /// Errors carry `file:line:col`.
 #[napi(ts_return_type = "Promise<BundleResult>")]
 pub fn bundle(options: BundleOptions) -> AsyncTask<BundleTask> {

@@ -51,6 +51,22 @@ pub enum CoreError {
         /// Candidate paths that were probed.
         tried: String,
     },
+    /// An ESM import names an export that the imported module does not have.
+    #[error(
+        "{importer}:{line}:{col}: imports \"{name}\" from {target}, which does not export it; fix the imported name or add the export"
+    )]
+    MissingExport {
+        /// The importing file.
+        importer: PathBuf,
+        /// 1-based line of the import.
+        line: usize,
+        /// 1-based column of the import.
+        col: usize,
+        /// The imported name.
+        name: String,
+        /// The imported module.
+        target: PathBuf,
+    },
     /// The directory is not a Next.js application.
     #[error("{dir} is not a Next.js app: no next.config.{{js,mjs,ts,cjs}} and no `next` dependency in package.json. Run `open-next build` from your Next.js app directory (or set `appPath` in open-next.config.ts)")]
     NotNextApp {
@@ -122,6 +138,7 @@ impl CoreError {
             CoreError::Json { .. } => "ERR_JSON",
             CoreError::Syntax { .. } => "ERR_SYNTAX",
             CoreError::Resolve { .. } => "ERR_RESOLVE",
+            CoreError::MissingExport { .. } => "ERR_MISSING_EXPORT",
             CoreError::NotNextApp { .. } => "ERR_NOT_NEXT_APP",
             CoreError::NextNotInstalled { .. } => "ERR_NEXT_NOT_INSTALLED",
             CoreError::UnsupportedNextVersion { .. } => "ERR_UNSUPPORTED_NEXT_VERSION",

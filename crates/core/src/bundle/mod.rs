@@ -1,23 +1,31 @@
 //! A small swc-based bundler producing one ESM file.
 //!
-//! Every bundled module is stripped of types, turned into CommonJS and wrapped in
-//! a function stored in a module table (the format esbuild uses for CommonJS).
+//! ES modules reached from the entry by static imports are scope-hoisted into
+//! the bundle's own module scope (`link`) and tree-shaken (`shake`). The rest
+//! (CommonJS files, JSON, and modules loaded by `require()` or a relative dynamic
+//! `import()`) is stripped of types, turned into CommonJS and wrapped in a
+//! function stored in a module table (the format esbuild uses for CommonJS).
 //! Bare specifiers that are not bundled stay external and are loaded at run time
 //! with Node's `require` created from the bundle's own URL, so they resolve from
-//! the directory the bundle is written to. Dynamic `import()` is left as is.
+//! the directory the bundle is written to.
 
+mod link;
 mod optimize;
+mod shake;
 mod sourcemap;
 pub mod transpile;
 
 use crate::error::{CoreError, Result};
 pub use optimize::Define;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use swc_core::common::{Globals, DUMMY_SP, GLOBALS};
+use swc_core::common::comments::SingleThreadedComments;
+use swc_core::common::sync::Lrc;
+use swc_core::common::{Globals, Mark, SourceMap, SyntaxContext, DUMMY_SP, GLOBALS};
 use swc_core::ecma::ast::*;
+use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
-use transpile::{esm_to_cjs, print};
+use transpile::{esm_to_cjs, Parsed};
 
 /// Where the bundle's entry comes from.
 #[derive(Debug, Clone)]
@@ -131,6 +139,12 @@ struct SpecifierRewriter<'a> {
     alias: &'a [(String, PathBuf)],
     ids: &'a mut HashMap<PathBuf, usize>,
     queue: &'a mut Vec<PathBuf>,
+    /// Bundled modules this one imports statically (`import`, `export ... from`).
+    static_edges: Vec<usize>,
+    /// Bundled modules this one loads at run time (`require()`, `import()`).
+    lazy_edges: Vec<usize>,
+    /// Whether the specifier being mapped is a `require()`/`import()` argument.
+    lazy: bool,
 }
 
 impl SpecifierRewriter<'_> {
@@ -152,6 +166,11 @@ impl SpecifierRewriter<'_> {
                     next
                 });
                 self.resolved.push((spec.to_string(), path));
+                if self.lazy {
+                    self.lazy_edges.push(id);
+                } else {
+                    self.static_edges.push(id);
+                }
                 Some(format!("\0m{id}"))
             }
             Err(e) => {
@@ -195,7 +214,10 @@ impl VisitMut for SpecifierRewriter<'_> {
             if n.args.len() == 1 {
                 if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
                     let spec = s.value.to_string_lossy().into_owned();
-                    if let Some(id) = self.map(&spec) {
+                    self.lazy = true;
+                    let mapped = self.map(&spec);
+                    self.lazy = false;
+                    if let Some(id) = mapped {
                         n.callee = Callee::Expr(Box::new(Expr::Ident(Ident::new_no_ctxt("__onImport".into(), DUMMY_SP))));
                         n.args = vec![ExprOrSpread { spread: None, expr: Box::new(Expr::Lit(Lit::Str(Str::from(id)))) }];
                     }
@@ -209,7 +231,9 @@ impl VisitMut for SpecifierRewriter<'_> {
             if let Expr::Ident(id) = &**callee {
                 if &*id.sym == "require" && n.args.len() == 1 {
                     if let Expr::Lit(Lit::Str(s)) = &mut *n.args[0].expr {
+                        self.lazy = true;
                         self.rewrite(s);
+                        self.lazy = false;
                     }
                 }
             }
@@ -299,6 +323,78 @@ pub fn bundle(options: &BundleOptions) -> Result<BundleOutput> {
     GLOBALS.set(&Globals::new(), || bundle_inner(options))
 }
 
+/// One module of the graph, parsed, before it is hoisted or wrapped.
+struct Record {
+    path: PathBuf,
+    /// The module (its specifiers already rewritten); `None` for JSON.
+    parsed: Option<Parsed>,
+    /// JSON text, for `.json` modules.
+    json: Option<String>,
+    static_edges: Vec<usize>,
+    lazy_edges: Vec<usize>,
+}
+
+/// Decides which modules are scope-hoisted. A module is hoisted when it is an
+/// ES module (or a script) that does not use CommonJS's `module`/`exports`, and
+/// every module that reaches it does so by a static import from a hoisted
+/// module: a module that `require()` or `import()` loads at run time, or that a
+/// wrapped module imports, must stay a function that runs when it is called.
+fn choose_hoisted(records: &HashMap<usize, Record>, count: usize) -> Vec<bool> {
+    let mut hoist = vec![false; count];
+    for (&id, r) in records {
+        let cjs_file = matches!(r.path.extension().and_then(|e| e.to_str()), Some("cjs" | "cts" | "json"));
+        hoist[id] = !cjs_file && r.parsed.as_ref().is_some_and(|p| !link::uses_cjs_exports(p) && !link::has_ts_module_forms(p));
+    }
+    for r in records.values() {
+        for &d in &r.lazy_edges {
+            hoist[d] = false;
+        }
+    }
+    loop {
+        let mut changed = false;
+        for (&id, r) in records {
+            if hoist[id] {
+                let parsed = r.parsed.as_ref().expect("hoisted modules are parsed");
+                if !link::stars_hoistable(parsed, &|t| hoist[t]) {
+                    hoist[id] = false;
+                    changed = true;
+                }
+            } else {
+                for &d in &r.static_edges {
+                    if hoist[d] {
+                        hoist[d] = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if !changed {
+            return hoist;
+        }
+    }
+}
+
+/// Prints the hoisted part: linked, tree-shaken, renamed apart, with the
+/// entry's `export` statement at the end.
+fn emit_hoisted(
+    hoisted: HashMap<usize, link::HoistModule>,
+    cm: &Lrc<SourceMap>,
+    comments: &SingleThreadedComments,
+    unresolved: &HashSet<SyntaxContext>,
+    sourcemap: bool,
+) -> Result<(String, Option<swc_sourcemap::SourceMap>)> {
+    let linked = link::link(0, hoisted, cm)?;
+    let roots: Vec<Id> = linked.exports.iter().map(|(_, i)| i.to_id()).collect();
+    let body = shake::shake(linked.body, &roots, &linked.pure, comments, unresolved);
+    let mut items: Vec<ModuleItem> = body.into_iter().map(ModuleItem::Stmt).collect();
+    items.extend(link::export_statement(&linked.exports));
+    let mut program = Program::Module(Module { span: DUMMY_SP, body: items, shebang: None });
+    program.mutate(hygiene());
+    program.mutate(fixer(Some(comments)));
+    let parsed = Parsed { module: program.expect_module(), cm: cm.clone(), comments: comments.clone(), unresolved_mark: Mark::new() };
+    Ok(transpile::print_bundled(&parsed, sourcemap))
+}
+
 fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let (entry_path, entry_code) = match &options.entry {
         Entry::File(p) => {
@@ -308,11 +404,12 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         }
         Entry::Source { path, code } => (normalize(path), code.clone()),
     };
+    let cm: Lrc<SourceMap> = Default::default();
+    let comments = SingleThreadedComments::default();
     let mut ids: HashMap<PathBuf, usize> = HashMap::new();
     ids.insert(entry_path.clone(), 0);
     let mut queue = vec![entry_path.clone()];
-    let mut order: Vec<PathBuf> = Vec::new();
-    let mut chunks: HashMap<usize, (String, Option<swc_sourcemap::SourceMap>)> = HashMap::new();
+    let mut records: HashMap<usize, Record> = HashMap::new();
     let mut externals = BTreeSet::new();
     let mut entry_exports = Vec::new();
     // Export names of modules, for following `export *` in the entry.
@@ -320,14 +417,13 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
 
     while let Some(path) = queue.pop() {
         let id = ids[&path];
-        order.push(path.clone());
         let code = if id == 0 { entry_code.clone() } else { std::fs::read_to_string(&path).map_err(CoreError::io("read", &path))? };
         if path.extension().and_then(|e| e.to_str()) == Some("json") {
             serde_json::from_str::<serde_json::Value>(&code).map_err(|e| CoreError::Json { path: path.clone(), message: e.to_string() })?;
-            chunks.insert(id, (format!("module.exports = {code};"), None));
+            records.insert(id, Record { path, parsed: None, json: Some(code), static_edges: vec![], lazy_edges: vec![] });
             continue;
         }
-        let mut parsed = optimize::parse_with_defines(&path, code, &options.define)?;
+        let mut parsed = optimize::parse_with_defines(&cm, &comments, &path, code, &options.define)?;
         let mut resolved = Vec::new();
         let mut rewriter = SpecifierRewriter {
             importer: path.clone(),
@@ -338,6 +434,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             alias: &options.alias,
             ids: &mut ids,
             queue: &mut queue,
+            static_edges: vec![],
+            lazy_edges: vec![],
+            lazy: false,
         };
         // Collect export names before rewriting specifiers.
         let mut stars = Vec::new();
@@ -346,23 +445,41 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         if let Some(e) = rewriter.error {
             return Err(e);
         }
+        let (static_edges, lazy_edges) = (rewriter.static_edges, rewriter.lazy_edges);
         let star_paths = stars.iter().filter_map(|s| resolved.iter().find(|(spec, _)| spec == s).map(|(_, p)| p.clone())).collect();
         module_exports.insert(path.clone(), (names.clone(), star_paths));
         if id == 0 {
             entry_exports = names;
         }
-        if is_esm(&parsed.module) {
-            esm_to_cjs(&mut parsed);
-        }
-        if options.sourcemap {
-            let (code, map) = transpile::print_with_map(&parsed);
-            chunks.insert(id, (code, Some(map)));
-        } else {
-            chunks.insert(id, (print(&parsed, false), None));
-        }
+        records.insert(id, Record { path, parsed: Some(parsed), json: None, static_edges, lazy_edges });
     }
 
-    // Follow `export *` of the entry through internal modules.
+    let hoist = choose_hoisted(&records, ids.len());
+    let mut chunks: HashMap<usize, (String, Option<swc_sourcemap::SourceMap>)> = HashMap::new();
+    let mut hoisted: HashMap<usize, link::HoistModule> = HashMap::new();
+    let mut unresolved = HashSet::new();
+    let mut paths: HashMap<usize, PathBuf> = HashMap::new();
+    for (id, r) in records {
+        paths.insert(id, r.path.clone());
+        if let Some(json) = r.json {
+            chunks.insert(id, (format!("module.exports = {json};"), None));
+            continue;
+        }
+        let mut parsed = r.parsed.expect("non-JSON modules are parsed");
+        if hoist[id] {
+            unresolved.insert(SyntaxContext::empty().apply_mark(parsed.unresolved_mark));
+            hoisted.insert(id, link::analyze(r.path, parsed, &|t| hoist[t]));
+            continue;
+        }
+        if is_esm(&parsed.module) {
+            esm_to_cjs(&mut parsed);
+        } else {
+            transpile::finish(&mut parsed);
+        }
+        chunks.insert(id, transpile::print_bundled(&parsed, options.sourcemap));
+    }
+
+    // Follow `export *` of the entry through internal modules (for a wrapped entry).
     let mut seen = BTreeSet::new();
     let mut stack: Vec<PathBuf> = module_exports.get(&entry_path).map(|(_, s)| s.clone()).unwrap_or_default();
     while let Some(p) = stack.pop() {
@@ -391,9 +508,8 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let mut bundle_map = sourcemap::BundleMap::default();
     let mut line = out.matches('\n').count() as u32;
     for id in id_list {
-        let path = order.iter().find(|p| ids[*p] == id).expect("every chunk has a path");
         // Two lines: the path comment and the module function's head.
-        out.push_str(&format!("// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n", path.display()));
+        out.push_str(&format!("// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n", paths[&id].display()));
         line += 2;
         let (code, map) = &chunks[&id];
         if let Some(map) = map {
@@ -404,7 +520,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         line += code.matches('\n').count() as u32 + 2;
     }
     out.push_str("};\n");
-    out.push_str(concat!(
+    const RUNTIME: &str = concat!(
         "function __onRequire(id) {\n",
         "  if (typeof id === \"string\" && id.charCodeAt(0) === 0) {\n",
         "    const n = id.slice(2);\n",
@@ -418,19 +534,39 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         "  return __onExternalRequire(id);\n",
         "}\n",
         "__onRequire.resolve = __onExternalRequire.resolve;\n",
-        "function __onImport(id) {\n",
-        "  return Promise.resolve().then(() => {\n",
-        "    const m = __onRequire(id);\n",
-        "    return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
-        "  });\n",
+        "function __onNs(m) {\n",
+        "  return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
         "}\n",
-        "const __onEntry = __onRequire(\"\\u0000m0\");\n",
-    ));
-    for name in &entry_exports {
-        if name == "default" {
-            out.push_str("export default __onEntry.default;\n");
-        } else if is_valid_ident(name) {
-            out.push_str(&format!("export const {name} = __onEntry.{name};\n"));
+        "function __onDefault(m) {\n",
+        "  return m && m.__esModule ? m.default : m;\n",
+        "}\n",
+        "function __onNamespace(getters) {\n",
+        "  const ns = Object.create(null);\n",
+        "  for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { enumerable: true, get: getters[k] });\n",
+        "  Object.defineProperty(ns, Symbol.toStringTag, { value: \"Module\" });\n",
+        "  return Object.freeze(ns);\n",
+        "}\n",
+        "function __onImport(id) {\n",
+        "  return Promise.resolve().then(() => __onNs(__onRequire(id)));\n",
+        "}\n",
+    );
+    out.push_str(RUNTIME);
+    if hoist[0] {
+        let line = out.matches('\n').count() as u32;
+        let (code, map) = emit_hoisted(hoisted, &cm, &comments, &unresolved, options.sourcemap)?;
+        if let Some(map) = &map {
+            bundle_map.add(map, line);
+        }
+        out.push_str(&code);
+        out.push('\n');
+    } else {
+        out.push_str("const __onEntry = __onRequire(\"\\u0000m0\");\n");
+        for name in &entry_exports {
+            if name == "default" {
+                out.push_str("export default __onEntry.default;\n");
+            } else if is_valid_ident(name) {
+                out.push_str(&format!("export const {name} = __onEntry.{name};\n"));
+            }
         }
     }
     let modules = {
@@ -468,9 +604,45 @@ mod tests {
         let out = bundle(&BundleOptions::new(Entry::File(d.join("a.ts")))).unwrap();
         assert_eq!(out.modules.len(), 3);
         assert!(out.externals.contains("node:fs"));
-        assert!(out.code.contains("export const a = __onEntry.a;"));
-        assert!(out.code.contains("export const c = __onEntry.c;"));
-        assert!(out.code.contains("export default __onEntry.default;"));
+        // All three are ES modules: hoisted, no module functions, one export statement.
+        assert!(!out.code.contains(": function (module, exports"), "{}", out.code);
+        assert!(
+            out.code.contains("export { a, main as default, c };") || out.code.contains("export { a, c, main as default };"),
+            "{}",
+            out.code
+        );
+        assert!(out.code.contains("const b = 41;"), "{}", out.code);
+    }
+
+    #[test]
+    fn tree_shaking_drops_unused_pure_declarations_and_keeps_side_effects() {
+        let d = tmp("shake");
+        std::fs::write(d.join("a.ts"), "import { used } from './b';\nimport './c';\nexport const x = used();").unwrap();
+        // A local `Map` is not the global one: constructing it may have effects.
+        std::fs::write(d.join("c.ts"), "class Map { constructor() { console.log('own Map'); } }\nconst keptLocalMap = new Map();").unwrap();
+        std::fs::write(
+            d.join("b.ts"),
+            [
+                "export function used() { return helper(); }",
+                "function helper() { return 1; }",
+                "export const droppedConst = { a: [1, 2], f: () => 3 }, keptCall = sideEffect();",
+                "export class DroppedClass { static x = 1; m() {} }",
+                "export class KeptClass extends base() {}",
+                "export const droppedPure = /*#__PURE__*/ make(), droppedMap = new Map([[1, 2]]);",
+                "export function droppedFn() { return droppedConst; }",
+                "console.log('kept statement');",
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        let out = bundle(&BundleOptions::new(Entry::File(d.join("a.ts")))).unwrap();
+        let code = &out.code;
+        for kept in ["function used", "function helper", "keptCall = sideEffect()", "class KeptClass", "keptLocalMap", "kept statement"] {
+            assert!(code.contains(kept), "{kept} missing:\n{code}");
+        }
+        for dropped in ["droppedConst", "DroppedClass", "droppedPure", "droppedMap", "droppedFn"] {
+            assert!(!code.contains(dropped), "{dropped} kept:\n{code}");
+        }
     }
 
     #[test]

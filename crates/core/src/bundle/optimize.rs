@@ -3,7 +3,7 @@
 //! unused overrides is never bundled) and minification of the whole output
 //! (swc's minifier: compress and mangle).
 
-use super::transpile::{parse_and_strip_with, Parsed};
+use super::transpile::{parse_and_strip_in, Parsed};
 use crate::error::{CoreError, Result};
 use std::path::Path;
 use swc_core::common::comments::SingleThreadedComments;
@@ -118,12 +118,19 @@ impl VisitMut for Replacer<'_> {
     fn visit_mut_update_expr(&mut self, _: &mut UpdateExpr) {}
 }
 
-/// Parses and strips a module (see [`parse_and_strip_with`]) with the defined
+/// Parses and strips a module (see [`super::transpile::parse_and_strip_with`]) with the defined
 /// globals replaced (right after scope resolution, where the marks are exact)
 /// and, when anything was replaced, constants folded and dead branches removed.
-pub fn parse_with_defines(path: &Path, src: String, defines: &[Define]) -> Result<Parsed> {
+/// The module goes into the shared `cm` and `comments`.
+pub fn parse_with_defines(
+    cm: &Lrc<SourceMap>,
+    comments: &SingleThreadedComments,
+    path: &Path,
+    src: String,
+    defines: &[Define],
+) -> Result<Parsed> {
     let mut replaced = 0;
-    let mut parsed = parse_and_strip_with(path, src, &mut |program, unresolved| {
+    let mut parsed = parse_and_strip_in(cm, comments, path, src, &mut |program, unresolved| {
         if !defines.is_empty() {
             let mut r = Replacer { defines, unresolved, replaced: 0 };
             program.visit_mut_with(&mut r);
@@ -209,7 +216,7 @@ mod tests {
     fn run_as(name: &str, src: &str) -> String {
         GLOBALS.set(&Globals::new(), || {
             let defines = vec![Define::parse("process.env.T", "\"node\"").unwrap(), Define::parse("__D__", "false").unwrap()];
-            let p = parse_with_defines(Path::new(name), src.into(), &defines).unwrap();
+            let p = parse_with_defines(&Default::default(), &Default::default(), Path::new(name), src.into(), &defines).unwrap();
             print(&p, false)
         })
     }

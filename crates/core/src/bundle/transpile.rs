@@ -72,9 +72,22 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
 /// resolution, before types are stripped (the marks are exact there):
 /// `hook(program, unresolved_mark)`.
 pub fn parse_and_strip_with(path: &Path, src: String, hook: &mut dyn FnMut(&mut Program, Mark)) -> Result<Parsed> {
-    let cm: Lrc<SourceMap> = Default::default();
+    parse_and_strip_in(&Default::default(), &Default::default(), path, src, hook)
+}
+
+/// [`parse_and_strip_with`] into a source map and comment store shared with
+/// other modules, so that modules parsed this way can be joined into one AST
+/// and printed (with one source map) together.
+pub fn parse_and_strip_in(
+    cm: &Lrc<SourceMap>,
+    comments: &SingleThreadedComments,
+    path: &Path,
+    src: String,
+    hook: &mut dyn FnMut(&mut Program, Mark),
+) -> Result<Parsed> {
+    let cm = cm.clone();
+    let comments = comments.clone();
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), src);
-    let comments = SingleThreadedComments::default();
     let lang = Lang::from_path(path);
     let mut recovered = Vec::new();
     let parsed = parse_file_as_module(&fm, lang.syntax(), EsVersion::EsNext, Some(&comments), &mut recovered);
@@ -91,11 +104,20 @@ pub fn parse_and_strip_with(path: &Path, src: String, hook: &mut dyn FnMut(&mut 
     hook(&mut program, unresolved_mark);
     if is_ts {
         program.mutate(strip(unresolved_mark, top_level_mark));
-        program.mutate(hygiene());
-        program.mutate(fixer(Some(&comments)));
     }
     let module = program.expect_module();
     Ok(Parsed { module, cm, comments, unresolved_mark })
+}
+
+/// Renames identifiers apart (swc `hygiene`: after it, names alone tell bindings
+/// apart and syntax contexts are gone) and adds the parentheses transforms rely
+/// on. Run it once a module's transforms are done, before printing it alone.
+pub fn finish(parsed: &mut Parsed) {
+    let module = std::mem::take(&mut parsed.module);
+    let mut program = Program::Module(module);
+    program.mutate(hygiene());
+    program.mutate(fixer(Some(&parsed.comments)));
+    parsed.module = program.expect_module();
 }
 
 fn syntax_error(cm: &Lrc<SourceMap>, path: &Path, e: &swc_core::ecma::parser::error::Error) -> CoreError {
@@ -142,28 +164,52 @@ pub fn print(parsed: &Parsed, minify: bool) -> String {
     String::from_utf8(buf).expect("swc emits UTF-8")
 }
 
-/// Prints a module back to JavaScript with its source map (to the original
-/// file: spans survive type stripping and the CommonJS transform).
-pub fn print_with_map(parsed: &Parsed) -> (String, swc_sourcemap::SourceMap) {
+/// Whether a comment survives bundling, as in esbuild: legal comments
+/// (`/*! ... */`, `@license`, `@preserve`) and annotations tools read
+/// (`@__PURE__`, `@__NO_SIDE_EFFECTS__`, `webpackIgnore`/`@vite-ignore`).
+fn is_kept_comment(text: &str) -> bool {
+    text.starts_with('!')
+        || ["@license", "@preserve", "__PURE__", "__NO_SIDE_EFFECTS__", "webpackIgnore", "@vite-ignore"].iter().any(|k| text.contains(k))
+}
+
+/// The comments of `comments` that [`is_kept_comment`] keeps.
+fn kept_comments(comments: &SingleThreadedComments) -> SingleThreadedComments {
+    let (leading, trailing) = comments.borrow_all();
+    let filter = |map: &swc_core::common::comments::SingleThreadedCommentsMapInner| {
+        let mut out = swc_core::common::comments::SingleThreadedCommentsMapInner::default();
+        for (pos, list) in map.iter() {
+            let kept: Vec<_> = list.iter().filter(|c| is_kept_comment(&c.text)).cloned().collect();
+            if !kept.is_empty() {
+                out.insert(*pos, kept);
+            }
+        }
+        std::rc::Rc::new(std::cell::RefCell::new(out))
+    };
+    SingleThreadedComments::from_leading_and_trailing(filter(&leading), filter(&trailing))
+}
+
+/// Prints a module for a bundle: two-space indents, only the comments
+/// [`is_kept_comment`] keeps, and with `with_map` its source map.
+pub fn print_bundled(parsed: &Parsed, with_map: bool) -> (String, Option<swc_sourcemap::SourceMap>) {
+    let comments = kept_comments(&parsed.comments);
     let mut buf = Vec::new();
     let mut mappings = Vec::new();
     {
-        let mut emitter = Emitter {
-            cfg: CodegenConfig::default().with_target(EsVersion::EsNext),
-            cm: parsed.cm.clone(),
-            comments: Some(&parsed.comments),
-            wr: JsWriter::new(parsed.cm.clone(), "\n", &mut buf, Some(&mut mappings)),
-        };
+        let mut wr = JsWriter::new(parsed.cm.clone(), "\n", &mut buf, with_map.then_some(&mut mappings));
+        wr.set_indent_str("  ");
+        let mut emitter =
+            Emitter { cfg: CodegenConfig::default().with_target(EsVersion::EsNext), cm: parsed.cm.clone(), comments: Some(&comments), wr };
         emitter.emit_module(&parsed.module).expect("writing to a Vec cannot fail");
     }
-    let map = parsed.cm.build_source_map(&mappings, None, super::sourcemap::MapConfig);
+    let map = with_map.then(|| parsed.cm.build_source_map(&mappings, None, super::sourcemap::MapConfig));
     (String::from_utf8(buf).expect("swc emits UTF-8"), map)
 }
 
 /// Strips TypeScript types from one file and prints ESM JavaScript.
 pub fn strip_types(path: &Path, src: String) -> Result<String> {
     GLOBALS.set(&Globals::new(), || {
-        let parsed = parse_and_strip(path, src)?;
+        let mut parsed = parse_and_strip(path, src)?;
+        finish(&mut parsed);
         Ok(print(&parsed, false))
     })
 }
