@@ -99,7 +99,7 @@ export interface BundleOptions {
   entry: string
   /** Specifiers to keep external; bare package specifiers are always external. */
   external?: Array<string>
-  /** Minify the output (swc's minifier: compress and mangle). */
+  /** Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal). */
   minify?: boolean
   /**
    * Globals or dotted chains replaced by constants before imports are

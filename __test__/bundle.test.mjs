@@ -112,7 +112,7 @@ test("an unresolvable relative dynamic import is a build error", () => {
   assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/nope\.ts"/);
 });
 
-test("minify (swc compress + mangle): the same behaviour, a much smaller file", async () => {
+test("minify (swc mangle, whitespace): the same behaviour, a much smaller file", async () => {
   const files = {
     "src/entry.ts": `
       import greet, { PREFIX } from "./greet";

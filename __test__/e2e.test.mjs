@@ -14,7 +14,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { freePort, repoRoot, request, runCli, startCloudFront, startServer } from "./helpers/util.mjs";
 
-// The Next 15 fixture runs a minified server function (swc compress + mangle of the
+// The Next 15 fixture runs a minified server function (swc mangling of the
 // runtime) and proxies external rewrites with fetch instead of node:http.
 const nodeConfig = (next15) => `import type { OpenNextConfig } from "open-next-rs";
 const config = {

@@ -642,7 +642,7 @@ function render(r) {
         if (x.error) p(`| ${kind} | ${tool} | failed: ${oneLine(x.error)} | | | | | |`);
         else
           p(
-            `| ${kind}${kind === "minified" ? " (esbuild `minify: true`, ours `minify: true`: compress + mangle)" : ""} | ${tool === "ours" ? "open-next-rs (swc)" : `esbuild ${m.esbuild}`} | ${fmtMs(x.ms.min)} | ${fmtMs(x.ms.median)} | ${fmtBytes(x.bytes)} | ${x.modules} | ${fmtMb(x.rssMb)} | ${tool === "ours" && !b.esbuild.error ? `${(x.ms.median / b.esbuild.ms.median).toFixed(2)}×` : "1"} |`,
+            `| ${kind}${kind === "minified" ? " (esbuild `minify: true`, ours `minify: true`: mangle + whitespace)" : ""} | ${tool === "ours" ? "open-next-rs (swc)" : `esbuild ${m.esbuild}`} | ${fmtMs(x.ms.min)} | ${fmtMs(x.ms.median)} | ${fmtBytes(x.bytes)} | ${x.modules} | ${fmtMb(x.rssMb)} | ${tool === "ours" && !b.esbuild.error ? `${(x.ms.median / b.esbuild.ms.median).toFixed(2)}×` : "1"} |`,
           );
       }
     }

@@ -104,7 +104,7 @@ pub struct BundleOptions {
     pub entry: String,
     /// Specifiers to keep external; bare package specifiers are always external.
     pub external: Option<Vec<String>>,
-    /// Minify the output (swc's minifier: compress and mangle).
+    /// Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal).
     pub minify: Option<bool>,
     /// Globals or dotted chains replaced by constants before imports are
     /// followed, esbuild-style: `{ "process.env.NODE_ENV": "\"production\"" }`

@@ -49,7 +49,7 @@ pub struct BundleOptions {
     /// Extra specifiers (exact, or package names) to keep external even if they
     /// could be resolved. Bare specifiers are always external in this version.
     pub external: Vec<String>,
-    /// Minify the output (swc's minifier: compress and mangle).
+    /// Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal).
     pub minify: bool,
     /// Globals replaced by constants before imports are followed (see [`Define`]).
     pub define: Vec<Define>,
