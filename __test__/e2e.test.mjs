@@ -6,7 +6,8 @@
 // middleware function (`helpers/cloudfront.mjs`) in front of the server function.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import crypto from "node:crypto";
 import { createRequire } from "node:module";
 import http from "node:http";
@@ -70,6 +71,42 @@ const sameOrigin = (location) => location?.replace(/^http:\/\/(localhost|127\.0\
 
 const fixtures = (process.env.OPEN_NEXT_FIXTURES ?? "next16,next15").split(",").filter(Boolean);
 
+/**
+ * The same server function with its runtime bundled by esbuild instead of by us:
+ * the entry `open-next build` generates for these overrides, bundled with npm
+ * packages external (as ours keeps them) into `index-esbuild.mjs` next to our
+ * `index.mjs`, so it loads the same config, routing table, addon and Next files.
+ */
+async function writeEsbuildFunction(fn, next15) {
+  const { build } = await import("esbuild");
+  const runtime = path.join(repoRoot, "runtime");
+  const overrides = {
+    wrapper: "wrappers/node",
+    converter: "converters/node",
+    incrementalCache: "incrementalCache/fs-dev",
+    tagCache: "tagCache/fs-dev",
+    queue: "queue/direct",
+    proxyExternalRequest: `proxyExternalRequest/${next15 ? "fetch" : "node"}`,
+  };
+  let src = "";
+  for (const [kind, file] of Object.entries(overrides))
+    src += `import ${kind} from ${JSON.stringify(path.join(runtime, "overrides", `${file}.ts`))};\n`;
+  src += `import { createServerFunction } from ${JSON.stringify(path.join(runtime, "server/main.ts"))};\n`;
+  src += `export const handler = createServerFunction({ functionName: "default", overrides: { ${Object.keys(overrides).join(", ")} } });\n`;
+  const entryDir = mkdtempSync(path.join(tmpdir(), "on-esbuild-entry-"));
+  writeFileSync(path.join(entryDir, "entry.ts"), src);
+  await build({
+    entryPoints: [path.join(entryDir, "entry.ts")],
+    outfile: path.join(fn, "index-esbuild.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    minify: next15,
+    logLevel: "silent",
+  });
+}
+
 for (const name of fixtures) {
   describe(`fixture ${name}`, { timeout: 900_000 }, () => {
     const dir = path.join(repoRoot, "__test__/fixtures", name);
@@ -77,6 +114,7 @@ for (const name of fixtures) {
     let ref;
     let ours;
     let edge;
+    let esbuilt;
     let buildId;
     let buildResult;
     let upstream;
@@ -107,12 +145,22 @@ for (const name of fixtures) {
       if (name === "next15") {
         edge = await startCloudFront(dir, ourPort);
       }
+      const fn = path.join(dir, ".open-next/server-functions/default");
+      await writeEsbuildFunction(fn, name === "next15");
+      const esbuildPort = await freePort();
+      esbuilt = await startServer(process.execPath, [path.join(fn, "index-esbuild.mjs")], {
+        cwd: dir,
+        env: { PORT: String(esbuildPort), HOST: "127.0.0.1" },
+        url: `http://127.0.0.1:${esbuildPort}/`,
+      });
+      esbuilt.base = `http://127.0.0.1:${esbuildPort}`;
     });
 
     after(() => {
       ref?.stop();
       ours?.stop();
       edge?.stop();
+      esbuilt?.stop();
       upstream?.close();
       rmSync(path.join(dir, "open-next.config.ts"), { force: true });
     });
@@ -179,13 +227,19 @@ for (const name of fixtures) {
       );
     });
 
-    const targets = name === "next15" ? ["", " (through external middleware)"] : [""];
+    // Every spec also runs against the function whose runtime esbuild bundled: our
+    // bundle and esbuild's of the same entry must behave the same.
+    const targets =
+      name === "next15" ? ["", " (through external middleware)", " (runtime bundled by esbuild)"] : ["", " (runtime bundled by esbuild)"];
     for (const spec of specs)
       for (const via of targets) {
         test(`same as next start${via}: ${spec.name}`, async () => {
           const p = spec.path.replaceAll("__BUILD_ID__", buildId);
           const opts = { method: spec.method ?? "GET", headers: spec.headers ?? {}, body: spec.body };
-          const [a, b] = await Promise.all([request(ref.base + p, opts), request((via ? edge : ours).base + p, opts)]);
+          const [a, b] = await Promise.all([
+            request(ref.base + p, opts),
+            request((via === "" ? ours : via.includes("esbuild") ? esbuilt : edge).base + p, opts),
+          ]);
           for (const key of spec.compare ?? ["status"]) {
             if (key === "status") assert.equal(b.status, a.status, `status of ${spec.method ?? "GET"} ${p}`);
             else if (key === "location") assert.equal(sameOrigin(b.headers[key]), sameOrigin(a.headers[key]), `location of ${p}`);

@@ -143,10 +143,12 @@ export function loadRouter(functionDir: string): LoadedRouter | undefined {
   return {
     resolve: (url, headers) => {
       const packed = packHeaders(headers, names);
+      // A NUL in a header value cannot be packed: send every header as pairs.
+      const pairs = packed === undefined ? fetchHeaderPairs(headers) : undefined;
       const first: RouteDecision | MiddlewareCall = JSON.parse(
-        packed === undefined ? native.resolveJson(url, fetchHeaderPairs(headers)) : native.resolvePacked(url, packed),
+        pairs === undefined ? native.resolvePacked(url, packed as string) : native.resolveJson(url, pairs),
       );
-      if (isMiddlewareCall(first)) first.middleware.headers = fetchHeaderPairs(headers);
+      if (isMiddlewareCall(first)) first.middleware.headers = pairs ?? fetchHeaderPairs(headers);
       return first;
     },
     resume: (token, outcome) => native.resume(token, outcome),
