@@ -120,6 +120,11 @@ export interface BundleOptions {
    * `{ "my-pkg": "/abs/path/shim.ts" }`.
    */
   alias?: Record<string, string>
+  /**
+   * How JSX in `.jsx`/`.tsx` files is compiled: `"classic"` (the default,
+   * `React.createElement`, as esbuild) or `"automatic"` (`react/jsx-runtime`).
+   */
+  jsx?: 'classic' | 'automatic'
 }
 
 /** Result of {@link bundle}. */

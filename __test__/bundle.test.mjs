@@ -272,3 +272,37 @@ test("an import of a name the module does not export is a build error at file:li
     },
   );
 });
+
+test("JSX in .tsx/.jsx compiles to React.createElement (classic, the default) or react/jsx-runtime (automatic)", async () => {
+  const dir = project({
+    "classic.tsx": `import React from "./react";\nimport { Item } from "./item.jsx";\nconst n: number = 2;\nexport const tree = <ul className="list"><Item label={"x" + n} /><>frag</></ul>;`,
+    "item.jsx": `import React from "./react";\nexport function Item({ label }) { return <li>{label}</li>; }`,
+    "react.ts": `export default {\n  Fragment: "Fragment",\n  createElement: (type: any, props: any, ...children: any[]) => ({ type: typeof type === "function" ? type.name : type, props, children }),\n};`,
+    "automatic.tsx": `export const el = <p id="a">hi</p>;`,
+    "jsx-runtime.ts": `export const jsx = (type: string, props: object) => ({ auto: true, type, props });\nexport const jsxs = jsx;\nexport const Fragment = "F";`,
+  });
+  const classic = binding.bundleSync({ entry: path.join(dir, "classic.tsx") });
+  assert.ok(!/<ul|<li/.test(classic.code), classic.code);
+  writeFileSync(path.join(dir, "classic.mjs"), classic.code);
+  const { tree } = await import(pathToFileURL(path.join(dir, "classic.mjs")).href);
+  assert.deepEqual(tree, {
+    type: "ul",
+    props: { className: "list" },
+    children: [
+      { type: "Item", props: { label: "x2" }, children: [] },
+      { type: "Fragment", props: null, children: ["frag"] },
+    ],
+  });
+  const automatic = binding.bundleSync({
+    entry: path.join(dir, "automatic.tsx"),
+    jsx: "automatic",
+    alias: { "react/jsx-runtime": path.join(dir, "jsx-runtime.ts") },
+  });
+  writeFileSync(path.join(dir, "automatic.mjs"), automatic.code);
+  const { el } = await import(pathToFileURL(path.join(dir, "automatic.mjs")).href);
+  assert.deepEqual(el, { auto: true, type: "p", props: { id: "a", children: "hi" } });
+  assert.throws(
+    () => binding.bundleSync({ entry: path.join(dir, "automatic.tsx"), jsx: "preact" }),
+    /ERR_CONFIG: .*jsx.*unknown JSX mode "preact"/,
+  );
+});

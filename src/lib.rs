@@ -119,6 +119,10 @@ pub struct BundleOptions {
     /// Bare specifiers bundled from a file instead of kept external:
     /// `{ "my-pkg": "/abs/path/shim.ts" }`.
     pub alias: Option<std::collections::HashMap<String, String>>,
+    /// How JSX in `.jsx`/`.tsx` files is compiled: `"classic"` (the default,
+    /// `React.createElement`, as esbuild) or `"automatic"` (`react/jsx-runtime`).
+    #[napi(ts_type = "'classic' | 'automatic'")]
+    pub jsx: Option<String>,
 }
 
 /// Result of {@link bundle}.
@@ -140,7 +144,18 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
     for (k, v) in o.define.iter().flatten() {
         define.push(core_bundle::Define::parse(k, v).map_err(to_js)?);
     }
+    let jsx = match o.jsx.as_deref() {
+        None | Some("classic") => core_bundle::Jsx::Classic,
+        Some("automatic") => core_bundle::Jsx::Automatic,
+        Some(other) => {
+            return Err(to_js(CoreError::Config {
+                file: "bundle option `jsx`".into(),
+                message: format!("unknown JSX mode {other:?}: use \"classic\" (React.createElement) or \"automatic\" (react/jsx-runtime)"),
+            }))
+        }
+    };
     let opts = core_bundle::BundleOptions {
+        jsx,
         define,
         sourcemap: o.sourcemap.unwrap_or(false),
         entry: core_bundle::Entry::File(PathBuf::from(&o.entry)),

@@ -25,6 +25,7 @@ use swc_core::common::{Globals, Mark, SourceMap, SyntaxContext, DUMMY_SP, GLOBAL
 use swc_core::ecma::ast::*;
 use swc_core::ecma::transforms::base::{fixer::fixer, hygiene::hygiene};
 use swc_core::ecma::visit::{VisitMut, VisitMutWith};
+pub use transpile::Jsx;
 use transpile::{esm_to_cjs, Parsed};
 
 /// Where the bundle's entry comes from.
@@ -59,13 +60,24 @@ pub struct BundleOptions {
     pub banner: Option<String>,
     /// Bare specifiers bundled from the given file instead of kept external.
     pub alias: Vec<(String, PathBuf)>,
+    /// How JSX in `.jsx`/`.tsx` modules is compiled.
+    pub jsx: Jsx,
 }
 
 impl BundleOptions {
     /// Options for `entry` with every default: nothing extra external, no
     /// minification, banner, aliases, defines or source map.
     pub fn new(entry: Entry) -> BundleOptions {
-        BundleOptions { entry, external: vec![], minify: false, banner: None, alias: vec![], define: vec![], sourcemap: false }
+        BundleOptions {
+            entry,
+            external: vec![],
+            minify: false,
+            banner: None,
+            alias: vec![],
+            define: vec![],
+            sourcemap: false,
+            jsx: Jsx::Classic,
+        }
     }
 }
 
@@ -423,7 +435,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             records.insert(id, Record { path, parsed: None, json: Some(code), static_edges: vec![], lazy_edges: vec![] });
             continue;
         }
-        let mut parsed = optimize::parse_with_defines(&cm, &comments, &path, code, &options.define)?;
+        let mut parsed = optimize::parse_with_defines(&cm, &comments, &path, code, &options.define, options.jsx)?;
         let mut resolved = Vec::new();
         let mut rewriter = SpecifierRewriter {
             importer: path.clone(),

@@ -3,7 +3,7 @@
 //! unused overrides is never bundled) and minification of the whole output
 //! (swc's minifier: mangling and whitespace).
 
-use super::transpile::{parse_and_strip_in, Parsed};
+use super::transpile::{parse_and_strip_in, Jsx, Parsed};
 use crate::error::{CoreError, Result};
 use std::path::Path;
 use swc_core::common::comments::SingleThreadedComments;
@@ -128,9 +128,10 @@ pub fn parse_with_defines(
     path: &Path,
     src: String,
     defines: &[Define],
+    jsx: Jsx,
 ) -> Result<Parsed> {
     let mut replaced = 0;
-    let mut parsed = parse_and_strip_in(cm, comments, path, src, &mut |program, unresolved| {
+    let mut parsed = parse_and_strip_in(cm, comments, path, src, jsx, &mut |program, unresolved| {
         if !defines.is_empty() {
             let mut r = Replacer { defines, unresolved, replaced: 0 };
             program.visit_mut_with(&mut r);
@@ -216,7 +217,8 @@ mod tests {
     fn run_as(name: &str, src: &str) -> String {
         GLOBALS.set(&Globals::new(), || {
             let defines = vec![Define::parse("process.env.T", "\"node\"").unwrap(), Define::parse("__D__", "false").unwrap()];
-            let p = parse_with_defines(&Default::default(), &Default::default(), Path::new(name), src.into(), &defines).unwrap();
+            let p =
+                parse_with_defines(&Default::default(), &Default::default(), Path::new(name), src.into(), &defines, Jsx::Classic).unwrap();
             print(&p, false)
         })
     }

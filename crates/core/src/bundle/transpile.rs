@@ -62,6 +62,17 @@ pub struct Parsed {
     pub unresolved_mark: Mark,
 }
 
+/// How JSX (in `.jsx`/`.tsx` files) becomes JavaScript.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Jsx {
+    /// `React.createElement(...)` and `React.Fragment` (esbuild's and Babel's
+    /// default): `React` must be in scope.
+    #[default]
+    Classic,
+    /// `jsx()`/`jsxs()` imported from `react/jsx-runtime` (React 17+).
+    Automatic,
+}
+
 /// Parses `src` (named `path` in messages), strips TypeScript and returns the module.
 /// Must be called inside `GLOBALS.set`.
 pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
@@ -72,7 +83,7 @@ pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
 /// resolution, before types are stripped (the marks are exact there):
 /// `hook(program, unresolved_mark)`.
 pub fn parse_and_strip_with(path: &Path, src: String, hook: &mut dyn FnMut(&mut Program, Mark)) -> Result<Parsed> {
-    parse_and_strip_in(&Default::default(), &Default::default(), path, src, hook)
+    parse_and_strip_in(&Default::default(), &Default::default(), path, src, Jsx::default(), hook)
 }
 
 /// [`parse_and_strip_with`] into a source map and comment store shared with
@@ -83,6 +94,7 @@ pub fn parse_and_strip_in(
     comments: &SingleThreadedComments,
     path: &Path,
     src: String,
+    jsx: Jsx,
     hook: &mut dyn FnMut(&mut Program, Mark),
 ) -> Result<Parsed> {
     let cm = cm.clone();
@@ -102,6 +114,23 @@ pub fn parse_and_strip_in(
     let mut program = Program::Module(module);
     program.mutate(resolver(unresolved_mark, top_level_mark, is_ts));
     hook(&mut program, unresolved_mark);
+    if matches!(lang, Lang::Tsx | Lang::Jsx) {
+        // Before type stripping, so imports only JSX uses (`React`) are not elided.
+        let options = swc_core::ecma::transforms::react::Options {
+            runtime: Some(match jsx {
+                Jsx::Classic => swc_core::ecma::transforms::react::Runtime::Classic,
+                Jsx::Automatic => swc_core::ecma::transforms::react::Runtime::Automatic,
+            }),
+            ..Default::default()
+        };
+        program.mutate(swc_core::ecma::transforms::react::react(
+            cm.clone(),
+            Some(comments.clone()),
+            options,
+            top_level_mark,
+            unresolved_mark,
+        ));
+    }
     if is_ts {
         program.mutate(strip(unresolved_mark, top_level_mark));
     }
