@@ -97,8 +97,15 @@ export declare function bundle(options: BundleOptions): Promise<BundleResult>
 export interface BundleOptions {
   /** Entry file (absolute path). */
   entry: string
-  /** Specifiers to keep external; bare package specifiers are always external. */
+  /** Specifiers to keep external: exact, or a package name (with its subpaths). */
   external?: Array<string>
+  /**
+   * npm packages: `"external"` (the default: loaded at run time with
+   * `require` from the bundle's directory) or `"bundle"` (resolved as Node
+   * would, with package.json `exports`, and bundled; builtins and `external`
+   * stay external).
+   */
+  packages?: 'external' | 'bundle'
   /** Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal). */
   minify?: boolean
   /**

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -305,4 +305,127 @@ test("JSX in .tsx/.jsx compiles to React.createElement (classic, the default) or
     () => binding.bundleSync({ entry: path.join(dir, "automatic.tsx"), jsx: "preact" }),
     /ERR_CONFIG: .*jsx.*unknown JSX mode "preact"/,
   );
+});
+
+test('packages: "bundle" resolves npm packages as Node does (exports conditions, main, symlinks) and bundles them', async () => {
+  const dir = project({
+    "app/entry.mjs": `
+      import { dual } from "dual";
+      import { helper } from "dual/helper";
+      import cjs from "cjs-pkg";
+      import { linked } from "linked-pkg";
+      import { createRequire } from "node:module";
+      const required = createRequire(import.meta.url);
+      const dualRequired = (await import("./load-cjs.cjs")).default;
+      console.log(JSON.stringify({ dual, helper, cjs: cjs.describe(), linked, dualRequired, os: typeof (await import("node:os")).platform }));
+    `,
+    "app/load-cjs.cjs": `module.exports = require("dual").dual;`,
+    "app/node_modules/dual/package.json": JSON.stringify({
+      name: "dual",
+      exports: { ".": { import: "./esm/index.mjs", require: "./cjs/index.cjs" }, "./helper": "./esm/helper.mjs" },
+      main: "./cjs/index.cjs",
+    }),
+    "app/node_modules/dual/esm/index.mjs": `export const dual = "esm build";\nexport const unusedInDual = "shaken";`,
+    "app/node_modules/dual/esm/helper.mjs": `export const helper = "helper";`,
+    "app/node_modules/dual/cjs/index.cjs": `exports.dual = "cjs build";`,
+    "app/node_modules/cjs-pkg/package.json": JSON.stringify({ name: "cjs-pkg", main: "lib/main.js" }),
+    "app/node_modules/cjs-pkg/lib/main.js": `const data = require("./data.json");\nconst { sep } = require("path");\nexports.describe = () => data.name + sep + require("./util").twice(21);`,
+    "app/node_modules/cjs-pkg/lib/data.json": `{"name": "cjs-pkg"}`,
+    "app/node_modules/cjs-pkg/lib/util.js": `module.exports = { twice: (x) => x * 2 };`,
+    "store/linked-pkg@1.0.0/node_modules/linked-pkg/package.json": JSON.stringify({
+      name: "linked-pkg",
+      type: "module",
+      exports: "./index.js",
+    }),
+    "store/linked-pkg@1.0.0/node_modules/linked-pkg/index.js": `export const linked = "through a symlink";`,
+  });
+  symlinkSync(path.join(dir, "store/linked-pkg@1.0.0/node_modules/linked-pkg"), path.join(dir, "app/node_modules/linked-pkg"), "dir");
+  const entry = path.join(dir, "app/entry.mjs");
+  const native = spawnSync(process.execPath, [entry], { encoding: "utf8" });
+  assert.equal(native.status, 0, native.stderr);
+  const out = binding.bundleSync({ entry, packages: "bundle" });
+  assert.deepEqual(out.externals, ["node:module", "node:os", "path"]);
+  const bundled = out.modules.map((m) => path.relative(dir, m)).sort();
+  assert.ok(bundled.includes("app/node_modules/dual/esm/index.mjs"), bundled.join("\n"));
+  assert.ok(bundled.includes("app/node_modules/dual/cjs/index.cjs"), "require() takes the require condition");
+  assert.ok(bundled.includes("store/linked-pkg@1.0.0/node_modules/linked-pkg/index.js"), "symlinks resolve to real paths");
+  assert.ok(!out.code.includes("unusedInDual"), "unused exports of packages are shaken away");
+  // The bundle runs where no node_modules exist.
+  const outDir = mkdtempSync(path.join(tmpdir(), "on-bundle-pkgs-"));
+  writeFileSync(path.join(outDir, "out.mjs"), out.code);
+  const run = spawnSync(process.execPath, [path.join(outDir, "out.mjs")], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, native.stdout);
+  // `external` keeps a package (and its subpaths) external; a missing package names itself.
+  const ext = binding.bundleSync({ entry, packages: "bundle", external: ["dual"] });
+  assert.ok(ext.externals.includes("dual") && ext.externals.includes("dual/helper"), ext.externals.join(", "));
+  const missing = path.join(dir, "app/missing.mjs");
+  writeFileSync(missing, `import "not-installed";`);
+  assert.throws(
+    () => binding.bundleSync({ entry: missing, packages: "bundle" }),
+    /ERR_RESOLVE: .*missing\.mjs: cannot resolve import "not-installed"/,
+  );
+  assert.throws(() => binding.bundleSync({ entry, packages: "all" }), /ERR_CONFIG: .*packages/);
+});
+
+test('packages: "bundle" on real npm packages runs as Node runs the sources, and as esbuild\'s bundle does', async () => {
+  // Real packages from this repository's node_modules: CommonJS with JSON and
+  // builtins (semver, iconv-lite, debug with its optional `supports-color`), an
+  // ncc-built CommonJS file with `__esModule` (@next/routing), dual ESM/CJS with
+  // `exports` (es-toolkit, js-yaml).
+  const dir = mkdtempSync(path.join(tmpdir(), "on-bundle-real-"));
+  symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const entry = path.join(dir, "entry.mjs");
+  writeFileSync(
+    entry,
+    `import semver from "semver";
+    import * as yaml from "js-yaml";
+    import iconv from "iconv-lite";
+    import { chunk, camelCase } from "es-toolkit";
+    import createDebug from "debug";
+    import routing from "@next/routing";
+    console.log(JSON.stringify({
+      semver: [semver.satisfies("1.2.3", "^1.0.0"), semver.inc("1.2.3", "minor"), semver.valid("x")],
+      yaml: yaml.load("a: 1\\nb: [x, y]\\n"),
+      iconv: iconv.decode(Buffer.from([0xe9]), "latin1"),
+      chunk: chunk([1, 2, 3, 4, 5], 2),
+      camel: camelCase("hello world-case"),
+      debug: typeof createDebug("t"),
+      routing: typeof routing.resolveRoutes,
+    }));`,
+  );
+  const native = spawnSync(process.execPath, [entry], { encoding: "utf8" });
+  assert.equal(native.status, 0, native.stderr);
+  const out = binding.bundleSync({ entry, packages: "bundle" });
+  assert.ok(out.modules.length > 100, `${out.modules.length} modules`);
+  assert.ok(out.externals.includes("supports-color"), "an optional require() that does not resolve stays a run-time require");
+  const { build } = await import("esbuild");
+  const esb = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+    // esbuild's ESM output needs the usual banner: a `require` for the builtins its
+    // CommonJS code loads, and `__dirname` (ours provides both itself).
+    banner: {
+      js: [
+        'import { createRequire as __cr } from "node:module";',
+        'import { fileURLToPath as __fu } from "node:url";',
+        'import { dirname as __dn } from "node:path";',
+        "const require = __cr(import.meta.url);",
+        "const __filename = __fu(import.meta.url);",
+        "const __dirname = __dn(__filename);",
+      ].join("\n"),
+    },
+  });
+  const outDir = mkdtempSync(path.join(tmpdir(), "on-bundle-real-out-"));
+  writeFileSync(path.join(outDir, "ours.mjs"), out.code);
+  writeFileSync(path.join(outDir, "esbuild.mjs"), esb.outputFiles[0].contents);
+  for (const file of ["ours.mjs", "esbuild.mjs"]) {
+    const r = spawnSync(process.execPath, [path.join(outDir, file)], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+    assert.equal(r.stdout, native.stdout, file);
+  }
 });

@@ -102,8 +102,14 @@ pub fn build_native(options: NativeBuildOptions) -> AsyncTask<BuildTask> {
 pub struct BundleOptions {
     /// Entry file (absolute path).
     pub entry: String,
-    /// Specifiers to keep external; bare package specifiers are always external.
+    /// Specifiers to keep external: exact, or a package name (with its subpaths).
     pub external: Option<Vec<String>>,
+    /// npm packages: `"external"` (the default: loaded at run time with
+    /// `require` from the bundle's directory) or `"bundle"` (resolved as Node
+    /// would, with package.json `exports`, and bundled; builtins and `external`
+    /// stay external).
+    #[napi(ts_type = "'external' | 'bundle'")]
+    pub packages: Option<String>,
     /// Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal).
     pub minify: Option<bool>,
     /// Globals or dotted chains replaced by constants before imports are
@@ -154,7 +160,18 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
             }))
         }
     };
+    let packages = match o.packages.as_deref() {
+        None | Some("external") => core_bundle::Packages::External,
+        Some("bundle") => core_bundle::Packages::Bundle,
+        Some(other) => {
+            return Err(to_js(CoreError::Config {
+                file: "bundle option `packages`".into(),
+                message: format!("unknown value {other:?}: use \"external\" (load npm packages at run time) or \"bundle\""),
+            }))
+        }
+    };
     let opts = core_bundle::BundleOptions {
+        packages,
         jsx,
         define,
         sourcemap: o.sourcemap.unwrap_or(false),

@@ -131,6 +131,46 @@ pub(crate) fn run(entries: &[PathBuf], opts: &TraceOptions, cache: &TraceCache) 
     Ok(job.finish())
 }
 
+/// Resolves one specifier from the file `parent` as Node would load it (see
+/// [`crate::resolve_module`]).
+pub(crate) fn resolve_one(
+    specifier: &str,
+    parent: &Path,
+    conditions: &[String],
+    cjs: bool,
+    cache: &TraceCache,
+) -> Result<Option<String>, String> {
+    let parent = absolute(parent).map_err(|e| e.to_string())?;
+    let mut all = vec!["node".to_string()];
+    all.extend(conditions.iter().cloned());
+    let job = Job {
+        ignore: GlobSet::new(&Vec::<String>::new()),
+        base: "/".into(),
+        cwd: "/".into(),
+        conditions: all,
+        ts: false,
+        module_sync: false,
+        platform: String::new(),
+        arch: String::new(),
+        node_abi: String::new(),
+        libc: String::new(),
+        fingerprint: 0,
+        fs: &cache.fs,
+        cache,
+        realpaths: DashMap::new(),
+        files: DashMap::new(),
+        processed: DashSet::new(),
+        esm: DashSet::new(),
+        warnings: Mutex::new(vec![]),
+    };
+    match crate::resolve::resolve_dependency(&job, specifier, &parent, cjs) {
+        Ok(crate::resolve::Resolved::Builtin) => Ok(None),
+        // The first path is the one Node loads (nft lists the legacy `main` after it).
+        Ok(crate::resolve::Resolved::Paths(paths)) => Ok(paths.into_iter().next().filter(|p| !p.starts_with("node:"))),
+        Err(e) => Err(e.message().to_string()),
+    }
+}
+
 impl<'c> Job<'c> {
     fn finish(self) -> TraceResult {
         let mut out = TraceResult::default();

@@ -30,7 +30,7 @@ mod special;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -184,6 +184,21 @@ impl TraceCache {
     pub fn analysis_count(&self) -> usize {
         self.analyses.len()
     }
+}
+
+/// Resolves `specifier` from the file `parent` the way Node loads it: `require`
+/// when `cjs`, else `import` (package.json `exports`/`imports` with the `node`
+/// condition plus `conditions`, then `main` and index files; symlinks resolved
+/// to real paths, as Node does). `Ok(None)` for a Node builtin; `Err` names the
+/// specifier and the parent when nothing is found.
+pub fn resolve_module(
+    specifier: &str,
+    parent: &Path,
+    conditions: &[String],
+    cjs: bool,
+    cache: &TraceCache,
+) -> Result<Option<PathBuf>, String> {
+    job::resolve_one(specifier, parent, conditions, cjs, cache).map(|p| p.map(PathBuf::from))
 }
 
 /// Traces `entries` (absolute, or relative to the current directory) and

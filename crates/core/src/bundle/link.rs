@@ -62,14 +62,20 @@ enum Resolved {
     Local(Id),
     Namespace(usize),
     Member(String, Atom),
-    Default(String),
-    RequiredNamespace(String),
+    /// The default import of a required module; `true` with Node's ESM interop.
+    Default(String, bool),
+    /// The namespace import of a required module; `true` with Node's ESM interop.
+    RequiredNamespace(String, bool),
 }
 
 /// One module ready to be hoisted: its statements without `import`/`export`,
 /// and what those statements said.
 pub struct HoistModule {
     path: PathBuf,
+    /// Imports of CommonJS follow Node's ESM rules (`.mjs`, `.mts`, or a
+    /// `"type": "module"` package): the default import is `module.exports`.
+    /// Otherwise they follow Babel/TypeScript's (`__esModule` means `.default`).
+    node_interop: bool,
     imports: HashMap<Id, (Source, Imported, usize)>,
     exports: Vec<(Atom, ExportDef)>,
     stars: Vec<Source>,
@@ -165,9 +171,9 @@ pub fn source_of(spec: &str, hoisted: &dyn Fn(usize) -> bool) -> Source {
 
 /// Takes a module apart for hoisting. `hoisted(id)` says which module ids are
 /// hoisted; `cm` locates imports for error messages.
-pub fn analyze(path: PathBuf, parsed: Parsed, hoisted: &dyn Fn(usize) -> bool) -> HoistModule {
+pub fn analyze(path: PathBuf, node_interop: bool, parsed: Parsed, hoisted: &dyn Fn(usize) -> bool) -> HoistModule {
     let unresolved = SyntaxContext::empty().apply_mark(parsed.unresolved_mark);
-    let mut m = HoistModule { path, imports: HashMap::new(), exports: vec![], stars: vec![], records: vec![], body: vec![] };
+    let mut m = HoistModule { path, node_interop, imports: HashMap::new(), exports: vec![], stars: vec![], records: vec![], body: vec![] };
     for item in parsed.module.body {
         let decl = match item {
             ModuleItem::Stmt(s) => {
@@ -319,8 +325,9 @@ fn member(obj: Expr, prop: &Atom) -> Expr {
 #[derive(Default)]
 struct Required {
     ident: Option<Ident>,
-    default: Option<Ident>,
-    namespace: Option<Ident>,
+    /// Indexed by Node interop (0: Babel's, 1: Node's).
+    default: [Option<Ident>; 2],
+    namespace: [Option<Ident>; 2],
 }
 
 /// The result of [`link`]: the hoisted statements and the entry's exports.
@@ -349,10 +356,10 @@ impl Linker<'_> {
         if let Some((_, def)) = module.exports.iter().find(|(n, _)| n == name) {
             return match def {
                 ExportDef::Local(id) => match module.imports.get(id) {
-                    Some((src, imported, _)) => self.resolve_import(src, imported, seen),
+                    Some((src, imported, _)) => self.resolve_import(module.node_interop, src, imported, seen),
                     None => Some(Resolved::Local(id.clone())),
                 },
-                ExportDef::Re(src, imported) => self.resolve_import(src, imported, seen),
+                ExportDef::Re(src, imported) => self.resolve_import(module.node_interop, src, imported, seen),
             };
         }
         if &**name != "default" {
@@ -371,14 +378,14 @@ impl Linker<'_> {
         None
     }
 
-    fn resolve_import(&self, src: &Source, imported: &Imported, seen: &mut HashSet<(usize, Atom)>) -> Option<Resolved> {
+    fn resolve_import(&self, node_interop: bool, src: &Source, imported: &Imported, seen: &mut HashSet<(usize, Atom)>) -> Option<Resolved> {
         match (src, imported) {
             (Source::Hoisted(t), Imported::Named(n)) => self.resolve_export(*t, n, seen),
             (Source::Hoisted(t), Imported::Default) => self.resolve_export(*t, &"default".into(), seen),
             (Source::Hoisted(t), Imported::Namespace) => Some(Resolved::Namespace(*t)),
             (Source::Required(s), Imported::Named(n)) => Some(Resolved::Member(s.clone(), n.clone())),
-            (Source::Required(s), Imported::Default) => Some(Resolved::Default(s.clone())),
-            (Source::Required(s), Imported::Namespace) => Some(Resolved::RequiredNamespace(s.clone())),
+            (Source::Required(s), Imported::Default) => Some(Resolved::Default(s.clone(), node_interop)),
+            (Source::Required(s), Imported::Namespace) => Some(Resolved::RequiredNamespace(s.clone(), node_interop)),
         }
     }
 
@@ -419,15 +426,18 @@ impl Linker<'_> {
                 Expr::Ident(self.namespaces.entry(*t).or_insert_with(|| fresh(&name)).clone())
             }
             Resolved::Member(s, n) => member(Expr::Ident(self.required_ident(s)), n),
-            Resolved::Default(s) => {
+            // Node: the default import of CommonJS is `module.exports` itself.
+            Resolved::Default(s, true) => Expr::Ident(self.required_ident(s)),
+            Resolved::Default(s, false) => {
                 let base = self.required_ident(s);
                 let r = self.required.get_mut(s).expect("just inserted");
-                Expr::Ident(r.default.get_or_insert_with(|| fresh(&format!("{}_default", base.sym))).clone())
+                Expr::Ident(r.default[0].get_or_insert_with(|| fresh(&format!("{}_default", base.sym))).clone())
             }
-            Resolved::RequiredNamespace(s) => {
+            Resolved::RequiredNamespace(s, node) => {
                 let base = self.required_ident(s);
                 let r = self.required.get_mut(s).expect("just inserted");
-                Expr::Ident(r.namespace.get_or_insert_with(|| fresh(&format!("{}_ns", base.sym))).clone())
+                let name = format!("{}_ns{}", base.sym, if *node { "_node" } else { "" });
+                Expr::Ident(r.namespace[usize::from(*node)].get_or_insert_with(|| fresh(&name)).clone())
             }
         }
     }
@@ -569,7 +579,7 @@ pub fn link(
         let mut imports: Vec<_> = module.imports.iter().collect();
         imports.sort_by_key(|(_, (_, _, pos))| *pos);
         for (id, (src, imported, pos)) in imports {
-            let Some(r) = linker.resolve_import(src, imported, &mut HashSet::new()) else {
+            let Some(r) = linker.resolve_import(module.node_interop, src, imported, &mut HashSet::new()) else {
                 let Source::Hoisted(t) = src else { unreachable!("required sources always resolve") };
                 let name = match imported {
                     Imported::Named(n) => n.to_string(),
@@ -660,13 +670,15 @@ pub fn link(
                 };
                 let ident = r.ident.clone().expect("required sources have a binding");
                 body.push(const_decl(ident.clone(), call("__onRequire", vec![Expr::Lit(Lit::Str(Str::from(spec.clone())))])));
-                if let Some(d) = &r.default {
+                if let Some(d) = &r.default[0] {
                     pure.insert(d.to_id());
                     body.push(const_decl(d.clone(), call("__onDefault", vec![Expr::Ident(ident.clone())])));
                 }
-                if let Some(n) = &r.namespace {
-                    pure.insert(n.to_id());
-                    body.push(const_decl(n.clone(), call("__onNs", vec![Expr::Ident(ident.clone())])));
+                for (n, helper) in r.namespace.iter().zip(["__onNs", "__onNodeNs"]) {
+                    if let Some(n) = n {
+                        pure.insert(n.to_id());
+                        body.push(const_decl(n.clone(), call(helper, vec![Expr::Ident(ident.clone())])));
+                    }
                 }
             }
             Slot::Module(m) => {

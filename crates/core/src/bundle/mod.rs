@@ -47,8 +47,8 @@ pub enum Entry {
 pub struct BundleOptions {
     /// The entry module.
     pub entry: Entry,
-    /// Extra specifiers (exact, or package names) to keep external even if they
-    /// could be resolved. Bare specifiers are always external in this version.
+    /// Specifiers to keep external even if they could be bundled: exact, or a
+    /// package name (which also covers its subpaths, `pkg/sub`).
     pub external: Vec<String>,
     /// Minify the output (swc's minifier: top-level names mangled, whitespace removed; tree shaking and `define` do the dead-code removal).
     pub minify: bool,
@@ -62,6 +62,20 @@ pub struct BundleOptions {
     pub alias: Vec<(String, PathBuf)>,
     /// How JSX in `.jsx`/`.tsx` modules is compiled.
     pub jsx: Jsx,
+    /// Whether npm packages are bundled or stay external.
+    pub packages: Packages,
+}
+
+/// What happens to bare specifiers (npm packages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Packages {
+    /// Loaded at run time with `require`, from the bundle's directory.
+    #[default]
+    External,
+    /// Resolved as Node would (package.json `exports` with the `node` and
+    /// `import`/`require` conditions, `main`, symlinks followed) and bundled;
+    /// Node builtins and `external` entries stay external.
+    Bundle,
 }
 
 impl BundleOptions {
@@ -77,6 +91,7 @@ impl BundleOptions {
             define: vec![],
             sourcemap: false,
             jsx: Jsx::Classic,
+            packages: Packages::External,
         }
     }
 }
@@ -157,17 +172,52 @@ struct SpecifierRewriter<'a> {
     lazy_edges: Vec<usize>,
     /// Whether the specifier being mapped is a `require()`/`import()` argument.
     lazy: bool,
+    /// Whether it is a `require()` argument (CommonJS resolution conditions).
+    cjs: bool,
+    /// Bundle npm packages (see [`Packages::Bundle`]).
+    bundle_packages: bool,
+    /// File-system and package.json cache of package resolution.
+    resolve_cache: &'a open_next_trace::TraceCache,
+}
+
+/// Whether `spec` is `external` itself or a path inside an `external` package.
+fn is_listed_external(spec: &str, external: &[String]) -> bool {
+    external.iter().any(|e| spec == e || spec.strip_prefix(e.as_str()).is_some_and(|rest| rest.starts_with('/')))
 }
 
 impl SpecifierRewriter<'_> {
     fn map(&mut self, spec: &str) -> Option<String> {
         let aliased = self.alias.iter().find(|(name, _)| name == spec).map(|(_, file)| file.clone());
-        if aliased.is_none() && (!is_relative(spec) || self.extra_external.iter().any(|e| e == spec)) {
+        let listed = is_listed_external(spec, self.extra_external);
+        let package = !is_relative(spec);
+        if aliased.is_none() && (listed || (package && !self.bundle_packages)) {
             self.externals.insert(spec.to_string());
             return None;
         }
         let resolved = match aliased {
             Some(file) => std::path::absolute(&file).map(|p| normalize(&p)).map_err(CoreError::io("resolve", &file)),
+            None if package => {
+                match open_next_trace::resolve_module(spec, &self.importer, &[], self.cjs, self.resolve_cache) {
+                    // A Node builtin.
+                    Ok(None) => {
+                        self.externals.insert(spec.to_string());
+                        return None;
+                    }
+                    Ok(Some(path)) => Ok(path),
+                    // A `require()` of a package that is not installed is left to run
+                    // time, as esbuild leaves it: CommonJS code probes optional
+                    // dependencies that way (`try { require("supports-color") } catch {}`).
+                    Err(_) if self.cjs => {
+                        self.externals.insert(spec.to_string());
+                        return None;
+                    }
+                    Err(message) => Err(CoreError::Resolve {
+                        importer: self.importer.clone(),
+                        specifier: spec.to_string(),
+                        tried: format!("{message}; install the package, or list it in `external`"),
+                    }),
+                }
+            }
             None => resolve_relative(&self.importer, spec),
         };
         match resolved {
@@ -244,8 +294,10 @@ impl VisitMut for SpecifierRewriter<'_> {
                 if &*id.sym == "require" && n.args.len() == 1 {
                     if let Expr::Lit(Lit::Str(s)) = &mut *n.args[0].expr {
                         self.lazy = true;
+                        self.cjs = true;
                         self.rewrite(s);
                         self.lazy = false;
+                        self.cjs = false;
                     }
                 }
             }
@@ -335,6 +387,37 @@ pub fn bundle(options: &BundleOptions) -> Result<BundleOutput> {
     GLOBALS.set(&Globals::new(), || bundle_inner(options))
 }
 
+/// Whether Node runs `path` as an ES module by its own rules: `.mjs`/`.mts`, or
+/// `.js`/`.ts` under a package.json with `"type": "module"` (the nearest one
+/// decides). `types` caches the answer per directory.
+fn node_esm(path: &Path, types: &mut HashMap<PathBuf, bool>) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("mjs" | "mts") => return true,
+        Some("js" | "ts" | "jsx" | "tsx") => {}
+        _ => return false,
+    }
+    let mut dirs = Vec::new();
+    let mut dir = path.parent();
+    let found = loop {
+        let Some(d) = dir else { break false };
+        if let Some(&t) = types.get(d) {
+            break t;
+        }
+        dirs.push(d.to_path_buf());
+        if let Ok(text) = std::fs::read_to_string(d.join("package.json")) {
+            let t = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str().map(|t| t == "module")));
+            break t.unwrap_or(false);
+        }
+        dir = d.parent();
+    };
+    for d in dirs {
+        types.insert(d, found);
+    }
+    found
+}
+
 /// One module of the graph, parsed, before it is hoisted or wrapped.
 struct Record {
     path: PathBuf,
@@ -422,6 +505,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     ids.insert(entry_path.clone(), 0);
     let mut queue = vec![entry_path.clone()];
     let mut records: HashMap<usize, Record> = HashMap::new();
+    let resolve_cache = open_next_trace::TraceCache::new();
     let mut externals = BTreeSet::new();
     let mut entry_exports = Vec::new();
     // Export names of modules, for following `export *` in the entry.
@@ -449,6 +533,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             static_edges: vec![],
             lazy_edges: vec![],
             lazy: false,
+            cjs: false,
+            bundle_packages: options.packages == Packages::Bundle,
+            resolve_cache: &resolve_cache,
         };
         // Collect export names before rewriting specifiers.
         let mut stars = Vec::new();
@@ -471,6 +558,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let mut hoisted: HashMap<usize, link::HoistModule> = HashMap::new();
     let mut unresolved = HashSet::new();
     let mut paths: HashMap<usize, PathBuf> = HashMap::new();
+    let mut package_types: HashMap<PathBuf, bool> = HashMap::new();
     for (id, r) in records {
         paths.insert(id, r.path.clone());
         if let Some(json) = r.json {
@@ -480,7 +568,8 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         let mut parsed = r.parsed.expect("non-JSON modules are parsed");
         if hoist[id] {
             unresolved.insert(SyntaxContext::empty().apply_mark(parsed.unresolved_mark));
-            hoisted.insert(id, link::analyze(r.path, parsed, &|t| hoist[t]));
+            let node_interop = node_esm(&r.path, &mut package_types);
+            hoisted.insert(id, link::analyze(r.path, node_interop, parsed, &|t| hoist[t]));
             continue;
         }
         if is_esm(&parsed.module) {
@@ -548,6 +637,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         "__onRequire.resolve = __onExternalRequire.resolve;\n",
         "function __onNs(m) {\n",
         "  return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
+        "}\n",
+        "function __onNodeNs(m) {\n",
+        "  return Object.assign(Object.create(null), m, { default: m });\n",
         "}\n",
         "function __onDefault(m) {\n",
         "  return m && m.__esModule ? m.default : m;\n",
