@@ -389,6 +389,22 @@ function render(r) {
         ok(sz <= 1.1),
       );
     }
+    const pk = r.bundle.packages;
+    if (pk && !pk.ours.error && !pk.esbuild.error) {
+      row(
+        "2",
+        "bundling npm packages too (AWS SDK S3/DynamoDB/SQS clients + express), per call",
+        "—",
+        `${minMed(pk.ours.ms, fmtMs)} ms → ${fmtBytes(pk.ours.bytes)}`,
+        `${fmtMb(pk.ours.rssMb)} MiB`,
+        `esbuild ${m.esbuild}`,
+        `${minMed(pk.esbuild.ms, fmtMs)} ms → ${fmtBytes(pk.esbuild.bytes)}`,
+        `${fmtMb(pk.esbuild.rssMb)} MiB`,
+        `${(pk.ours.ms.median / pk.esbuild.ms.median).toFixed(2)}× esbuild's time, ${(pk.ours.bytes / pk.esbuild.bytes).toFixed(2)}× its size`,
+        "(reference)",
+        "—",
+      );
+    }
   } else row("2", "bundling", "—", "not run (`--only`)", "", "esbuild", "", "", "—", "≤ 1.5×", "—");
   // Images
   if (r.images) {
@@ -630,19 +646,20 @@ function render(r) {
   p();
   if (r.bundle) {
     p(
-      `The server-function entry \`open-next build\` generates (\`${r.bundle.entry}\`: runtime/server/main.ts with the node wrapper and converter, fs-dev caches, direct queue), bundled to one ESM file, npm packages external for both (ours always keeps bare specifiers external). In-process API calls (\`bundleSync\` vs \`esbuild.buildSync\`), ${r.bundle.iterations} timed calls after 5 warm-ups, each tool in its own process (peak RSS includes Node itself).`,
+      `The server-function entry \`open-next build\` generates (\`${r.bundle.entry}\`: runtime/server/main.ts with the node wrapper and converter, fs-dev caches, direct queue), bundled to one ESM file, npm packages external for both (\`packages: "external"\`, our default). In-process API calls (\`bundleSync\` vs \`esbuild.buildSync\`), ${r.bundle.iterations} timed calls after 5 warm-ups, each tool in its own process (peak RSS includes Node itself).`,
     );
     p();
     p("| variant | tool | min ms | median ms | output | modules | peak RSS MiB | ratio (median time) |");
     p("|---|---|---|---|---|---|---|---|");
-    for (const kind of ["plain", "minified"]) {
+    for (const kind of ["plain", "minified", "packages"]) {
       const b = r.bundle[kind];
+      if (!b) continue;
       for (const tool of ["ours", "esbuild"]) {
         const x = b[tool];
         if (x.error) p(`| ${kind} | ${tool} | failed: ${oneLine(x.error)} | | | | | |`);
         else
           p(
-            `| ${kind}${kind === "minified" ? " (esbuild `minify: true`, ours `minify: true`: mangle + whitespace)" : ""} | ${tool === "ours" ? "open-next-rs (swc)" : `esbuild ${m.esbuild}`} | ${fmtMs(x.ms.min)} | ${fmtMs(x.ms.median)} | ${fmtBytes(x.bytes)} | ${x.modules} | ${fmtMb(x.rssMb)} | ${tool === "ours" && !b.esbuild.error ? `${(x.ms.median / b.esbuild.ms.median).toFixed(2)}×` : "1"} |`,
+            `| ${kind}${kind === "minified" ? " (esbuild `minify: true`, ours `minify: true`: mangle + whitespace)" : kind === "packages" ? ` (\`${r.bundle.packagesEntry}\`: npm packages bundled, ours \`packages: "bundle"\`; ${r.bundle.packagesIterations} calls)` : ""} | ${tool === "ours" ? "open-next-rs (swc)" : `esbuild ${m.esbuild}`} | ${fmtMs(x.ms.min)} | ${fmtMs(x.ms.median)} | ${fmtBytes(x.bytes)} | ${x.modules} | ${fmtMb(x.rssMb)} | ${tool === "ours" && !b.esbuild.error ? `${(x.ms.median / b.esbuild.ms.median).toFixed(2)}×` : "1"} |`,
           );
       }
     }
