@@ -89,7 +89,28 @@ pub fn is_build_only_output(rel: &str, build: &NextBuild) -> bool {
         "app" | "route-cache" => false,
         _ => return false,
     };
+    if dir != "route-cache" && is_per_entry_manifest(inner) {
+        return true;
+    }
     !inner.contains('[') && crate::cache::is_prerender_output(inner, is_pages, &build.html_pages)
+}
+
+/// Turbopack's per-entry manifests (`server/app/<route>/page/build-manifest.json`,
+/// `server/pages/<page>/pages-manifest.json`, ...): build inputs that Next merges
+/// into the top-level manifests; the server reads only those (and each entry's
+/// `react-loadable-manifest.json`, which stays). No entry's trace lists them, so
+/// OpenNext leaves them out too. `inner` is the path below `server/app/` or
+/// `server/pages/`.
+fn is_per_entry_manifest(inner: &str) -> bool {
+    const MERGED: &[&str] = &[
+        "app-paths-manifest.json",
+        "build-manifest.json",
+        "client-build-manifest.json",
+        "next-font-manifest.json",
+        "pages-manifest.json",
+        "server-reference-manifest.json",
+    ];
+    matches!(inner.rsplit_once('/'), Some((_, name)) if MERGED.contains(&name))
 }
 
 /// Copies the standalone output into `fn_dir` (without what
@@ -353,6 +374,17 @@ pub(crate) fn write_bundle(runtime_dir: &Path, entry_name: &str, entry: String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_entry_manifests_are_build_only() {
+        for rel in ["a/static-0/page/build-manifest.json", "api/r-0/route/app-paths-manifest.json", "_app/pages-manifest.json"] {
+            assert!(is_per_entry_manifest(rel), "{rel}");
+        }
+        // Top-level manifests (not below app/ or pages/), the loadable manifest, and page files stay.
+        for rel in ["build-manifest.json", "a/static-0/page/react-loadable-manifest.json", "a/build-manifest.json.body", "x/page.js"] {
+            assert!(!is_per_entry_manifest(rel), "{rel}");
+        }
+    }
 
     #[test]
     fn filters_build_only_and_foreign_packages() {
