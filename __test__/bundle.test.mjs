@@ -72,9 +72,12 @@ test("syntax errors name file:line:col", () => {
   );
 });
 
-test("unresolvable relative imports name the importer and the specifier", () => {
+test("unresolvable relative imports name the importer at line:col and the specifier", () => {
   const dir = project({ "a.ts": "import { y } from './missing';\nexport const x = y;" });
-  assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/missing"/);
+  assert.throws(
+    () => binding.bundleSync({ entry: path.join(dir, "a.ts") }),
+    /ERR_RESOLVE: .*a\.ts:1:19: cannot resolve import "\.\/missing"/,
+  );
 });
 
 test("relative dynamic imports are bundled and load lazily; others stay real imports", async () => {
@@ -109,7 +112,10 @@ test("relative dynamic imports are bundled and load lazily; others stay real imp
 
 test("an unresolvable relative dynamic import is a build error", () => {
   const dir = project({ "a.ts": "export const f = () => import('./nope.ts');" });
-  assert.throws(() => binding.bundleSync({ entry: path.join(dir, "a.ts") }), /ERR_RESOLVE: .*a\.ts: cannot resolve import "\.\/nope\.ts"/);
+  assert.throws(
+    () => binding.bundleSync({ entry: path.join(dir, "a.ts") }),
+    /ERR_RESOLVE: .*a\.ts:1:31: cannot resolve import "\.\/nope\.ts"/,
+  );
 });
 
 test("minify (swc mangle, whitespace): the same behaviour, a much smaller file", async () => {
@@ -363,7 +369,7 @@ test('packages: "bundle" resolves npm packages as Node does (exports conditions,
   writeFileSync(missing, `import "not-installed";`);
   assert.throws(
     () => binding.bundleSync({ entry: missing, packages: "bundle" }),
-    /ERR_RESOLVE: .*missing\.mjs: cannot resolve import "not-installed"/,
+    /ERR_RESOLVE: .*missing\.mjs:1:8: cannot resolve import "not-installed"/,
   );
   assert.throws(() => binding.bundleSync({ entry, packages: "all" }), /ERR_CONFIG: .*packages/);
 });

@@ -42,10 +42,12 @@ pub enum CoreError {
         message: String,
     },
     /// An import could not be resolved.
-    #[error("{importer}: cannot resolve import \"{specifier}\"; check that the file exists (tried {tried})")]
+    #[error("{}{}: cannot resolve import \"{specifier}\"; check that the file exists (tried {tried})", importer.display(), at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
     Resolve {
         /// The importing file.
         importer: PathBuf,
+        /// 1-based line and column of the specifier in the importer, when known.
+        at: Option<(usize, usize)>,
         /// The specifier as written.
         specifier: String,
         /// Candidate paths that were probed.

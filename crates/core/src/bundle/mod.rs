@@ -135,7 +135,7 @@ pub fn resolve_relative(importer: &Path, spec: &str) -> Result<PathBuf> {
         }
         tried.push(c.display().to_string());
     }
-    Err(CoreError::Resolve { importer: importer.to_path_buf(), specifier: spec.to_string(), tried: tried.join(", ") })
+    Err(CoreError::Resolve { importer: importer.to_path_buf(), at: None, specifier: spec.to_string(), tried: tried.join(", ") })
 }
 
 fn normalize(p: &Path) -> PathBuf {
@@ -178,6 +178,10 @@ struct SpecifierRewriter<'a> {
     bundle_packages: bool,
     /// File-system and package.json cache of package resolution.
     resolve_cache: &'a open_next_trace::TraceCache,
+    /// Where the specifier being mapped starts (for error locations).
+    pos: Option<swc_core::common::BytePos>,
+    /// The source map holding the importer.
+    cm: &'a Lrc<SourceMap>,
 }
 
 /// Whether `spec` is `external` itself or a path inside an `external` package.
@@ -213,6 +217,7 @@ impl SpecifierRewriter<'_> {
                     }
                     Err(message) => Err(CoreError::Resolve {
                         importer: self.importer.clone(),
+                        at: None,
                         specifier: spec.to_string(),
                         tried: format!("{message}; install the package, or list it in `external`"),
                     }),
@@ -235,7 +240,11 @@ impl SpecifierRewriter<'_> {
                 }
                 Some(format!("\0m{id}"))
             }
-            Err(e) => {
+            Err(mut e) => {
+                if let (CoreError::Resolve { at, .. }, Some(pos)) = (&mut e, self.pos) {
+                    let loc = self.cm.lookup_char_pos(pos);
+                    *at = Some((loc.line, loc.col_display + 1));
+                }
                 if self.error.is_none() {
                     self.error = Some(e);
                 }
@@ -245,6 +254,7 @@ impl SpecifierRewriter<'_> {
     }
 
     fn rewrite(&mut self, s: &mut Str) {
+        self.pos = Some(s.span.lo);
         let spec = s.value.to_string_lossy().into_owned();
         if let Some(new) = self.map(&spec) {
             *s = Str::from(new);
@@ -276,6 +286,7 @@ impl VisitMut for SpecifierRewriter<'_> {
             if n.args.len() == 1 {
                 if let Some(Expr::Lit(Lit::Str(s))) = n.args.first().map(|a| &*a.expr) {
                     let spec = s.value.to_string_lossy().into_owned();
+                    self.pos = Some(s.span.lo);
                     self.lazy = true;
                     let mapped = self.map(&spec);
                     self.lazy = false;
@@ -536,6 +547,8 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             cjs: false,
             bundle_packages: options.packages == Packages::Bundle,
             resolve_cache: &resolve_cache,
+            pos: None,
+            cm: &cm,
         };
         // Collect export names before rewriting specifiers.
         let mut stars = Vec::new();
