@@ -320,12 +320,16 @@ test('packages: "bundle" resolves npm packages as Node does (exports conditions,
       import { helper } from "dual/helper";
       import cjs from "cjs-pkg";
       import { linked } from "linked-pkg";
+      import { viaLocal, later } from "./local-require.mjs";
       import { createRequire } from "node:module";
       const required = createRequire(import.meta.url);
       const dualRequired = (await import("./load-cjs.cjs")).default;
-      console.log(JSON.stringify({ dual, helper, cjs: cjs.describe(), linked, dualRequired, os: typeof (await import("node:os")).platform }));
+      console.log(JSON.stringify({ dual, helper, cjs: cjs.describe(), linked, dualRequired, viaLocal, later: typeof later, os: typeof (await import("node:os")).platform }));
     `,
     "app/load-cjs.cjs": `module.exports = require("dual").dual;`,
+    // A local \`require\` is not the CommonJS global: it stays a run-time call.
+    "app/local-require.mjs": `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\nexport const viaLocal = typeof require.resolve;\nexport const later = () => require("./later.json");`,
+    "app/later.json": `{}`,
     "app/node_modules/dual/package.json": JSON.stringify({
       name: "dual",
       exports: { ".": { import: "./esm/index.mjs", require: "./cjs/index.cjs" }, "./helper": "./esm/helper.mjs" },
@@ -356,6 +360,7 @@ test('packages: "bundle" resolves npm packages as Node does (exports conditions,
   assert.ok(bundled.includes("app/node_modules/dual/cjs/index.cjs"), "require() takes the require condition");
   assert.ok(bundled.includes("store/linked-pkg@1.0.0/node_modules/linked-pkg/index.js"), "symlinks resolve to real paths");
   assert.ok(!out.code.includes("unusedInDual"), "unused exports of packages are shaken away");
+  assert.ok(!bundled.includes("app/later.json") && out.code.includes('require("./later.json")'), "a local require() is left alone");
   // The bundle runs where no node_modules exist.
   const outDir = mkdtempSync(path.join(tmpdir(), "on-bundle-pkgs-"));
   writeFileSync(path.join(outDir, "out.mjs"), out.code);

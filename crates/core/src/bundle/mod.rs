@@ -182,6 +182,8 @@ struct SpecifierRewriter<'a> {
     pos: Option<swc_core::common::BytePos>,
     /// The source map holding the importer.
     cm: &'a Lrc<SourceMap>,
+    /// The importer's mark for references to globals.
+    unresolved: Mark,
 }
 
 /// Whether `spec` is `external` itself or a path inside an `external` package.
@@ -302,7 +304,9 @@ impl VisitMut for SpecifierRewriter<'_> {
         // CommonJS `require("./x")` with a literal argument.
         if let Callee::Expr(callee) = &n.callee {
             if let Expr::Ident(id) = &**callee {
-                if &*id.sym == "require" && n.args.len() == 1 {
+                // Only the CommonJS global: a local `require` (say from
+                // `createRequire(import.meta.url)`) resolves at run time.
+                if &*id.sym == "require" && id.ctxt.outer() == self.unresolved && n.args.len() == 1 {
                     if let Expr::Lit(Lit::Str(s)) = &mut *n.args[0].expr {
                         self.lazy = true;
                         self.cjs = true;
@@ -549,6 +553,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
             resolve_cache: &resolve_cache,
             pos: None,
             cm: &cm,
+            unresolved: parsed.unresolved_mark,
         };
         // Collect export names before rewriting specifiers.
         let mut stars = Vec::new();
