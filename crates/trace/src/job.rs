@@ -89,26 +89,7 @@ pub(crate) fn run(entries: &[PathBuf], opts: &TraceOptions, cache: &TraceCache) 
     let mut h = DefaultHasher::new();
     (&base, &cwd, &ignore, &conditions, opts.ts, opts.module_sync).hash(&mut h);
     (&opts.platform, &opts.arch, &opts.node_abi, &opts.libc).hash(&mut h);
-    let job = Job {
-        ignore: GlobSet::new(&ignore),
-        base,
-        cwd,
-        conditions,
-        ts: opts.ts,
-        module_sync: opts.module_sync,
-        platform: opts.platform.clone(),
-        arch: opts.arch.clone(),
-        node_abi: opts.node_abi.clone(),
-        libc: opts.libc.clone(),
-        fingerprint: h.finish(),
-        fs: &cache.fs,
-        cache,
-        realpaths: DashMap::new(),
-        files: DashMap::new(),
-        processed: DashSet::new(),
-        esm: DashSet::new(),
-        warnings: Mutex::new(vec![]),
-    };
+    let job = Job::new(opts, base, cwd, GlobSet::new(&ignore), conditions, h.finish(), cache);
     let mut abs_entries = vec![];
     for e in entries {
         let a = absolute(e)?;
@@ -143,26 +124,9 @@ pub(crate) fn resolve_one(
     let parent = absolute(parent).map_err(|e| e.to_string())?;
     let mut all = vec!["node".to_string()];
     all.extend(conditions.iter().cloned());
-    let job = Job {
-        ignore: GlobSet::new(&Vec::<String>::new()),
-        base: "/".into(),
-        cwd: "/".into(),
-        conditions: all,
-        ts: false,
-        module_sync: false,
-        platform: String::new(),
-        arch: String::new(),
-        node_abi: String::new(),
-        libc: String::new(),
-        fingerprint: 0,
-        fs: &cache.fs,
-        cache,
-        realpaths: DashMap::new(),
-        files: DashMap::new(),
-        processed: DashSet::new(),
-        esm: DashSet::new(),
-        warnings: Mutex::new(vec![]),
-    };
+    // Node's resolution: no TypeScript sources in place of `.js` files.
+    let opts = TraceOptions { ts: false, ..TraceOptions::new("/") };
+    let job = Job::new(&opts, "/".into(), "/".into(), GlobSet::new(&Vec::<String>::new()), all, 0, cache);
     match crate::resolve::resolve_dependency(&job, specifier, &parent, cjs) {
         Ok(crate::resolve::Resolved::Builtin) => Ok(None),
         // The first path is the one Node loads (nft lists the legacy `main` after it).
@@ -172,6 +136,37 @@ pub(crate) fn resolve_one(
 }
 
 impl<'c> Job<'c> {
+    fn new(
+        opts: &TraceOptions,
+        base: String,
+        cwd: String,
+        ignore: GlobSet,
+        conditions: Vec<String>,
+        fingerprint: u64,
+        cache: &'c TraceCache,
+    ) -> Job<'c> {
+        Job {
+            ignore,
+            base,
+            cwd,
+            conditions,
+            ts: opts.ts,
+            module_sync: opts.module_sync,
+            platform: opts.platform.clone(),
+            arch: opts.arch.clone(),
+            node_abi: opts.node_abi.clone(),
+            libc: opts.libc.clone(),
+            fingerprint,
+            fs: &cache.fs,
+            cache,
+            realpaths: DashMap::new(),
+            files: DashMap::new(),
+            processed: DashSet::new(),
+            esm: DashSet::new(),
+            warnings: Mutex::new(vec![]),
+        }
+    }
+
     fn finish(self) -> TraceResult {
         let mut out = TraceResult::default();
         for (path, e) in self.files.into_iter() {

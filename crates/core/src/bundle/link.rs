@@ -170,7 +170,7 @@ pub fn source_of(spec: &str, hoisted: &dyn Fn(usize) -> bool) -> Source {
 }
 
 /// Takes a module apart for hoisting. `hoisted(id)` says which module ids are
-/// hoisted; `cm` locates imports for error messages.
+/// hoisted; `node_interop` picks Node's CommonJS interop for its imports.
 pub fn analyze(path: PathBuf, node_interop: bool, parsed: Parsed, hoisted: &dyn Fn(usize) -> bool) -> HoistModule {
     let unresolved = SyntaxContext::empty().apply_mark(parsed.unresolved_mark);
     let mut m = HoistModule { path, node_interop, imports: HashMap::new(), exports: vec![], stars: vec![], records: vec![], body: vec![] };

@@ -338,7 +338,9 @@ fn export_names(module: &Module, star_targets: &mut Vec<String>) -> Vec<String> 
                 Decl::Fn(f) => names.push(f.ident.sym.to_string()),
                 Decl::Var(v) => {
                     for d in &v.decls {
-                        collect_pat_names(&d.name, &mut names);
+                        let mut ids = Vec::new();
+                        link::pat_ids(&d.name, &mut ids);
+                        names.extend(ids.into_iter().map(|(sym, _)| sym.to_string()));
                     }
                 }
                 _ => {}
@@ -368,25 +370,6 @@ fn export_name(n: &ModuleExportName) -> String {
     match n {
         ModuleExportName::Ident(i) => i.sym.to_string(),
         ModuleExportName::Str(s) => s.value.to_string_lossy().into_owned(),
-    }
-}
-
-fn collect_pat_names(p: &Pat, out: &mut Vec<String>) {
-    match p {
-        Pat::Ident(i) => out.push(i.id.sym.to_string()),
-        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| collect_pat_names(e, out)),
-        Pat::Object(o) => {
-            for prop in &o.props {
-                match prop {
-                    ObjectPatProp::KeyValue(kv) => collect_pat_names(&kv.value, out),
-                    ObjectPatProp::Assign(a) => out.push(a.key.sym.to_string()),
-                    ObjectPatProp::Rest(r) => collect_pat_names(&r.arg, out),
-                }
-            }
-        }
-        Pat::Rest(r) => collect_pat_names(&r.arg, out),
-        Pat::Assign(a) => collect_pat_names(&a.left, out),
-        _ => {}
     }
 }
 
