@@ -223,13 +223,14 @@ test("scope-hoisted ES modules run exactly as Node runs the sources: order, live
       import "./side.mjs";
       import * as star from "./star.mjs";
       import { isEven } from "./cycle-a.mjs";
+      import { nsEarly } from "./ns-cycle-b.mjs";
       log("entry");
       bump();
       bump();
       export const out = {
         counter, def: def(), renamed, b, nsKeys: Object.keys(ns), nsTag: ns[Symbol.toStringTag], nsValue: ns.value, nsF: ns.f(),
         legacy: legacy.name, legacyName, join: join("x", "y"), starKeys: Object.keys(star).sort(), starDeep: star.deep.b,
-        globalURL: typeof URL, even: isEven(4), events: [...events],
+        globalURL: typeof URL, even: isEven(4), nsEarly, events: [...events],
       };
       console.log(JSON.stringify(out));
       export { log as logFn };
@@ -242,6 +243,9 @@ test("scope-hoisted ES modules run exactly as Node runs the sources: order, live
     "deep.mjs": `import { log } from "./log.mjs";\nexport const b = "b";\nexport const c = "c";\nlog("deep");`,
     "star.mjs": `export * from "./deep.mjs";\nexport * as deep from "./deep.mjs";\nexport const s = 1;`,
     "side.mjs": `import { log } from "./log.mjs";\nlog("side");`,
+    // ns-cycle-a runs before ns-cycle-b yet lists b's namespace: it exists before b runs.
+    "ns-cycle-a.mjs": `import * as b from "./ns-cycle-b.mjs";\nexport const keys = ["f" in b, "nope" in b, typeof b.f];`,
+    "ns-cycle-b.mjs": `import { keys } from "./ns-cycle-a.mjs";\nexport function f() {}\nexport const nsEarly = keys;`,
     "legacy.cjs": `exports.name = "legacy";`,
     "cycle-a.mjs": `import { log } from "./log.mjs";\nimport { isOdd } from "./cycle-b.mjs";\nlog("cycle-a");\nexport function isEven(n) { return n === 0 ? true : isOdd(n - 1); }`,
     "cycle-b.mjs": `import { log } from "./log.mjs";\nimport { isEven } from "./cycle-a.mjs";\nlog("cycle-b");\nexport function isOdd(n) { return n === 0 ? false : isEven(n - 1); }`,

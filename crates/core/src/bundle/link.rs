@@ -626,7 +626,7 @@ pub fn link(
         }
     }
     // Namespace objects: a getter per export, so they stay live bindings.
-    let mut ns_decls: HashMap<usize, Stmt> = HashMap::new();
+    let mut ns_decls: HashMap<usize, Stmt> = HashMap::new(); // by module id
     let mut pure = HashSet::new();
     let wanted: Vec<(usize, Ident)> = linker.namespaces.iter().map(|(k, v)| (*k, v.clone())).collect();
     for (t, ident) in wanted {
@@ -656,7 +656,12 @@ pub fn link(
         let obj = Expr::Object(ObjectLit { span: DUMMY_SP, props });
         ns_decls.insert(t, const_decl(ident, call("__onNamespace", vec![obj])));
     }
-    let mut body = Vec::new();
+    // Namespace objects first: their getters are lazy, and in ESM a namespace
+    // exists before any module runs (a module in a cycle may read the namespace
+    // of one that runs after it).
+    let mut ns_first: Vec<(usize, Stmt)> = ns_decls.into_iter().collect();
+    ns_first.sort_by_key(|(m, _)| *m);
+    let mut body: Vec<Stmt> = ns_first.into_iter().map(|(_, d)| d).collect();
     for slot in slots {
         match slot {
             Slot::Required(spec) => {
@@ -682,9 +687,6 @@ pub fn link(
                 }
             }
             Slot::Module(m) => {
-                if let Some(d) = ns_decls.remove(&m) {
-                    body.push(d);
-                }
                 let mut stmts = bodies.remove(&m).unwrap_or_default();
                 let (map, members) = &rewrites[&m];
                 if !map.is_empty() {
