@@ -150,26 +150,8 @@ fn run_bundle(o: &BundleOptions) -> Result<BundleResult> {
     for (k, v) in o.define.iter().flatten() {
         define.push(core_bundle::Define::parse(k, v).map_err(to_js)?);
     }
-    let jsx = match o.jsx.as_deref() {
-        None | Some("classic") => core_bundle::Jsx::Classic,
-        Some("automatic") => core_bundle::Jsx::Automatic,
-        Some(other) => {
-            return Err(to_js(CoreError::Config {
-                file: "bundle option `jsx`".into(),
-                message: format!("unknown JSX mode {other:?}: use \"classic\" (React.createElement) or \"automatic\" (react/jsx-runtime)"),
-            }))
-        }
-    };
-    let packages = match o.packages.as_deref() {
-        None | Some("external") => core_bundle::Packages::External,
-        Some("bundle") => core_bundle::Packages::Bundle,
-        Some(other) => {
-            return Err(to_js(CoreError::Config {
-                file: "bundle option `packages`".into(),
-                message: format!("unknown value {other:?}: use \"external\" (load npm packages at run time) or \"bundle\""),
-            }))
-        }
-    };
+    let jsx = o.jsx.as_deref().map(core_bundle::Jsx::parse).transpose().map_err(to_js)?.unwrap_or_default();
+    let packages = o.packages.as_deref().map(core_bundle::Packages::parse).transpose().map_err(to_js)?.unwrap_or_default();
     let opts = core_bundle::BundleOptions {
         packages,
         jsx,

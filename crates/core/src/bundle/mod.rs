@@ -186,6 +186,20 @@ struct SpecifierRewriter<'a> {
     unresolved: Mark,
 }
 
+impl Packages {
+    /// Parses the `packages` option: `"external"` or `"bundle"`.
+    pub fn parse(value: &str) -> Result<Packages> {
+        match value {
+            "external" => Ok(Packages::External),
+            "bundle" => Ok(Packages::Bundle),
+            other => Err(CoreError::Config {
+                file: "bundle option `packages`".into(),
+                message: format!("unknown value {other:?}: use \"external\" (load npm packages at run time) or \"bundle\""),
+            }),
+        }
+    }
+}
+
 /// Whether `spec` is `external` itself or a path inside an `external` package.
 fn is_listed_external(spec: &str, external: &[String]) -> bool {
     external.iter().any(|e| spec == e || spec.strip_prefix(e.as_str()).is_some_and(|rest| rest.starts_with('/')))

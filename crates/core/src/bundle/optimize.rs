@@ -118,7 +118,7 @@ impl VisitMut for Replacer<'_> {
     fn visit_mut_update_expr(&mut self, _: &mut UpdateExpr) {}
 }
 
-/// Parses and strips a module (see [`super::transpile::parse_and_strip_with`]) with the defined
+/// Parses and strips a module (see [`parse_and_strip_in`]) with the defined
 /// globals replaced (right after scope resolution, where the marks are exact)
 /// and, when anything was replaced, constants folded and dead branches removed.
 /// The module goes into the shared `cm` and `comments`.

@@ -73,22 +73,31 @@ pub enum Jsx {
     Automatic,
 }
 
+impl Jsx {
+    /// Parses the `jsx` option: `"classic"` or `"automatic"`.
+    pub fn parse(value: &str) -> Result<Jsx> {
+        match value {
+            "classic" => Ok(Jsx::Classic),
+            "automatic" => Ok(Jsx::Automatic),
+            other => Err(CoreError::Config {
+                file: "bundle option `jsx`".into(),
+                message: format!("unknown JSX mode {other:?}: use \"classic\" (React.createElement) or \"automatic\" (react/jsx-runtime)"),
+            }),
+        }
+    }
+}
+
 /// Parses `src` (named `path` in messages), strips TypeScript and returns the module.
 /// Must be called inside `GLOBALS.set`.
 pub fn parse_and_strip(path: &Path, src: String) -> Result<Parsed> {
-    parse_and_strip_with(path, src, &mut |_, _| {})
+    parse_and_strip_in(&Default::default(), &Default::default(), path, src, Jsx::default(), &mut |_, _| {})
 }
 
-/// [`parse_and_strip`] with a hook that sees the module right after scope
-/// resolution, before types are stripped (the marks are exact there):
-/// `hook(program, unresolved_mark)`.
-pub fn parse_and_strip_with(path: &Path, src: String, hook: &mut dyn FnMut(&mut Program, Mark)) -> Result<Parsed> {
-    parse_and_strip_in(&Default::default(), &Default::default(), path, src, Jsx::default(), hook)
-}
-
-/// [`parse_and_strip_with`] into a source map and comment store shared with
-/// other modules, so that modules parsed this way can be joined into one AST
-/// and printed (with one source map) together.
+/// [`parse_and_strip`] into a source map and comment store shared with other
+/// modules, so that modules parsed this way can be joined into one AST and
+/// printed (with one source map) together, with JSX compiled as `jsx` says and
+/// a hook that sees the module right after scope resolution, before types are
+/// stripped (the marks are exact there): `hook(program, unresolved_mark)`.
 pub fn parse_and_strip_in(
     cm: &Lrc<SourceMap>,
     comments: &SingleThreadedComments,
