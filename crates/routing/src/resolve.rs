@@ -88,6 +88,9 @@ pub struct Suspended {
     is_next_data: bool,
     pending_redirect: Option<Redirect>,
     stopped: Option<Option<u16>>,
+    /// With `next_start_compat`: the request's own path when it names a locale
+    /// and an API route (`/fr/api/x`), which `next start` does not serve as the API route.
+    locale_api_path: Option<String>,
 }
 
 impl Suspended {
@@ -203,6 +206,21 @@ fn check_missing(conds: &[CompiledCond], url: &JsUrl, headers: &Headers) -> bool
 
 /// Replaces `$1`, `$name` and has-captures in `text` (JS `replaceDestination`).
 pub fn replace_destination(text: &str, m: Option<&JsMatch>, caps: &[(String, String)]) -> String {
+    replace_destination_with(text, m, caps, false)
+}
+
+/// Where the path of a destination starts in `out` (after `scheme://host` when absolute).
+fn path_start(out: &str) -> usize {
+    match out.find("://") {
+        Some(i) => out[i + 3..].find('/').map_or(out.len(), |j| i + 3 + j),
+        None => 0,
+    }
+}
+
+/// [`replace_destination`]; with `drop_unmatched_prefix`, a `/` right before a
+/// group that did not take part in the match is left out of the path, as
+/// path-to-regexp compiles `/docs/:path*` without a path to `/docs`.
+pub fn replace_destination_with(text: &str, m: Option<&JsMatch>, caps: &[(String, String)], drop_unmatched_prefix: bool) -> String {
     if !text.contains('$') {
         return text.to_string();
     }
@@ -237,17 +255,30 @@ pub fn replace_destination(text: &str, m: Option<&JsMatch>, caps: &[(String, Str
             if let Some(k) = found {
                 let whole = format!("${k}");
                 let mut rep: Option<String> = None;
+                let mut unmatched = false;
                 if let Some(m) = m {
                     if let Ok(n) = k.parse::<usize>() {
                         if n > 0 && n < m.groups.len() && n.to_string() == *k {
+                            unmatched = m.groups[n].is_none();
                             rep = Some(m.groups[n].clone().unwrap_or_default());
                         }
                     }
                     if rep.is_none() && m.has_named() {
                         if let Some(v) = m.named_group(k) {
+                            unmatched = v.is_none();
                             rep = Some(v.clone().unwrap_or_default());
                         }
                     }
+                }
+                let ends_segment = matches!(text.as_bytes().get(i + 1 + k.len()), None | Some(b'/' | b'?' | b'#'));
+                if drop_unmatched_prefix
+                    && unmatched
+                    && ends_segment
+                    && !text[..i].contains(['?', '#'])
+                    && out.ends_with('/')
+                    && out.len() - 1 > path_start(&out)
+                {
+                    out.pop();
                 }
                 if rep.is_none() {
                     rep = caps.iter().find(|(ck, _)| ck == k).map(|(_, v)| v.clone());
@@ -431,20 +462,115 @@ fn accept_language_locale(header: &str, locales: &[String]) -> Option<String> {
     None
 }
 
-fn js_parse_float(s: &str) -> f64 {
-    // parseFloat: longest valid prefix.
-    let mut end = 0;
-    let mut dot = false;
-    for (i, c) in s.char_indices() {
-        if c.is_ascii_digit() {
-            end = i + 1;
-        } else if c == '.' && !dot {
-            dot = true;
-        } else {
-            break;
+/// The locale `next start` prefers from `Accept-Language` (Next's `acceptLanguage`
+/// with prefix matching): a configured `de-DE` also answers for `de`, but a
+/// requested `de-CH` matches nothing; `q=0` entries are dropped, an out-of-range
+/// `q` counts as 1, ties go to the configured order, `*` stands for every locale
+/// not named, and a malformed header gives no preference.
+fn next_start_accept_language(header: &str, locales: &[String]) -> Option<String> {
+    let header: String = header.chars().filter(|c| *c != ' ' && *c != '\t').collect();
+    // Keys in insertion order, as a JS Map iterates; a repeated key keeps its place.
+    let mut lowers: Vec<(String, &String, usize)> = Vec::new();
+    let mut pos = 0;
+    for pref in locales {
+        let lower = pref.to_lowercase();
+        match lowers.iter_mut().find(|(k, _, _)| *k == lower) {
+            Some(e) => *e = (lower.clone(), pref, pos),
+            None => lowers.push((lower.clone(), pref, pos)),
+        }
+        pos += 1;
+        let mut parts: Vec<&str> = lower.split('-').collect();
+        while parts.pop().is_some() && !parts.is_empty() {
+            let joined = parts.join("-");
+            if !lowers.iter().any(|(k, _, _)| *k == joined) {
+                lowers.push((joined, pref, pos));
+                pos += 1;
+            }
         }
     }
-    s[..end].parse::<f64>().unwrap_or(f64::NAN)
+    let find = |t: &str| lowers.iter().find(|(k, _, _)| k == t);
+    let mut named = std::collections::HashSet::new();
+    // (token, position, q, configured position)
+    let mut selections: Vec<(String, usize, f64, Option<usize>)> = Vec::new();
+    for (i, part) in header.split(',').enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        let params: Vec<&str> = part.split(';').collect();
+        if params.len() > 2 || params[0].is_empty() {
+            return None;
+        }
+        let token = params[0].to_lowercase();
+        let pref = find(&token).map(|e| e.2);
+        named.insert(token.clone());
+        let mut q = 1.0;
+        if let Some(param) = params.get(1) {
+            let mut kv = param.split('=');
+            let (key, value) = (kv.next().unwrap_or(""), kv.next().unwrap_or(""));
+            if value.is_empty() || (key != "q" && key != "Q") {
+                return None;
+            }
+            let score = js_parse_float(value.trim_start());
+            if score == 0.0 {
+                continue;
+            }
+            if score.is_finite() && (0.001..=1.0).contains(&score) {
+                q = score;
+            }
+        }
+        selections.push((token, i, q, pref));
+    }
+    selections.sort_by(|a, b| {
+        b.2.partial_cmp(&a.2)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| match (a.3, b.3) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then(a.1.cmp(&b.1))
+    });
+    let first = selections.iter().find_map(|(token, ..)| {
+        if token == "*" {
+            lowers.iter().find(|(k, _, _)| !named.contains(k)).map(|e| e.1.clone())
+        } else {
+            find(token).map(|e| e.1.clone())
+        }
+    });
+    first.filter(|l| !l.is_empty())
+}
+
+/// `parseFloat`: the longest prefix that is a decimal literal (sign, digits, one
+/// dot, an exponent when digits follow it, or `Infinity`), `NaN` when there is none.
+fn js_parse_float(s: &str) -> f64 {
+    let s = s.trim_start();
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    if s[i..].starts_with("Infinity") {
+        return if b[0] == b'-' { f64::NEG_INFINITY } else { f64::INFINITY };
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut any = digits(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        any |= digits(&mut i);
+    }
+    if !any {
+        return f64::NAN;
+    }
+    let mantissa = i;
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1 + usize::from(matches!(b.get(i + 1), Some(b'+' | b'-')));
+        i = if digits(&mut j) { j } else { mantissa };
+    }
+    s[..i].parse::<f64>().unwrap_or(f64::NAN)
 }
 
 /// The `NEXT_LOCALE` cookie as `next start` reads it (Next's compiled `cookie`
@@ -515,7 +641,7 @@ fn next_start_locale_redirect(
     bp: &str,
     url: &JsUrl,
 ) -> Option<Redirect> {
-    let preferred = accept_language_locale(accept.unwrap_or(""), &i18n.locales);
+    let preferred = next_start_accept_language(accept.unwrap_or(""), &i18n.locales);
     let detected = domain
         .map(|d| d.default_locale.clone())
         .filter(|l| !l.is_empty())
@@ -601,9 +727,16 @@ fn match_route(r: &CompiledRoute, url: &JsUrl, headers: &Headers) -> Option<Rout
     if !check_missing(&r.missing, url, headers) {
         return None;
     }
-    let destination = r.def.destination.as_deref().map(|d| replace_destination(d, Some(&m), &caps));
+    let drop = r.drop_unmatched_prefix;
+    let destination = r.def.destination.as_deref().map(|d| replace_destination_with(d, Some(&m), &caps, drop));
     let headers = r.def.headers.as_ref().map(|_| {
-        r.headers.iter().map(|(k, v)| (replace_destination(k, Some(&m), &caps), replace_destination(v, Some(&m), &caps))).collect()
+        r.headers
+            .iter()
+            .map(|(k, v)| {
+                let location = drop && k.eq_ignore_ascii_case("location");
+                (replace_destination(k, Some(&m), &caps), replace_destination_with(v, Some(&m), &caps, location))
+            })
+            .collect()
     });
     Some(RouteMatch { destination, headers, regex_match: m, captures: caps })
 }
@@ -644,8 +777,19 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
     let Some(mut n) = JsUrl::parse_with_base(loc, url) else {
         return loc.to_string();
     };
-    if url.search().is_empty() || n.search().is_empty() {
-        return redirect_location_with_query(loc, url);
+    if url.search().is_empty() {
+        return loc.to_string();
+    }
+    // `next start` formats the destination it parsed: an absolute one stays
+    // absolute even on the request's own origin.
+    let absolute = is_external(loc);
+    if n.search().is_empty() {
+        n.set_search(&url.search());
+        return if absolute || n.origin() != url.origin() {
+            n.href().to_string()
+        } else {
+            format!("{}{}{}", n.pathname(), n.search(), n.hash())
+        };
     }
     let own = parse_search_params(n.search().trim_start_matches('?'));
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -666,7 +810,7 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
     }
     let search = pairs.iter().map(|(k, v)| format!("{}={}", qs_escape(k), qs_escape(v))).collect::<Vec<_>>().join("&");
     n.set_search(&search);
-    if n.origin() != url.origin() {
+    if absolute || n.origin() != url.origin() {
         return n.href().to_string();
     }
     format!("{}{}{}", n.pathname(), n.search(), n.hash())
@@ -711,8 +855,6 @@ fn internal_route_pathname(pathname: &str, bp: &str, locales: &[String], default
 struct MatchUrls {
     /// For priority routes.
     priority: Option<JsUrl>,
-    /// For header-only routes (no destination, no status).
-    headers: Option<JsUrl>,
 }
 
 /// [`process_routes`], with priority and header-only routes matched against the URLs in `alt` when given.
@@ -728,14 +870,7 @@ fn process_routes_with(
     let mut url = start.clone();
     let mut status = None;
     for r in routes {
-        let header_only = r.def.destination.is_none() && r.def.status.is_none() && r.def.priority != Some(true);
-        let other = if r.def.priority == Some(true) {
-            alt.priority.as_ref()
-        } else if header_only {
-            alt.headers.as_ref()
-        } else {
-            None
-        };
+        let other = if r.def.priority == Some(true) { alt.priority.as_ref() } else { None };
         let m = match other {
             Some(p) => match_route(r, p, headers).map(|m| (m, p.clone())),
             None => match_route(r, &url, headers).map(|m| (m, url.clone())),
@@ -788,11 +923,20 @@ fn process_routes_with(
 }
 
 fn matches_pathname(p: &str, table: &RoutingTable) -> Option<String> {
+    if table.spec.next_start_compat && table.spec.i18n.is_some() && is_unlocalized_data_path(p, table) {
+        // `next start` has no data route without a locale (the adapter still lists
+        // `/_next/data/<id>/docs/[...slug].json` beside the localised ones).
+        return None;
+    }
     if table.pathnames.contains(p) {
         return Some(p.to_string());
     }
     if !table.spec.next_start_compat {
         return None;
+    }
+    if let Some(canonical) = data_path_with_canonical_locale(p, table) {
+        // `next start` finds `/_next/data/<id>/nl-nl.json` as `nl-NL`'s index data.
+        return table.pathnames.contains(&canonical).then_some(canonical);
     }
     // What `next start` serves beyond exact pathnames: `/x/` is `/x` (the trailing
     // slash redirects ran before), and the root is the `index` page.
@@ -808,6 +952,63 @@ fn matches_pathname(p: &str, table: &RoutingTable) -> Option<String> {
         }
     }
     None
+}
+
+/// `p`, a `_next/data` path whose locale segment is not written as configured
+/// (`nl-nl`), with the configured spelling (`nl-NL`); `None` for any other path.
+fn data_path_with_canonical_locale(p: &str, table: &RoutingTable) -> Option<String> {
+    let spec = &table.spec;
+    let i18n = spec.i18n.as_ref()?;
+    let prefix_len = spec.base_path.len() + "/_next/data/".len() + spec.build_id.len() + 1;
+    let rest =
+        p.strip_prefix(spec.base_path.as_str())?.strip_prefix("/_next/data/")?.strip_prefix(spec.build_id.as_str())?.strip_prefix('/')?;
+    let seg = rest.split('/').next().unwrap_or("");
+    let seg = if seg.len() == rest.len() { seg.strip_suffix(".json").unwrap_or(seg) } else { seg };
+    let locale = i18n.locales.iter().find(|l| l.eq_ignore_ascii_case(seg) && l.as_str() != seg)?;
+    Some(format!("{}{locale}{}", &p[..prefix_len], &rest[seg.len()..]))
+}
+
+/// Whether `p` is `<basePath>/_next/data/<buildId>/<x>` with no locale as `<x>`'s first segment.
+fn is_unlocalized_data_path(p: &str, table: &RoutingTable) -> bool {
+    let spec = &table.spec;
+    let Some(rest) = p
+        .strip_prefix(spec.base_path.as_str())
+        .and_then(|r| r.strip_prefix("/_next/data/"))
+        .and_then(|r| r.strip_prefix(spec.build_id.as_str()))
+    else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('/') else {
+        return false;
+    };
+    // `/en.json` is the `en` index page's data.
+    let seg = rest.split('/').next().unwrap_or("");
+    let seg = if seg.len() == rest.len() { seg.strip_suffix(".json").unwrap_or(seg) } else { seg };
+    let locales = spec.i18n.as_ref().map_or(&[][..], |i| i.locales.as_slice());
+    !locales.iter().any(|l| l.eq_ignore_ascii_case(seg))
+}
+
+/// [`matches_pathname`], and with `next_start_compat` and i18n also a pages API
+/// route under a locale prefix (`/en/api/x` is `/api/x`, as `next start`'s file
+/// system lookup strips the locale), except on the request's own `/<locale>/api`
+/// path (`locale_api_path`). Gives the matched pathname and the path to invoke.
+fn matches_page(p: &str, table: &RoutingTable, locale_api_path: Option<&str>) -> Option<(String, String)> {
+    if let Some(d) = matches_pathname(p, table) {
+        return Some((d, p.to_string()));
+    }
+    let i18n = table.spec.i18n.as_ref().filter(|_| table.spec.next_start_compat)?;
+    if locale_api_path == Some(p) {
+        return None;
+    }
+    let bp = table.spec.base_path.as_str();
+    let rest = p.strip_prefix(bp)?;
+    let (stripped, detected) = normalize_locale_path(rest, &i18n.locales);
+    detected?;
+    if stripped != "/api" && !stripped.starts_with("/api/") {
+        return None;
+    }
+    let api = format!("{bp}{stripped}");
+    matches_pathname(&api, table).map(|d| (d, api))
 }
 
 /// `<basePath>/<locale><pathname>`; with `next_start_compat` the root is
@@ -958,7 +1159,7 @@ fn check_dynamic_routes(
         if !check_missing(&r.missing, &f, req) {
             continue;
         }
-        let dest = r.def.destination.as_deref().map(|d| replace_destination(d, Some(&m), &caps));
+        let dest = r.def.destination.as_deref().map(|d| replace_destination_with(d, Some(&m), &caps, r.drop_unmatched_prefix));
         let target = dest.as_deref().map(|d| split_query(d).0.to_string()).unwrap_or_else(|| f.pathname().to_string());
         if let Some(h) = matches_pathname_with_locale(&target, table) {
             let t = dest.as_deref().map(|d| merge_destination_query(&f, d)).unwrap_or_else(|| f.clone());
@@ -1002,6 +1203,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         }
     }
     let mut canonical_locale: Option<(String, String)> = None;
+    let mut locale_api_path = None;
     if let (Some(i18n), false) = (&spec.i18n, is_next_data) {
         let p = url.pathname().to_string();
         let e = match p.strip_prefix(bp) {
@@ -1009,7 +1211,9 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             Some(s) => s.to_string(),
             None => p.clone(),
         };
-        if !e.starts_with("/_next/") && !e.starts_with("/api/") {
+        // `next start` gives `/api` paths a locale too (its page lookup finds an API
+        // route under any locale prefix); @next/routing leaves them alone.
+        if !e.starts_with("/_next/") && (spec.next_start_compat || !e.starts_with("/api/")) {
             let host = url.hostname();
             let cookie = headers.get("cookie").filter(|c| !c.is_empty());
             let accept = headers.get("accept-language").filter(|c| !c.is_empty());
@@ -1018,10 +1222,18 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&host), None);
             let default = dom.map(|d| d.default_locale.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| i18n.default_locale.clone());
             let mut locale = detected.clone().unwrap_or_else(|| default.clone());
-            let detect = i18n.locale_detection != Some(false) && !in_path && rest == "/";
+            // `next start` takes `/index` (and `/index/`) for the root here, as a page path.
+            let root = rest == "/" || (spec.next_start_compat && (rest == "/index" || rest == "/index/"));
+            let detect = i18n.locale_detection != Some(false) && !in_path && root;
             if detect && spec.next_start_compat {
-                // Routing goes on with the (domain's) default locale unless redirected.
-                pending_redirect = next_start_locale_redirect(i18n, dom, &default, cookie.as_deref(), accept.as_deref(), bp, &url);
+                // `next start` answers its locale redirect before any route or middleware
+                // runs, with none of their headers; otherwise routing goes on with the
+                // (domain's) default locale.
+                if let Some(r) = next_start_locale_redirect(i18n, dom, &default, cookie.as_deref(), accept.as_deref(), bp, &url) {
+                    let mut res = Headers::default();
+                    res.set("location", r.url.href());
+                    return Phase1::Done(Box::new(RouteResult { redirect: Some(r), resolved_headers: Some(res), ..Default::default() }));
+                }
             } else if detect {
                 locale = detect_locale(&e, &host, cookie.as_deref(), accept.as_deref(), i18n);
                 if locale != default {
@@ -1041,6 +1253,9 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                         pending_redirect = Some(Redirect { url: t, status: 307 });
                     }
                 }
+            }
+            if spec.next_start_compat && in_path && (rest == "/api" || rest.starts_with("/api/")) {
+                locale_api_path = Some(url.pathname().to_string());
             }
             if let (Some(l), true) = (&detected, spec.next_start_compat) {
                 // `next start` takes `/DE-DE/x` as the `de-DE` locale's `/x` (once its
@@ -1070,15 +1285,6 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let mut u = url.clone();
             u.set_pathname(&internal_route_pathname(url.pathname(), bp, &i18n.locales, default));
             alt.priority = Some(u);
-            // `next start` gives `/api` paths the default locale too before matching
-            // next.config headers (only its page lookup leaves the locale out).
-            let p = url.pathname();
-            let e = if bp.is_empty() { Some(p) } else { p.strip_prefix(bp) };
-            if let Some(e) = e.filter(|e| *e == "/api" || e.starts_with("/api/")) {
-                let mut u = url.clone();
-                u.set_pathname(&format!("{bp}/{default}{e}"));
-                alt.headers = Some(u);
-            }
         }
         _ => {}
     }
@@ -1124,6 +1330,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         is_next_data,
         pending_redirect,
         stopped,
+        locale_api_path,
     });
     match call {
         Some(call) => Phase1::Middleware(call, state),
@@ -1155,8 +1362,17 @@ fn should_invoke_middleware(table: &RoutingTable, url: &JsUrl, headers: &Headers
 pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResult>) -> RouteResult {
     let spec = &table.spec;
     let (bp, build_id) = (spec.base_path.as_str(), spec.build_id.as_str());
-    let Suspended { mut url, req_headers: mut headers, res_headers: mut res, mut status, origin, is_next_data, pending_redirect, stopped } =
-        state;
+    let Suspended {
+        mut url,
+        req_headers: mut headers,
+        res_headers: mut res,
+        mut status,
+        origin,
+        is_next_data,
+        pending_redirect,
+        stopped,
+        locale_api_path,
+    } = state;
     let nd = is_next_data && spec.should_normalize_next_data;
     if let Some(e) = mw {
         if e.body_sent {
@@ -1216,7 +1432,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
     if nd {
         url = denormalize_next_data(&url, bp, build_id);
     }
-    if let Some(d) = matches_pathname(url.pathname(), table) {
+    if let Some((d, inv)) = matches_page(url.pathname(), table, locale_api_path.as_deref()) {
         for r in &table.dynamic_routes {
             let Some(m) = r.regex.exec(url.pathname()) else {
                 continue;
@@ -1227,7 +1443,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
             if !check_missing(&r.missing, &url, &headers) {
                 continue;
             }
-            let dest = r.def.destination.as_deref().map(|x| replace_destination(x, Some(&m), &caps));
+            let dest = r.def.destination.as_deref().map(|x| replace_destination_with(x, Some(&m), &caps, r.drop_unmatched_prefix));
             let c = dest.as_deref().map(|x| split_query(x).0.to_string()).unwrap_or_else(|| url.pathname().to_string());
             match matches_pathname_with_locale(&c, table) {
                 None => {
@@ -1259,7 +1475,6 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
             }
         }
         let hdrs = on_match_headers(table, &url, &headers, &res);
-        let inv = url.pathname().to_string();
         return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &url, d, inv);
     }
     if nd {
@@ -1311,9 +1526,8 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
                 return result;
             }
             let s = if nd { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
-            if let Some(d) = matches_pathname(s.pathname(), table) {
+            if let Some((d, inv)) = matches_page(s.pathname(), table, locale_api_path.as_deref()) {
                 let hdrs = on_match_headers(table, &s, &headers, &res);
-                let inv = s.pathname().to_string();
                 return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &s, d, inv);
             }
             let _ = &t.regex_match;
@@ -1345,7 +1559,7 @@ fn dynamic_after(table: &RoutingTable, url: &JsUrl, headers: &Headers, res: &Hea
         if !check_missing(&r.missing, url, headers) {
             continue;
         }
-        let dest = r.def.destination.as_deref().map(|x| replace_destination(x, Some(&m), &caps));
+        let dest = r.def.destination.as_deref().map(|x| replace_destination_with(x, Some(&m), &caps, r.drop_unmatched_prefix));
         let i = dest.as_deref().map(|x| split_query(x).0.to_string()).unwrap_or_else(|| url.pathname().to_string());
         if let Some(d) = matches_pathname_with_locale(&i, table) {
             let e = dest.as_deref().map(|x| merge_destination_query(url, x)).unwrap_or_else(|| url.clone());
@@ -1376,6 +1590,7 @@ pub fn resolve(table: &RoutingTable, req: &RouteRequest, middleware: &mut dyn Fn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsregex::JsRegex;
     use crate::table::{RouteDef, RoutingSpec};
 
     fn i18n_table(compat: bool) -> RoutingTable {
@@ -1526,6 +1741,41 @@ mod tests {
     }
 
     #[test]
+    fn accept_language_follows_next_start() {
+        let locales: Vec<String> = ["en", "fr", "de-DE", "nl-NL"].iter().map(|s| s.to_string()).collect();
+        let pick = |h: &str| next_start_accept_language(h, &locales);
+        // A configured `de-DE` answers for `de`, but `de-CH` matches nothing.
+        assert_eq!(pick("de").as_deref(), Some("de-DE"));
+        assert_eq!(pick("de-CH, en;q=0"), None);
+        assert_eq!(pick("nl-NL;q=0.8,en;q=0.5").as_deref(), Some("nl-NL"));
+        assert_eq!(pick("*;q=0.5, en;q=0.1").as_deref(), Some("fr"));
+        assert_eq!(pick("fr;q=5, en;q=0.9").as_deref(), Some("fr"), "an out-of-range q counts as 1");
+        assert_eq!(pick("fr;x=1"), None, "a malformed header gives no preference");
+    }
+
+    #[test]
+    fn parse_float_takes_the_longest_decimal_prefix() {
+        assert_eq!(js_parse_float("0.5x"), 0.5);
+        assert_eq!(js_parse_float(" .5"), 0.5);
+        assert_eq!(js_parse_float("1e3;"), 1000.0);
+        assert_eq!(js_parse_float("1e"), 1.0);
+        assert_eq!(js_parse_float("-Infinity"), f64::NEG_INFINITY);
+        assert!(js_parse_float("x1").is_nan());
+        assert!(js_parse_float(".").is_nan());
+    }
+
+    #[test]
+    fn unmatched_optional_groups_drop_their_slash_with_compat() {
+        let m = JsRegex::new("^/go(?:/(.+))?$", "").unwrap().exec("/go").unwrap();
+        assert_eq!(replace_destination_with("/docs/$1", Some(&m), &[], true), "/docs");
+        assert_eq!(replace_destination_with("http://example.fr/docs/$1?x=1", Some(&m), &[], true), "http://example.fr/docs?x=1");
+        assert_eq!(replace_destination_with("/$1", Some(&m), &[], true), "/");
+        assert_eq!(replace_destination_with("/docs/$1", Some(&m), &[], false), "/docs/");
+        let m = JsRegex::new("^/go(?:/(.+))?$", "").unwrap().exec("/go/a").unwrap();
+        assert_eq!(replace_destination_with("/docs/$1", Some(&m), &[], true), "/docs/a");
+    }
+
+    #[test]
     fn api_paths_get_locale_prefixed_header_routes_with_compat() {
         let x_all = |t: &RoutingTable| route(t, "http://h/api/hello").resolved_headers.and_then(|h| h.get("x-all"));
         assert_eq!(x_all(&i18n_table(true)).as_deref(), Some("1"));
@@ -1552,6 +1802,7 @@ mod tests {
         let url = JsUrl::parse("http://h/go?page=2&x=0").unwrap();
         assert_eq!(merged_query_location("https://example.com/t?x=1", &url), "https://example.com/t?page=2&x=1");
         assert_eq!(merged_query_location("/t", &url), "/t?page=2&x=0");
+        assert_eq!(merged_query_location("http://h/t", &url), "http://h/t?page=2&x=0", "an absolute destination stays absolute");
         assert_eq!(qs_escape("a b+/é"), "a%20b%2B%2F%C3%A9");
     }
 }

@@ -161,6 +161,9 @@ pub struct CompiledRoute {
     /// Whether the destination or a header refers to a regex group (`$1`,
     /// `$name`): when not, matching needs no captures (a faster test).
     pub needs_groups: bool,
+    /// Substitute destinations as `next start` compiles them (path-to-regexp): a
+    /// `/` before a group that did not take part in the match is left out.
+    pub drop_unmatched_prefix: bool,
 }
 
 /// The table ready for matching.
@@ -209,7 +212,7 @@ fn compile_cond(c: &RouteHas) -> CompiledCond {
     CompiledCond { def: c.clone(), regexes }
 }
 
-fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool) -> Result<Vec<CompiledRoute>, TableError> {
+fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool, next_start: bool) -> Result<Vec<CompiledRoute>, TableError> {
     let flags = if case_sensitive { "" } else { "i" };
     routes
         .iter()
@@ -230,6 +233,7 @@ fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool) -
                 || headers.iter().any(|(k, v)| k.contains('$') || v.contains('$'));
             Ok(CompiledRoute {
                 needs_groups,
+                drop_unmatched_prefix: next_start,
                 def: r.clone(),
                 regex,
                 has: r.has.iter().flatten().map(compile_cond).collect(),
@@ -246,7 +250,7 @@ impl RoutingTable {
         let cs = spec.case_sensitive;
         Ok(Self {
             before_middleware: {
-                let mut list = compile_list("beforeMiddleware", &spec.before_middleware, cs)?;
+                let mut list = compile_list("beforeMiddleware", &spec.before_middleware, cs, spec.next_start_compat)?;
                 // `next start` runs priority routes, then redirects, then the header routes.
                 if spec.next_start_compat {
                     list.sort_by_key(|r| {
@@ -267,13 +271,15 @@ impl RoutingTable {
             middleware_matchers: spec
                 .middleware_matchers
                 .as_ref()
-                .map(|m| compile_list("middlewareMatchers", m, cs || spec.next_start_compat))
+                .map(|m| compile_list("middlewareMatchers", m, cs || spec.next_start_compat, spec.next_start_compat))
                 .transpose()?,
-            before_files: compile_list("beforeFiles", &spec.before_files, cs)?,
-            after_files: compile_list("afterFiles", &spec.after_files, cs)?,
-            dynamic_routes: compile_list("dynamicRoutes", &spec.dynamic_routes, cs)?,
-            on_match: compile_list("onMatch", &spec.on_match, cs)?,
-            fallback: compile_list("fallback", &spec.fallback, cs)?,
+            before_files: compile_list("beforeFiles", &spec.before_files, cs, spec.next_start_compat)?,
+            after_files: compile_list("afterFiles", &spec.after_files, cs, spec.next_start_compat)?,
+            // `next start` matches its dynamic routes with Next's route regexes as built
+            // (case-sensitive); only next.config routes ignore case.
+            dynamic_routes: compile_list("dynamicRoutes", &spec.dynamic_routes, cs || spec.next_start_compat, spec.next_start_compat)?,
+            on_match: compile_list("onMatch", &spec.on_match, cs, spec.next_start_compat)?,
+            fallback: compile_list("fallback", &spec.fallback, cs, spec.next_start_compat)?,
             pathnames: spec.pathnames.iter().cloned().collect(),
             spec,
         })
