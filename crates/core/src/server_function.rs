@@ -204,8 +204,18 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
     // routing checks it like any other file: before afterFiles rewrites.
     if let Some(app_dir) = build.dist_dir.parent() {
         let public = public_pathnames(&app_dir.join("public"), &build.base_path)?;
-        // With i18n, routing looks pathnames up with the locale in front.
-        let locales: Vec<String> = spec.i18n.as_ref().map(|i| i.locales.clone()).unwrap_or_default();
+        // With i18n, routing looks pathnames up with the locale in front. `next start`
+        // serves static files under the default locales (the app's and each
+        // domain's) but under no other locale.
+        let mut locales: Vec<String> = spec
+            .i18n
+            .as_ref()
+            .map(|i| {
+                std::iter::once(i.default_locale.clone()).chain(i.domains.iter().flatten().map(|d| d.default_locale.clone())).collect()
+            })
+            .unwrap_or_default();
+        locales.sort();
+        locales.dedup();
         for locale in &locales {
             let bp = &build.base_path;
             spec.pathnames.extend(public.iter().map(|p| format!("{bp}/{locale}{}", &p[bp.len()..])));
