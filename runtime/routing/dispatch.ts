@@ -18,6 +18,9 @@ import { decide, type MiddlewareRun, type RequestHeaders, type ResponseLike, typ
 import { readMiddlewareResponse, relativeUrl } from "./middleware.ts";
 import type { HeaderPairs, RouteDecision } from "./router.ts";
 
+/** The request headers that make Next answer with (or validate) an RSC payload. */
+const RSC_REQUEST_HEADERS = new Set(["rsc", "next-router-prefetch", "next-router-segment-prefetch", "next-router-state-tree", "next-url"]);
+
 export type { RequestHeaders } from "./decide.ts";
 
 export interface DispatchOptions {
@@ -93,12 +96,12 @@ export function pipeBody(body: Readable | undefined, res: InternalResponse): Pro
 }
 
 /**
- * A same-origin redirect Location with its query written as `next start` writes
- * it (`querystring.stringify` with `encodeURIComponent`: a space is `%20`, not `+`).
+ * A redirect Location with its query written as `next start` writes it
+ * (`querystring.stringify` with `encodeURIComponent`: a space is `%20`, not `+`).
  */
 export function nextQueryEncoding(location: string): string {
   const q = location.indexOf("?");
-  if (!location.startsWith("/") || q < 0) return location;
+  if (q < 0) return location;
   const hash = location.indexOf("#", q);
   const search = location.slice(q + 1, hash < 0 ? undefined : hash);
   const pairs = [...new URLSearchParams(search)].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
@@ -286,10 +289,13 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       result = await proxy.proxy(externalEvent(event, input.url, headers, target));
     } catch (e) {
       error("external rewrite to", target, "failed", e);
-      // Like `next start`'s failed proxy: the 500 page without the route's headers.
+      // The 500 page without the route's headers (`next start` sends an empty 500).
+      // It is an HTML answer even to an RSC request: without the RSC headers, Next
+      // neither renders a flight response nor redirects to add `_rsc`.
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       res.statusCode = 500;
-      return render(input, headers, { invokePath: "/500", invokeQuery: {}, invokeStatus: 500 });
+      const html = Object.fromEntries(Object.entries(headers).filter(([k]) => !RSC_REQUEST_HEADERS.has(k)));
+      return render(input, html, { invokePath: "/500", invokeQuery: {}, invokeStatus: 500 });
     }
     res.statusCode = result.statusCode;
     for (const [k, v] of Object.entries(result.headers)) {
