@@ -1,11 +1,11 @@
 // Generated requests (paths, hosts, headers, cookies, query strings) sent to
 // `next start` and to our server function on the same build: status, Location and
-// the headers routing sets must be the same for every one. The basePath +
-// trailingSlash fixture and the Next 16 and 15.5 fixtures (middleware / proxy.ts,
-// rewrites in every phase, both table sources, and the 15.5 app once more through
-// external middleware in a CloudFront stand-in) are held at zero differences; the
-// i18n-with-domains fixture is not there yet (`node scripts/routing-vs-next-start.mjs
-// routing-i18n` lists what differs).
+// the headers routing sets must be the same for every one. The i18n-with-domains
+// fixture, the basePath + trailingSlash fixture and the Next 16 and 15.5 fixtures
+// (middleware / proxy.ts, rewrites in every phase, both table sources, and the 15.5
+// app once more through external middleware in a CloudFront stand-in) are held at
+// zero differences beyond the known classes below
+// (`node scripts/routing-vs-next-start.mjs <fixture>` lists what differs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diffWithNextStart } from "./helpers/next-start-diff.mjs";
@@ -25,6 +25,16 @@ const KNOWN = [
     is: (d) => d.req.url.includes("/_next/data/") && d.nextStart["x-mw"] === `${d.ours["x-mw"]}/` && same(d, ["x-mw"]),
   },
   {
+    // Deliberate: the issue asks for the 500 page where `next start` sends an empty 500.
+    why: "a failed external rewrite is answered with the app's 500 page (next start: an empty 500)",
+    is: (d) =>
+      d.nextStart.status === 500 &&
+      d.nextStart["content-type"] === undefined &&
+      d.ours.status === 500 &&
+      d.ours["content-type"]?.startsWith("text/html") &&
+      same(d, ["content-type"]),
+  },
+  {
     why: "a `_next/data` URL with a literal `[param]` segment does not get the header routes of the page it names",
     is: (d) => /\/_next\/data\/.*\[[^/]*\]/.test(d.req.url) && same(d, ["x-item"]),
   },
@@ -37,6 +47,7 @@ function same(d, keys) {
 }
 
 for (const [fixture, basePath, externalMiddleware] of [
+  ["routing-i18n", "", false],
   ["routing-basepath", "/base", false],
   ["next16", "", false],
   ["next15", "", false],
@@ -52,11 +63,14 @@ for (const [fixture, basePath, externalMiddleware] of [
       seeds: [7, 11],
       count: COUNT,
       externalMiddleware,
-      extraWords: fixture === "next16" ? [] : MIDDLEWARE_WORDS,
+      extraWords: ["next16", "routing-i18n"].includes(fixture) ? [] : MIDDLEWARE_WORDS,
     });
     assert.equal(sent, 2 * COUNT);
     const excused = diffs.filter((d) => KNOWN.some((k) => k.is(d)));
-    if (excused.length) t.diagnostic(`${excused.length} known differences: ${KNOWN.map((k) => k.why).join("; ")}`);
+    for (const k of KNOWN) {
+      const n = excused.filter((d) => k.is(d)).length;
+      if (n) t.diagnostic(`${n} known: ${k.why}`);
+    }
     const unexplained = diffs.filter((d) => !excused.includes(d));
     assert.equal(
       unexplained.length,

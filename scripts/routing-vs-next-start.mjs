@@ -1,6 +1,6 @@
 // Diagnostic: the generated-request comparison with `next start` of
 // `__test__/routing-e2e.test.mjs`, for any fixture, printing how many requests
-// differ and the first ones (the i18n fixture is not at zero yet).
+// differ and the first ones.
 // `--external-middleware` builds with `middleware: { external: true }` and sends the
 // requests through the CloudFront stand-in (`__test__/helpers/cloudfront.mjs`).
 //   node scripts/routing-vs-next-start.mjs [routing-i18n,routing-basepath,next16,next15] [--count 400] [--seed 7] [--external-middleware]
