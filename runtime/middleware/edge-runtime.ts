@@ -11,8 +11,8 @@
  * global scope (as OpenNext's edge bundle does), which gives them the Web
  * APIs of Node (fetch, Request, Response, Headers, crypto, streams, URL) and
  * these edge globals: `self`, `_ENTRIES`, `EdgeRuntime`, `AsyncLocalStorage`,
- * the wasm modules by binding name, the manifest's `env`, and a `require` of
- * the Node modules the edge runtime allows.
+ * the wasm modules by binding name, the manifest's `env`, a `require` of
+ * the Node modules the edge runtime allows, and `fetch` of the bundled assets.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
@@ -58,6 +58,29 @@ const NODE_MODULES = ["buffer", "events", "assert", "util", "async_hooks"];
 type EdgeFunction = (params: { request: Record<string, unknown> }) => Promise<{ response: ResponseLike; waitUntil?: Promise<unknown> }>;
 
 /**
+ * Makes `fetch("blob:<name>")` answer with the edge function's bundled asset of
+ * that name, as Next's sandbox does: `new URL("./file", import.meta.url)` in edge
+ * code compiles to such a URL (the manifest's `assets` map names to files under
+ * `.next/`). Any other URL, or an asset that is not there, goes to the real fetch.
+ */
+function installAssetFetch(distDir: string, assets: ManifestEntry["assets"]) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    if (href.startsWith("blob:")) {
+      const name = href.slice("blob:".length);
+      const asset = assets ? assets.find((a) => a.name === name) : { name, filePath: name };
+      if (asset) {
+        const file = path.resolve(distDir, asset.filePath);
+        const body = await fs.promises.readFile(file).catch(() => undefined);
+        if (body) return new Response(body);
+      }
+    }
+    return realFetch(input, init);
+  };
+}
+
+/**
  * Loads the middleware of the build copied into `dir` (`.next/server/...`), or
  * `undefined` when the app has none.
  */
@@ -90,6 +113,7 @@ export function loadEdgeMiddleware(dir: string, nextConfig: EdgeNextConfig): Edg
   for (const binding of entry.wasm ?? []) {
     g[binding.name] = new WebAssembly.Module(fs.readFileSync(path.join(distDir, binding.filePath)));
   }
+  installAssetFetch(distDir, entry.assets);
   for (const file of entry.files) {
     const filename = path.join(distDir, file);
     vm.runInThisContext(fs.readFileSync(filename, "utf8"), { filename });
