@@ -48,7 +48,8 @@ async function startUpstream() {
         req.socket.destroy();
         return;
       }
-      const payload = JSON.stringify({ upstream: true, method: req.method, url: req.url, host: req.headers.host, body });
+      const padding = req.url.startsWith("/big") ? "x".repeat(60_000) : undefined;
+      const payload = JSON.stringify({ upstream: true, method: req.method, url: req.url, host: req.headers.host, body, padding });
       res.writeHead(req.url.startsWith("/teapot") ? 418 : 200, {
         "content-type": "application/json",
         "content-encoding": "gzip",
@@ -309,6 +310,31 @@ for (const name of fixtures) {
         assert.equal(ext.headers["x-cf-stand-in"], "generated");
         assert.equal(JSON.parse(ext.body.toString("utf8")).url, "/echo/a?x=1");
         assert.equal((await request(`${edge.base}/external/fail`)).status, 500);
+
+        // What a viewer-request function may not answer (over 40 KB) or cannot see whole
+        // (a truncated body) goes on to the origin, which routes it itself.
+        const viewer = await startCloudFront(dir, Number(new URL(ours.base).port), { eventType: "viewer-request" });
+        try {
+          for (const p of ["/mw/big", "/external/big"]) {
+            const atOrigin = await request(viewer.base + p);
+            assert.equal(atOrigin.status, 200, p);
+            assert.equal(atOrigin.headers["x-cf-stand-in"], "forwarded", p);
+            const atEdge = await request(edge.base + p);
+            assert.equal(atEdge.headers["x-cf-stand-in"], "generated", `${p} (origin-request trigger: 1 MB)`);
+            assert.deepEqual(atOrigin.body, atEdge.body, p);
+          }
+          assert.equal((await request(`${viewer.base}/mw/big`)).body.length, 60_000);
+          const small = await request(`${viewer.base}/mw/respond?q=1`);
+          assert.equal(small.headers["x-cf-stand-in"], "generated");
+          const body = "y".repeat(50_000);
+          const post = (base) => request(`${base}/mw/body-length`, { method: "POST", body, headers: { "content-type": "text/plain" } });
+          const whole = await post(viewer.base);
+          assert.equal(whole.headers["x-cf-stand-in"], "forwarded");
+          assert.deepEqual(JSON.parse(whole.body.toString("utf8")), { length: 50_000 }, "middleware read the whole body at the origin");
+          assert.equal((await post(edge.base)).headers["x-cf-stand-in"], "generated");
+        } finally {
+          viewer.stop();
+        }
 
         // The origin takes a decision only with a valid signature of this build's key.
         const key = /routeKey: "([0-9a-f]{64})"/.exec(readFileSync(path.join(out, "middleware/handler.mjs"), "utf8"))?.[1];

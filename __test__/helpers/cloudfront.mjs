@@ -9,12 +9,18 @@
 //
 // Responses say which way they went in `x-cf-stand-in` (`generated` by the edge
 // function, or `forwarded` to the origin). Stops by itself when its parent goes away.
+// `CF_EVENT_TYPE=viewer-request` makes it a viewer-request trigger instead. As
+// CloudFront does, it gives the function at most 40 KB (viewer) or 1 MB (origin) of
+// a request body (`inputTruncated`, the whole body still goes to the origin) and
+// answers 502 to a generated response over that size, headers and body.
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 
 const [handlerFile] = process.argv.slice(2);
 const { handler } = await import(pathToFileURL(handlerFile).href);
 const port = Number(process.env.PORT);
+const eventType = process.env.CF_EVENT_TYPE ?? "origin-request";
+const limit = eventType === "viewer-request" ? 40_000 : 1_000_000;
 
 /** Node request headers → CloudFront's `{ name: [{ key, value }] }`. */
 function cfHeaders(raw) {
@@ -35,7 +41,7 @@ function event(req, body) {
     Records: [
       {
         cf: {
-          config: { distributionDomainName: "d123.cloudfront.net", distributionId: "E123", eventType: "origin-request", requestId: "r" },
+          config: { distributionDomainName: "d123.cloudfront.net", distributionId: "E123", eventType, requestId: "r" },
           request: {
             clientIp: "203.0.113.10",
             method: req.method,
@@ -43,7 +49,14 @@ function event(req, body) {
             querystring: u.search.slice(1),
             headers: cfHeaders(req.rawHeaders),
             ...(body.length
-              ? { body: { action: "read-only", data: body.toString("base64"), encoding: "base64", inputTruncated: false } }
+              ? {
+                  body: {
+                    action: "read-only",
+                    data: body.subarray(0, limit).toString("base64"),
+                    encoding: "base64",
+                    inputTruncated: body.length > limit,
+                  },
+                }
               : {}),
             origin: {
               custom: {
@@ -81,6 +94,13 @@ const server = http.createServer(async (req, res) => {
   try {
     const out = await handler(event(req, body), {});
     if (out.status) {
+      let size = Buffer.byteLength(out.body ?? "");
+      for (const [name, list] of Object.entries(out.headers ?? {})) for (const h of list) size += name.length + h.value.length;
+      if (size > limit) {
+        res.writeHead(502, { "content-type": "text/plain", "x-cf-stand-in": "too-large" });
+        res.end(`the Lambda function returned a response of ${size} bytes, over the ${limit} of a ${eventType} trigger`);
+        return;
+      }
       res.writeHead(Number(out.status), { ...flatHeaders(out.headers), "x-cf-stand-in": "generated" });
       res.end(out.body ? Buffer.from(out.body, out.bodyEncoding === "base64" ? "base64" : "utf8") : undefined);
       return;

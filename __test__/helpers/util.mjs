@@ -93,14 +93,18 @@ export function request(url, { method = "GET", headers = {}, body, timeoutMs = 3
  * middleware built in `appDir`, forwarding to the server function on 127.0.0.1:`originPort`.
  * Resolves once `<base>/` answers; `.base` is its URL.
  */
-export async function startCloudFront(appDir, originPort, { basePath = "" } = {}) {
+export async function startCloudFront(appDir, originPort, { basePath = "", eventType = "origin-request" } = {}) {
   const port = await freePort();
   const edge = await startServer(
     process.execPath,
     [path.join(repoRoot, "__test__/helpers/cloudfront.mjs"), path.join(appDir, ".open-next/middleware/handler.mjs")],
     {
       cwd: appDir,
-      env: { PORT: String(port), OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: originPort, protocol: "http" } }) },
+      env: {
+        PORT: String(port),
+        CF_EVENT_TYPE: eventType,
+        OPEN_NEXT_ORIGIN: JSON.stringify({ default: { host: "127.0.0.1", port: originPort, protocol: "http" } }),
+      },
       url: `http://127.0.0.1:${port}${basePath}/`,
     },
   );

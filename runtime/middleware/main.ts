@@ -11,10 +11,13 @@
  *   request headers middleware left and the routing decision, signed, in
  *   `x-opennext-route` (see `routing/route-header.ts`): the server function
  *   renders it without routing again.
+ * An answer larger than the platform takes from the function (`maxResponseBytes`),
+ * or a request whose body the platform truncated, goes on to the origin unrouted:
+ * the server function routes it, and runs middleware, itself.
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
 import { type Decided, decide, type MiddlewareRunner, type RequestHeaders } from "../routing/decide.ts";
@@ -77,11 +80,63 @@ async function respond(status: number, headers: [string, string][], body?: Reada
   return res.toInternalResult();
 }
 
+/**
+ * `result` with its body read into memory, and its size as the platform counts
+ * it: header names and values, and the body as it is sent (base64 when binary).
+ */
+async function measured(result: InternalResult): Promise<{ result: InternalResult; bytes: number }> {
+  const chunks: Buffer[] = [];
+  for await (const c of result.body) chunks.push(Buffer.from(c));
+  const data = Buffer.concat(chunks);
+  let bytes = result.isBase64Encoded ? Math.ceil(data.length / 3) * 4 : data.length;
+  for (const [k, v] of Object.entries(result.headers)) for (const x of [v].flat()) bytes += k.length + String(x).length;
+  return { result: { ...result, body: Readable.from([data]) }, bytes };
+}
+
 function createHandler(meta: MiddlewareMeta, routeKey: string, resolver: OriginResolver, proxy: ProxyExternalRequest): Handler {
   const router = loadRouter(dir);
   if (!router) throw new Error(`open-next: the middleware function has no routing.json in ${dir}; rebuild with open-next build`);
   const edge = loadEdgeMiddleware(dir, meta.nextConfig);
+  /**
+   * The request, unchanged, to the origin, which routes it (and runs middleware)
+   * itself: for what the edge cannot answer.
+   */
+  const toOrigin = async (event: InternalEvent, pathname: string, why: string): Promise<MiddlewareResult> => {
+    debug("edge: on to the origin unrouted,", why);
+    const headers = Object.fromEntries(Object.entries(event.headers).filter(([k]) => !k.startsWith("x-opennext-")));
+    return { type: "middleware", internalEvent: { ...event, headers }, isExternalRewrite: false, origin: await resolver.resolve(pathname) };
+  };
 
+  const route = routeAtTheEdge(meta, routeKey, resolver, proxy, router, edge);
+  return async (event) => {
+    if (event.bodyTruncated) {
+      // Middleware would read a cut body: the origin gets the whole one.
+      return toOrigin(event, event.rawPath, `${event.method} ${event.url}: the platform truncated the body`);
+    }
+    const answer = await route(event);
+    if (answer.type === "middleware" || event.maxResponseBytes === undefined) return answer;
+    const { result, bytes } = await measured(answer);
+    if (bytes <= event.maxResponseBytes) return result;
+    return toOrigin(
+      event,
+      event.rawPath,
+      `${event.url}: the answer is ${bytes} bytes, over the ${event.maxResponseBytes} the platform takes from the function`,
+    );
+  };
+}
+
+/**
+ * Routes one request at the edge: an answer of the edge's own, or the request on
+ * to the origin with the routing decision, signed.
+ */
+function routeAtTheEdge(
+  meta: MiddlewareMeta,
+  routeKey: string,
+  resolver: OriginResolver,
+  proxy: ProxyExternalRequest,
+  router: NonNullable<ReturnType<typeof loadRouter>>,
+  edge: ReturnType<typeof loadEdgeMiddleware>,
+): Handler {
   return async (event) => {
     let url: URL;
     try {

@@ -25,6 +25,14 @@ export type InternalEvent = {
   readonly query: Record<string, string | string[]>;
   readonly cookies: Record<string, string>;
   readonly remoteAddress: string;
+  /**
+   * The largest answer (headers and body) the platform takes from the function
+   * itself, when it has a cap (Lambda@Edge: about 40 KB on viewer requests, 1 MB
+   * on origin requests). The external middleware sends larger answers on to the origin.
+   */
+  readonly maxResponseBytes?: number;
+  /** The platform gave the function only the start of the body (Lambda@Edge's `inputTruncated`). */
+  readonly bodyTruncated?: boolean;
 } & BaseEventOrResult<"core">;
 
 /** A response, independent of the platform it goes to. */

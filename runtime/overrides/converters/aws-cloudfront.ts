@@ -5,6 +5,8 @@
  * - An InternalResult becomes a generated response (`status`, `headers`,
  *   `body`, `bodyEncoding`), without the headers CloudFront refuses from an
  *   edge function.
+ * - The event type sets `maxResponseBytes` (what CloudFront takes from the
+ *   function), and `inputTruncated` sets `bodyTruncated`.
  * - A MiddlewareResult (external middleware forwarding the request) becomes
  *   the request CloudFront sends on: its `uri`, `querystring` and headers,
  *   and the custom origin the origin resolver picked (`host`, `port`,
@@ -28,7 +30,7 @@ interface CfRequest {
 }
 
 interface CfEvent {
-  Records: { cf: { config?: Record<string, unknown>; request: CfRequest } }[];
+  Records: { cf: { config?: { eventType?: string } & Record<string, unknown>; request: CfRequest } }[];
 }
 
 /** Headers an edge function may not set (on a request or a generated response). */
@@ -71,6 +73,14 @@ const READ_ONLY_ON_RESPONSE = new Set([
   "transfer-encoding",
   "via",
 ]);
+
+/**
+ * The largest response an edge function may generate, headers and body (the
+ * Lambda@Edge quotas: 40 KB for viewer requests, 1 MB for origin requests; counted
+ * here in decimal units, the smaller reading).
+ */
+const VIEWER_REQUEST_RESPONSE_BYTES = 40_000;
+const ORIGIN_REQUEST_RESPONSE_BYTES = 1_000_000;
 
 const allowed = (k: string) => !DISALLOWED.has(k) && !DISALLOWED_PREFIXES.some((p) => k.startsWith(p));
 
@@ -131,6 +141,7 @@ const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
     const qs = request.querystring ? `?${request.querystring}` : "";
     const url = new URL(`${proto}://${host}${request.uri}${qs}`);
     const body = request.body?.data ? Buffer.from(request.body.data, request.body.encoding === "base64" ? "base64" : "utf8") : undefined;
+    const eventType = event.Records[0].cf.config?.eventType;
     return {
       type: "core",
       method: request.method,
@@ -141,6 +152,8 @@ const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
       query: queryOf(url.searchParams),
       cookies: parseCookies(headers.cookie),
       remoteAddress: request.clientIp,
+      maxResponseBytes: eventType === "viewer-request" ? VIEWER_REQUEST_RESPONSE_BYTES : ORIGIN_REQUEST_RESPONSE_BYTES,
+      bodyTruncated: request.body?.inputTruncated === true,
     };
   },
 
