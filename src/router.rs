@@ -100,9 +100,13 @@ fn decision_out(r: &RouteResult) -> DecisionOut<'_> {
 
 /// A call for middleware in a first-phase answer.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MiddlewareCallOut {
     url: String,
     headers: Vec<(String, String)>,
+    /// Middleware must be told the request is a `_next/data` one (`x-nextjs-data: 1`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    next_data: bool,
 }
 
 /// First-phase answer when middleware must run.
@@ -263,7 +267,11 @@ impl Router {
                 guard.1.insert(token, *s);
                 drop(guard);
                 emit(&FirstOut::Suspended(SuspendedOut {
-                    middleware: MiddlewareCallOut { url: call.url.href().to_string(), headers: call.headers.entries() },
+                    middleware: MiddlewareCallOut {
+                        url: call.url.href().to_string(),
+                        headers: call.headers.entries(),
+                        next_data: call.next_data,
+                    },
                     response_headers,
                     token,
                 }))

@@ -30,7 +30,8 @@ export interface RouteDecision {
 
 /** Returned instead of a decision when middleware must run first. */
 export interface MiddlewareCall {
-  middleware: { url: string; headers: HeaderPairs };
+  /** `nextData`: a `_next/data` request, which middleware is told of with `x-nextjs-data: 1`. */
+  middleware: { url: string; headers: HeaderPairs; nextData?: boolean };
   /** Response headers routing set before middleware (they also go on a middleware's own response). */
   responseHeaders: HeaderPairs;
   token: number;
@@ -148,7 +149,10 @@ export function loadRouter(functionDir: string): LoadedRouter | undefined {
       const first: RouteDecision | MiddlewareCall = JSON.parse(
         pairs === undefined ? native.resolvePacked(url, packed as string) : native.resolveJson(url, pairs),
       );
-      if (isMiddlewareCall(first)) first.middleware.headers = pairs ?? fetchHeaderPairs(headers);
+      if (isMiddlewareCall(first)) {
+        first.middleware.headers = pairs ?? fetchHeaderPairs(headers);
+        if (first.middleware.nextData) first.middleware.headers.push(["x-nextjs-data", "1"]);
+      }
       return first;
     },
     resume: (token, outcome) => native.resume(token, outcome),

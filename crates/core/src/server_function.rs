@@ -200,6 +200,11 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
     };
     let mut spec = spec;
     spec.next_start_compat = true;
+    let config = |k: &str| build.config.get(k).and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let skip_normalize = config("skipProxyUrlNormalize")
+        || config("skipMiddlewareUrlNormalize")
+        || build.config.pointer("/experimental/skipMiddlewareUrlNormalize").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    spec.trailing_slash = config("trailingSlash") && !skip_normalize;
     // Next's tables leave `public/` out (platforms upload it themselves), but
     // routing checks it like any other file: before afterFiles rewrites.
     if let Some(app_dir) = build.dist_dir.parent() {

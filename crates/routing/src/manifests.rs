@@ -1950,6 +1950,7 @@ pub fn spec_from_manifests(dist_dir: &Path) -> Result<RoutingSpec, String> {
         should_normalize_next_data: needs_mw_resolve,
         pathnames,
         next_start_compat: false,
+        trailing_slash: false,
     })
 }
 

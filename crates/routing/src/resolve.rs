@@ -108,6 +108,10 @@ pub struct MiddlewareCall {
     pub url: JsUrl,
     /// Request headers.
     pub headers: Headers,
+    /// With `next_start_compat`: the request is a `_next/data` request, which
+    /// `next start` tells middleware with `x-nextjs-data: 1` (Next's adapter then
+    /// answers redirects with `x-nextjs-redirect` and rewrites with `x-nextjs-rewrite`).
+    pub next_data: bool,
 }
 
 /// First phase outcome.
@@ -360,7 +364,19 @@ fn normalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl {
     a
 }
 
-fn denormalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl {
+/// Whether a `_next/data` path (after `<buildId>/`, `.json` included) has a `.` or
+/// `..` segment, percent-encoded or not, which a URL parser would resolve.
+fn has_dot_segment(rest: &str) -> bool {
+    let rest = rest.strip_suffix(".json").unwrap_or(rest);
+    rest.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    })
+}
+
+/// The `_next/data` URL of page `url`; with `trim_slash` (the trailing slash
+/// `next start` adds under `trailingSlash`), `/about/` is `about.json`.
+fn denormalize_next_data(url: &JsUrl, base_path: &str, build_id: &str, trim_slash: bool) -> JsUrl {
     let mut a = url.clone();
     let prefix = format!("{base_path}/_next/data/{build_id}/");
     let p = a.pathname().to_string();
@@ -369,7 +385,11 @@ fn denormalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl 
         if !base_path.is_empty() && p.starts_with(base_path) {
             e = &p[base_path.len()..];
         }
-        let e = if e.is_empty() || e == "/" { "/index" } else { e };
+        let e = match e {
+            "" | "/" => "/index",
+            _ if trim_slash => e.strip_suffix('/').unwrap_or(e),
+            _ => e,
+        };
         a.set_pathname(&format!("{base_path}/_next/data/{build_id}{e}.json"));
     }
     a
@@ -1145,7 +1165,7 @@ fn check_dynamic_routes(
 ) -> Option<(RouteResult, JsUrl)> {
     let spec = &table.spec;
     let f = if is_next_data && spec.should_normalize_next_data {
-        denormalize_next_data(url, &spec.base_path, &spec.build_id)
+        denormalize_next_data(url, &spec.base_path, &spec.build_id, spec.data_path_slash())
     } else {
         url.clone()
     };
@@ -1195,10 +1215,19 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let page = normalize_next_data(&url, bp, build_id);
             // A data path whose `..` climbs out of the basePath (`<bp>/_next/data/<id>/...json`
             // is the page `<bp>/..`) names no page in `next start`: it stays a data URL.
-            if spec.next_start_compat && !bp.is_empty() && page.pathname() != bp && !page.pathname().starts_with(&format!("{bp}/")) {
+            // So does one with a dot segment (`/_next/data/<id>/x/...json` is the page
+            // `/x/..`, which `next start` looks up as written and does not find).
+            let escapes = !bp.is_empty() && page.pathname() != bp && !page.pathname().starts_with(&format!("{bp}/"));
+            if spec.next_start_compat && (escapes || has_dot_segment(&req.url.pathname()[prefix.len()..])) {
                 is_next_data = false;
             } else {
                 url = page;
+                // `next start` gives the page path a trailing slash under `trailingSlash`
+                // before any route matches (`/_next/data/<id>/about.json` is `/about/`).
+                if spec.data_path_slash() && !url.pathname().ends_with('/') {
+                    let p = format!("{}/", url.pathname());
+                    url.set_pathname(&p);
+                }
             }
         }
     }
@@ -1317,9 +1346,13 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             url.set_pathname(&canonical);
         }
     }
+    let nd = is_next_data && spec.should_normalize_next_data;
+    // `next start` hands middleware a data request as its page URL (`/about`, or
+    // `/about/` under `trailingSlash`) with `x-nextjs-data: 1`; @next/routing as the data URL.
     let call = should_invoke_middleware(table, &url, headers).then(|| MiddlewareCall {
-        url: if is_next_data && spec.should_normalize_next_data { denormalize_next_data(&url, bp, build_id) } else { url.clone() },
+        url: if nd && !spec.next_start_compat { denormalize_next_data(&url, bp, build_id, false) } else { url.clone() },
         headers: headers.clone(),
+        next_data: nd && spec.next_start_compat,
     });
     let state = Box::new(Suspended {
         url,
@@ -1430,7 +1463,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
     }
     url = h.url;
     if nd {
-        url = denormalize_next_data(&url, bp, build_id);
+        url = denormalize_next_data(&url, bp, build_id, spec.data_path_slash());
     }
     if let Some((d, inv)) = matches_page(url.pathname(), table, locale_api_path.as_deref()) {
         for r in &table.dynamic_routes {
@@ -1525,7 +1558,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
                 result.status = status;
                 return result;
             }
-            let s = if nd { denormalize_next_data(&url, bp, build_id) } else { url.clone() };
+            let s = if nd { denormalize_next_data(&url, bp, build_id, spec.data_path_slash()) } else { url.clone() };
             if let Some((d, inv)) = matches_page(s.pathname(), table, locale_api_path.as_deref()) {
                 let hdrs = on_match_headers(table, &s, &headers, &res);
                 return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &s, d, inv);
@@ -1662,6 +1695,56 @@ mod tests {
             MiddlewareResult::default()
         });
         (r, runs)
+    }
+
+    #[test]
+    fn data_requests_are_routed_with_the_trailing_slash_next_start_adds() {
+        let table = |trailing_slash: bool| {
+            let mut spec = middleware_table(true).spec.clone();
+            spec.trailing_slash = trailing_slash;
+            spec.before_middleware.push(RouteDef {
+                source_regex: r"^\/base\/items(?:\/([^\/]+?))\/$".into(),
+                headers: Some(serde_json::from_str(r#"{"x-item":"$1"}"#).unwrap()),
+                ..Default::default()
+            });
+            spec.pathnames.push("/base/_next/data/b/items/5.json".into());
+            RoutingTable::compile(spec).unwrap()
+        };
+        let item = |t: &RoutingTable| {
+            let r = route(t, "http://h/base/_next/data/b/items/5.json");
+            (r.resolved_headers.and_then(|h| h.get("x-item")), r.resolved_pathname)
+        };
+        let data = Some("/base/_next/data/b/items/5.json".to_string());
+        assert_eq!(item(&table(true)), (Some("5".into()), data.clone()));
+        assert_eq!(item(&table(false)), (None, data));
+    }
+
+    #[test]
+    fn data_paths_with_dot_segments_name_no_page_with_compat() {
+        assert!(has_dot_segment("...json"));
+        assert!(has_dot_segment("x/%2E%2e.json"));
+        assert!(has_dot_segment("./x.json"));
+        assert!(!has_dot_segment("x/...y.json"));
+        assert!(!has_dot_segment("index.json"));
+        let r = route(&middleware_table(true), "http://h/base/_next/data/b/about/...json");
+        assert_eq!(r.resolved_pathname, None, "not the page /base (what a URL parser makes of /base/about/..)");
+    }
+
+    #[test]
+    fn middleware_gets_a_data_request_as_its_page_url_with_compat() {
+        let call = |compat: bool, trailing_slash: bool| {
+            let mut spec = middleware_table(compat).spec.clone();
+            spec.trailing_slash = trailing_slash;
+            let table = RoutingTable::compile(spec).unwrap();
+            let req = RouteRequest { url: JsUrl::parse("http://h/base/_next/data/b/about.json").unwrap(), headers: Headers::new() };
+            match resolve_phase1(&table, &req) {
+                Phase1::Middleware(call, _) => (call.url.pathname().to_string(), call.next_data),
+                _ => panic!("middleware should run"),
+            }
+        };
+        assert_eq!(call(true, true), ("/base/about/".to_string(), true));
+        assert_eq!(call(true, false), ("/base/about".to_string(), true));
+        assert_eq!(call(false, true), ("/base/_next/data/b/about.json".to_string(), false), "@next/routing: the data URL");
     }
 
     #[test]

@@ -128,6 +128,19 @@ pub struct RoutingSpec {
     /// page without it; the root matches an `index` page.
     #[serde(default)]
     pub next_start_compat: bool,
+    /// With `next_start_compat`: next.config's `trailingSlash` (unless
+    /// `skipProxyUrlNormalize`), for which `next start` routes a `_next/data`
+    /// request as its page path with a trailing slash (`/about/`).
+    #[serde(default)]
+    pub trailing_slash: bool,
+}
+
+impl RoutingSpec {
+    /// Whether a `_next/data` request is routed as its page path with a trailing
+    /// slash (`next_start_compat` with `trailing_slash`).
+    pub fn data_path_slash(&self) -> bool {
+        self.next_start_compat && self.trailing_slash
+    }
 }
 
 /// Parses a [`RoutingSpec`] from JSON (the `routing.json` shipped with functions).
@@ -364,6 +377,7 @@ impl RoutingTable {
             should_normalize_next_data: routing.get("shouldNormalizeNextData").and_then(|v| v.as_bool()).unwrap_or(false),
             pathnames,
             next_start_compat: false,
+            trailing_slash: false,
         })
     }
 }
