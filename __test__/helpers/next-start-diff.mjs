@@ -16,7 +16,19 @@ const config = (external) => `export default {
 };
 `;
 /** Headers that routing decides (next.config headers, redirects) or that tell the outcome apart. */
-const COMPARED = ["x-all", "x-blog-slug", "x-theme", "x-item", "x-custom-header", "x-page-header", "x-mw", "x-mw-seen", "content-type"];
+const COMPARED = [
+  "x-all",
+  "x-blog-slug",
+  "x-theme",
+  "x-item",
+  "x-custom-header",
+  "x-page-header",
+  "x-mw",
+  "x-mw-seen",
+  "x-nextjs-redirect",
+  "x-nextjs-rewrite",
+  "content-type",
+];
 
 /** One GET to 127.0.0.1:port with the generated URL's path, Host and headers. */
 function send(port, url, headers) {
