@@ -364,14 +364,12 @@ fn normalize_next_data(url: &JsUrl, base_path: &str, build_id: &str) -> JsUrl {
     a
 }
 
-/// Whether a `_next/data` path (after `<buildId>/`, `.json` included) has a `.` or
-/// `..` segment, percent-encoded or not, which a URL parser would resolve.
-fn has_dot_segment(rest: &str) -> bool {
-    let rest = rest.strip_suffix(".json").unwrap_or(rest);
-    rest.split('/').any(|seg| {
-        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
-        seg == "." || seg == ".."
-    })
+/// Whether a `_next/data` path (after `<buildId>/`) names a page path ending in a
+/// `.` or `..` segment (`x/...json` is `x/..`); the URL parser has already resolved
+/// any dot segment before the last one.
+fn ends_in_dot_segment(rest: &str) -> bool {
+    let last = rest.rsplit('/').next().unwrap_or(rest);
+    matches!(last, "..json" | "...json")
 }
 
 /// The `_next/data` URL of page `url`; with `trim_slash` (the trailing slash
@@ -1215,10 +1213,13 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let page = normalize_next_data(&url, bp, build_id);
             // A data path whose `..` climbs out of the basePath (`<bp>/_next/data/<id>/...json`
             // is the page `<bp>/..`) names no page in `next start`: it stays a data URL.
-            // So does one with a dot segment (`/_next/data/<id>/x/...json` is the page
-            // `/x/..`, which `next start` looks up as written and does not find).
+            // So does one whose page path ends in a dot segment without a basePath
+            // (`/_next/data/<id>/x/...json` is the page `/x/..`, which `next start` looks up
+            // as written and does not find; with a basePath it joins the path to the
+            // basePath, resolving the dots as a URL parser does).
             let escapes = !bp.is_empty() && page.pathname() != bp && !page.pathname().starts_with(&format!("{bp}/"));
-            if spec.next_start_compat && (escapes || has_dot_segment(&req.url.pathname()[prefix.len()..])) {
+            let raw_dots = bp.is_empty() && ends_in_dot_segment(&req.url.pathname()[prefix.len()..]);
+            if spec.next_start_compat && (escapes || raw_dots) {
                 is_next_data = false;
             } else {
                 url = page;
@@ -1720,14 +1721,19 @@ mod tests {
     }
 
     #[test]
-    fn data_paths_with_dot_segments_name_no_page_with_compat() {
-        assert!(has_dot_segment("...json"));
-        assert!(has_dot_segment("x/%2E%2e.json"));
-        assert!(has_dot_segment("./x.json"));
-        assert!(!has_dot_segment("x/...y.json"));
-        assert!(!has_dot_segment("index.json"));
+    fn data_paths_ending_in_a_dot_segment_as_next_start() {
+        assert!(ends_in_dot_segment("...json"));
+        assert!(ends_in_dot_segment("x/..json"));
+        assert!(!ends_in_dot_segment("x/...y.json"));
+        assert!(!ends_in_dot_segment("index.json"));
+        // With a basePath, `next start` joins the page path to it, resolving `..`.
         let r = route(&middleware_table(true), "http://h/base/_next/data/b/about/...json");
-        assert_eq!(r.resolved_pathname, None, "not the page /base (what a URL parser makes of /base/about/..)");
+        assert_eq!(r.resolved_pathname.as_deref(), Some("/base"));
+        let mut spec = middleware_table(true).spec.clone();
+        spec.base_path = String::new();
+        spec.pathnames.push("/about".into());
+        let r = route(&RoutingTable::compile(spec).unwrap(), "http://h/_next/data/b/about/x/...json");
+        assert_eq!(r.resolved_pathname, None, "not the page /about (what a URL parser makes of /about/x/..)");
     }
 
     #[test]
