@@ -4,7 +4,11 @@
 // requests, in the same run. Also the cold cost of loading the addon and the
 // routing table.
 //
-//   node bench/routing-decisions.mjs [--runs 5] [--requests 2000]
+//   node bench/routing-decisions.mjs [--runs 5] [--requests 2000] [--addon <file.node>]
+//
+// `--addon` routes with another build of the Router, e.g. the runtime addon the
+// functions ship (`open-next-runtime.linux-x64-gnu.node`; `npm run build:release`
+// gives the LTO build users get); by default the build addon of `npm run build`.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -19,6 +23,7 @@ const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
 const RUNS = Number(opt("--runs", 5));
 const N = Number(opt("--requests", 2000));
+const ADDON = path.resolve(opt("--addon", path.join(root, "index.js")));
 const app = path.join(root, "__test__/fixtures/next16");
 
 function ensureBuilt() {
@@ -123,9 +128,10 @@ async function openNextRouting() {
 
 export async function runRoutingBench() {
   ensureBuilt();
-  const { Router } = require(path.join(root, "index.js"));
+  const { Router: BuildRouter } = require(path.join(root, "index.js"));
+  const { Router } = require(ADDON);
   const { resolveRoutes } = require(path.join(root, "node_modules/@next/routing"));
-  const specJson = Router.specFromAdapterOutput(readFileSync(path.join(app, ".next/open-next-adapter.json"), "utf8"));
+  const specJson = BuildRouter.specFromAdapterOutput(readFileSync(path.join(app, ".next/open-next-adapter.json"), "utf8"));
   const spec = JSON.parse(specJson);
   const router = new Router(specJson);
   const reqs = requests(spec.buildId);
@@ -174,7 +180,7 @@ export async function runRoutingBench() {
     process.execPath,
     [
       "-e",
-      `const t0 = performance.now(); const { Router } = require(${JSON.stringify(path.join(root, "index.js"))});
+      `const t0 = performance.now(); const { Router } = require(${JSON.stringify(ADDON)});
        const t1 = performance.now(); new Router(require("fs").readFileSync(${JSON.stringify(path.join(app, ".open-next/server-functions/default/routing.json"))}, "utf8"));
        const t2 = performance.now(); console.log(JSON.stringify({ addon: t1 - t0, table: t2 - t1 }));`,
     ],
@@ -189,7 +195,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await runRoutingBench();
   const row = (name, t) =>
     `| ${name} | ${(r.perDecisionUs(t)).toFixed(2)} | ${Math.round((N * 1000) / t.median).toLocaleString("en")} | ${t.min.toFixed(1)} | ${t.median.toFixed(1)} |`;
-  console.log(`Routing decisions on the next16 fixture (${N} requests x ${RUNS} runs)\n`);
+  console.log(`Routing decisions on the next16 fixture (${N} requests x ${RUNS} runs; ours: ${path.relative(root, ADDON)})\n`);
   console.log("| router | µs/decision (median) | decisions/s | min ms | median ms |\n|---|---|---|---|---|");
   console.log(row("open-next-rs (Rust via napi)", r.ours));
   console.log(row("@next/routing resolveRoutes (reference)", r.reference));

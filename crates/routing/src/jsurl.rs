@@ -61,7 +61,13 @@ impl JsUrl {
 
     /// `url.origin`.
     pub fn origin(&self) -> String {
-        self.0.origin().ascii_serialization()
+        // For http(s) URLs without credentials the origin is how the URL begins
+        // (scheme, host as already serialised, non-default port): no re-serialising.
+        let u = &self.0;
+        if matches!(u.scheme(), "http" | "https") && u.username().is_empty() && u.password().is_none() {
+            return u[..url::Position::AfterPort].to_string();
+        }
+        u.origin().ascii_serialization()
     }
 
     /// `url.hostname`.
@@ -125,5 +131,22 @@ mod tests {
         assert_eq!(u.href(), "http://localhost:3000/new%20path%3Fq?x=3&y=2&z=a+b");
         assert_eq!(u.origin(), "http://localhost:3000");
         assert_eq!(u.search_param("z").as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn origin_is_the_serialised_origin() {
+        for u in [
+            "http://localhost:3000/a?b#c",
+            "https://EXAMPLE.com:443/x",
+            "http://[::1]:80/",
+            "http://bücher.de/",
+            "https://u:p@h.example:8443/p",
+            "http://127.0.0.1",
+            "file:///etc/hosts",
+            "blob:https://a.example/x",
+        ] {
+            let url = JsUrl::parse(u).unwrap();
+            assert_eq!(url.origin(), url.0.origin().ascii_serialization(), "{u}");
+        }
     }
 }
