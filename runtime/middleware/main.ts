@@ -101,17 +101,22 @@ function createHandler(meta: MiddlewareMeta, routeKey: string, resolver: OriginR
    * The request, unchanged, to the origin, which routes it (and runs middleware)
    * itself: for what the edge cannot answer.
    */
-  const toOrigin = async (event: InternalEvent, pathname: string, why: string): Promise<MiddlewareResult> => {
+  const toOrigin = async (event: InternalEvent, why: string): Promise<MiddlewareResult> => {
     debug("edge: on to the origin unrouted,", why);
     const headers = Object.fromEntries(Object.entries(event.headers).filter(([k]) => !k.startsWith("x-opennext-")));
-    return { type: "middleware", internalEvent: { ...event, headers }, isExternalRewrite: false, origin: await resolver.resolve(pathname) };
+    return {
+      type: "middleware",
+      internalEvent: { ...event, headers },
+      isExternalRewrite: false,
+      origin: await resolver.resolve(event.rawPath),
+    };
   };
 
   const route = routeAtTheEdge(meta, routeKey, resolver, proxy, router, edge);
   return async (event) => {
     if (event.bodyTruncated) {
       // Middleware would read a cut body: the origin gets the whole one.
-      return toOrigin(event, event.rawPath, `${event.method} ${event.url}: the platform truncated the body`);
+      return toOrigin(event, `${event.method} ${event.url}: the platform truncated the body`);
     }
     const answer = await route(event);
     if (answer.type === "middleware" || event.maxResponseBytes === undefined) return answer;
@@ -119,7 +124,6 @@ function createHandler(meta: MiddlewareMeta, routeKey: string, resolver: OriginR
     if (bytes <= event.maxResponseBytes) return result;
     return toOrigin(
       event,
-      event.rawPath,
       `${event.url}: the answer is ${bytes} bytes, over the ${event.maxResponseBytes} the platform takes from the function`,
     );
   };

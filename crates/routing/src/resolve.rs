@@ -835,7 +835,7 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
 }
 
 fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
-    process_routes_with(routes, start, headers, res, origin, &MatchUrls::default(), false)
+    process_routes_with(routes, start, headers, res, origin, None, false)
 }
 
 /// `next start`'s pathname for its internal (priority) routes with i18n: the
@@ -868,27 +868,20 @@ fn internal_route_pathname(pathname: &str, bp: &str, locales: &[String], default
     cur
 }
 
-/// The URLs that [`process_routes_with`] matches some routes against instead of the request's.
-#[derive(Default)]
-struct MatchUrls {
-    /// For priority routes.
-    priority: Option<JsUrl>,
-}
-
-/// [`process_routes`], with priority and header-only routes matched against the URLs in `alt` when given.
+/// [`process_routes`], with priority routes matched against `priority_url` when given.
 fn process_routes_with(
     routes: &[CompiledRoute],
     start: &JsUrl,
     headers: &Headers,
     res: &mut Headers,
     origin: &str,
-    alt: &MatchUrls,
+    priority_url: Option<&JsUrl>,
     merge_query: bool,
 ) -> Processed {
     let mut url = start.clone();
     let mut status = None;
     for r in routes {
-        let other = if r.def.priority == Some(true) { alt.priority.as_ref() } else { None };
+        let other = if r.def.priority == Some(true) { priority_url } else { None };
         let m = match other {
             Some(p) => match_route(r, p, headers).map(|m| (m, p.clone())),
             None => match_route(r, &url, headers).map(|m| (m, url.clone())),
@@ -1305,20 +1298,20 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             }
         }
     }
-    let mut alt = MatchUrls::default();
-    match (&spec.i18n, spec.next_start_compat) {
+    // The URL `next start` matches its internal (priority) routes against.
+    let priority_url = match (&spec.i18n, spec.next_start_compat) {
         // `next start` runs its internal redirects on the `_next/data` URL itself.
-        (_, true) if is_next_data => alt.priority = Some(req.url.clone()),
+        (_, true) if is_next_data => Some(req.url.clone()),
         (Some(i18n), true) => {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
             let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
             let mut u = url.clone();
             u.set_pathname(&internal_route_pathname(url.pathname(), bp, &i18n.locales, default));
-            alt.priority = Some(u);
+            Some(u)
         }
-        _ => {}
-    }
-    let y = process_routes_with(&table.before_middleware, &url, headers, &mut res, &origin, &alt, spec.next_start_compat);
+        _ => None,
+    };
+    let y = process_routes_with(&table.before_middleware, &url, headers, &mut res, &origin, priority_url.as_ref(), spec.next_start_compat);
     if y.status.is_some() {
         status = y.status;
     }
