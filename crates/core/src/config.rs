@@ -34,11 +34,11 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
-    ("wrapper", &["node"]),
-    ("converter", &["node"]),
-    ("incrementalCache", &["fs-dev"]),
-    ("tagCache", &["fs-dev"]),
-    ("queue", &["direct"]),
+    ("wrapper", &["node", "aws-lambda", "dummy"]),
+    ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
+    ("incrementalCache", &["fs-dev", "dummy"]),
+    ("tagCache", &["fs-dev", "dummy"]),
+    ("queue", &["direct", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
 ];
 

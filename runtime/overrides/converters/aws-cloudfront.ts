@@ -14,7 +14,8 @@
  *
  * Header rules: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
  */
-import type { Readable } from "node:stream";
+import { cloudFrontAllows, collect } from "../../http/aws.ts";
+import { BadEventError } from "../../utils/errors.ts";
 import type { Converter, InternalEvent, InternalResult, MiddlewareResult } from "../../types/overrides.ts";
 
 type CfHeaders = Record<string, { key?: string; value: string }[]>;
@@ -33,35 +34,6 @@ interface CfEvent {
   Records: { cf: { config?: { eventType?: string } & Record<string, unknown>; request: CfRequest } }[];
 }
 
-/** Headers an edge function may not set (on a request or a generated response). */
-const DISALLOWED = new Set([
-  "connection",
-  "expect",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "trailer",
-  "upgrade",
-  "x-accel-buffering",
-  "x-accel-charset",
-  "x-accel-limit-rate",
-  "x-accel-redirect",
-  "x-amzn-auth",
-  "x-amzn-cf-billing",
-  "x-amzn-cf-id",
-  "x-amzn-cf-xff",
-  "x-amzn-errortype",
-  "x-amzn-fle-profile",
-  "x-amzn-header-count",
-  "x-amzn-header-order",
-  "x-amzn-lambda-integration-tag",
-  "x-amzn-requestid",
-  "x-cache",
-  "x-forwarded-proto",
-  "x-real-ip",
-]);
-const DISALLOWED_PREFIXES = ["x-amz-cf-", "x-edge-"];
 /** Read-only on a generated response (CloudFront sets them itself). */
 const READ_ONLY_ON_RESPONSE = new Set([
   "accept-encoding",
@@ -82,8 +54,6 @@ const READ_ONLY_ON_RESPONSE = new Set([
 const VIEWER_REQUEST_RESPONSE_BYTES = 40_000;
 const ORIGIN_REQUEST_RESPONSE_BYTES = 1_000_000;
 
-const allowed = (k: string) => !DISALLOWED.has(k) && !DISALLOWED_PREFIXES.some((p) => k.startsWith(p));
-
 function fromCfHeaders(headers: CfHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, list] of Object.entries(headers)) {
@@ -98,7 +68,7 @@ function toCfHeaders(headers: Record<string, string | string[]>, response: boole
   const out: CfHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     const k = name.toLowerCase();
-    if (!allowed(k) || (response && READ_ONLY_ON_RESPONSE.has(k))) continue;
+    if (!cloudFrontAllows(k) || (response && READ_ONLY_ON_RESPONSE.has(k))) continue;
     const values = Array.isArray(value) ? value : [String(value)];
     out[k] = [...(out[k] ?? []), ...values.map((v) => ({ key: name, value: v }))];
   }
@@ -123,18 +93,12 @@ function queryOf(search: URLSearchParams): Record<string, string | string[]> {
   return q;
 }
 
-async function collect(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c));
-  return Buffer.concat(chunks);
-}
-
 const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
   name: "aws-cloudfront",
 
   async convertFrom(event: CfEvent): Promise<InternalEvent> {
     const request = event?.Records?.[0]?.cf?.request;
-    if (!request?.uri) throw new Error("aws-cloudfront: the event is not a CloudFront request event (no Records[0].cf.request)");
+    if (!request?.uri) throw new BadEventError("aws-cloudfront: the event is not a CloudFront request event (no Records[0].cf.request)");
     const headers = fromCfHeaders(request.headers ?? {});
     const proto = headers["cloudfront-forwarded-proto"] === "http" ? "http" : "https";
     const host = headers.host ?? "localhost";

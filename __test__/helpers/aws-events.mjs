@@ -1,0 +1,134 @@
+// Lambda events in the shapes AWS documents, built from a plain request
+// description, and a client for the Lambda stand-in (`lambda.mjs`).
+//
+// API Gateway HTTP API / function URL, payload 2.0:
+//   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+// API Gateway REST API proxy integration, payload 1.0:
+//   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+import path from "node:path";
+import { freePort, repoRoot, request, startServer } from "./util.mjs";
+
+const now = () => new Date();
+
+function splitTarget(target) {
+  const q = target.indexOf("?");
+  return q < 0 ? [target, ""] : [target.slice(0, q), target.slice(q + 1)];
+}
+
+/** `{ key: [values] }` of a raw query string, values decoded (as API Gateway gives them). */
+function multiQuery(raw) {
+  const out = {};
+  for (const [k, v] of new URLSearchParams(raw)) (out[k] ??= []).push(v);
+  return out;
+}
+
+/**
+ * An HTTP API (payload 2.0) event. `headers` may repeat a name as an array;
+ * API Gateway joins repeats with commas and moves cookies to `cookies`.
+ */
+export function apigwV2Event({
+  method = "GET",
+  target = "/",
+  headers = {},
+  cookies,
+  body,
+  base64 = false,
+  host = "abc123.execute-api.us-east-1.amazonaws.com",
+}) {
+  const [rawPath, rawQueryString] = splitTarget(target);
+  const hs = { host, "user-agent": "test-agent", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7" };
+  for (const [k, v] of Object.entries(headers)) hs[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+  const query = multiQuery(rawQueryString);
+  const t = now();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString,
+    ...(cookies ? { cookies } : {}),
+    headers: hs,
+    ...(rawQueryString ? { queryStringParameters: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v.join(",")])) } : {}),
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc123",
+      domainName: host,
+      domainPrefix: host.split(".")[0],
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "test-agent" },
+      requestId: "JKJaXmPLvHcESHA=",
+      routeKey: "$default",
+      stage: "$default",
+      time: t.toUTCString(),
+      timeEpoch: t.getTime(),
+    },
+    ...(body !== undefined ? { body: base64 ? Buffer.from(body).toString("base64") : String(body) } : {}),
+    isBase64Encoded: base64,
+  };
+}
+
+/** A REST API proxy-integration (payload 1.0) event. */
+export function apigwV1Event({
+  method = "GET",
+  target = "/",
+  headers = {},
+  body,
+  base64 = false,
+  host = "abc123.execute-api.us-east-1.amazonaws.com",
+}) {
+  const [p, rawQueryString] = splitTarget(target);
+  const multi = { Host: [host], "User-Agent": ["test-agent"], "X-Forwarded-Proto": ["https"] };
+  for (const [k, v] of Object.entries(headers)) multi[k] = Array.isArray(v) ? v : [v];
+  const single = Object.fromEntries(Object.entries(multi).map(([k, v]) => [k, v[v.length - 1]]));
+  const mq = multiQuery(rawQueryString);
+  const t = now();
+  return {
+    resource: "/{proxy+}",
+    path: p,
+    httpMethod: method,
+    headers: single,
+    multiValueHeaders: multi,
+    queryStringParameters: rawQueryString ? Object.fromEntries(Object.entries(mq).map(([k, v]) => [k, v[v.length - 1]])) : null,
+    multiValueQueryStringParameters: rawQueryString ? mq : null,
+    pathParameters: { proxy: p.slice(1) },
+    stageVariables: null,
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc123",
+      domainName: host,
+      httpMethod: method,
+      identity: { sourceIp: "203.0.113.7", userAgent: "test-agent" },
+      path: `/prod${p}`,
+      protocol: "HTTP/1.1",
+      requestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+      requestTime: t.toUTCString(),
+      requestTimeEpoch: t.getTime(),
+      resourceId: "123456",
+      resourcePath: "/{proxy+}",
+      stage: "prod",
+    },
+    body: body === undefined ? null : base64 ? Buffer.from(body).toString("base64") : String(body),
+    isBase64Encoded: base64,
+  };
+}
+
+/**
+ * Starts the Lambda stand-in on the function in `fnDir`; `.invoke(event)` resolves
+ * with `{ status, result }` (status 502 when the handler threw).
+ */
+export async function startLambda(fnDir, { env = {}, exportName } = {}) {
+  const port = await freePort();
+  const fn = await startServer(
+    process.execPath,
+    [path.join(repoRoot, "__test__/helpers/lambda.mjs"), fnDir, ...(exportName ? [exportName] : [])],
+    { cwd: fnDir, env: { PORT: String(port), ...env }, url: `http://127.0.0.1:${port}/health` },
+  );
+  fn.invoke = async (event) => {
+    const r = await request(`http://127.0.0.1:${port}/invoke`, {
+      method: "POST",
+      body: JSON.stringify(event),
+      headers: { "content-type": "application/json" },
+      timeoutMs: 60_000,
+    });
+    return { status: r.status, result: JSON.parse(r.body.toString("utf8")) };
+  };
+  return fn;
+}
