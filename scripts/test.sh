@@ -15,6 +15,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "install JS dependencies"
 npm install --no-audit --no-fund --loglevel=error
 
+step "install moto (S3, DynamoDB and SQS for the AWS tests)"
+python3 -c "import moto.server" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "moto[server]"
+
 step "build the native addon and the JS"
 npm run build --silent
 if ! git diff --quiet -- index.js index.d.ts; then

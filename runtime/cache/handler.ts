@@ -66,6 +66,15 @@ function bodyEncoding(headers: Record<string, unknown> | undefined): BufferEncod
   return isBinaryContentType(headers?.["content-type"]) ? "base64" : "utf8";
 }
 
+/**
+ * A read that failed is a miss; a missing file (fs-dev) is a plain one, anything
+ * else (S3 down, throttled, bad JSON) is logged so the failure is visible.
+ */
+function cacheReadFailed(what: string, key: string, e: unknown): void {
+  if ((e as { code?: string })?.code === "ENOENT") debug(`${what} miss`, key);
+  else error(`${what}: cannot read ${key}, rendering without it:`, e);
+}
+
 /** Next constructs it with a `CacheHandlerContext`, which it does not need. */
 export class OpenNextCacheHandler {
   async get(key: string, ctx?: GetIncrementalCacheContext | boolean): Promise<CacheHandlerValue | null> {
@@ -107,7 +116,7 @@ export class OpenNextCacheHandler {
         },
       };
     } catch (e) {
-      debug("fetch cache miss", key, e);
+      cacheReadFailed("fetch cache", key, e);
       return null;
     }
   }
@@ -134,7 +143,7 @@ export class OpenNextCacheHandler {
       if (!value) return null;
       return { lastModified, value };
     } catch (e) {
-      debug("cache miss", key, e);
+      cacheReadFailed("cache", key, e);
       return null;
     }
   }

@@ -28,6 +28,7 @@ import {
 } from "../utils/cache-headers.ts";
 import { addPending, type CacheBackend, getStore, runWithRequestContext } from "../utils/context.ts";
 import { error } from "../utils/logger.ts";
+import { messageGroupId } from "../utils/message-group.ts";
 import type { NextFiles } from "./next-files.ts";
 
 export interface RequestHandlerOptions {
@@ -86,7 +87,7 @@ async function revalidateIfStale(backend: CacheBackend, event: InternalEvent, re
     await backend.queue.send({
       MessageBody: { host, url: event.rawPath, eTag, lastModified },
       MessageDeduplicationId: createHash("md5").update(`${event.rawPath}-${lastModified}-${eTag}`).digest("hex"),
-      MessageGroupId: event.rawPath,
+      MessageGroupId: messageGroupId(event.rawPath),
     });
   } catch (e) {
     error("failed to queue the revalidation of", event.rawPath, e);

@@ -36,9 +36,9 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
     ("wrapper", &["node", "aws-lambda", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
-    ("incrementalCache", &["fs-dev", "dummy"]),
-    ("tagCache", &["fs-dev", "dummy"]),
-    ("queue", &["direct", "dummy"]),
+    ("incrementalCache", &["fs-dev", "s3-lite", "dummy"]),
+    ("tagCache", &["fs-dev", "dynamodb-lite", "dummy"]),
+    ("queue", &["direct", "sqs-lite", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
 ];
 

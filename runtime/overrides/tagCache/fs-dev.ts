@@ -12,36 +12,13 @@ import path from "node:path";
 import { openNextDir } from "../../server/paths.ts";
 import type { OriginalTagCache, OriginalTagCacheWriteInput } from "../../types/overrides.ts";
 import { error } from "../../utils/logger.ts";
-
-type N = { N: string };
-type S = { S: string };
-interface TagItem {
-  tag: S;
-  path: S;
-  revalidatedAt: N;
-  stale?: N;
-  expire?: N;
-}
+import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../../cache/tag-items.ts";
 
 const seedFile = path.join(openNextDir, "dynamodb-provider", "dynamodb-cache.json");
 export const stateFile = path.join(openNextDir, "fs-dev-tag-cache.json");
 
 let items: Map<string, TagItem> | undefined;
 let saving: Promise<void> = Promise.resolve();
-
-function prefix(): string {
-  return process.env.OPEN_NEXT_BUILD_ID ?? process.env.NEXT_BUILD_ID ?? "";
-}
-
-/** `<buildId>/<key>`, the way the build writes the seed (leading slashes dropped). */
-function buildKey(key: string): string {
-  return path.posix.join(prefix(), key);
-}
-
-function stripKey(key: string): string {
-  const p = `${prefix()}/`;
-  return key.startsWith(p) ? key.slice(p.length) : key;
-}
 
 function itemKey(item: TagItem): string {
   return `${item.tag.S}\u0000${item.path.S}`;
@@ -66,12 +43,6 @@ function load(): Map<string, TagItem> {
   return items;
 }
 
-function num(n: N | undefined): number | undefined {
-  if (!n) return undefined;
-  const v = Number.parseInt(n.N, 10);
-  return Number.isNaN(v) ? undefined : v;
-}
-
 function save(): Promise<void> {
   const snapshot = JSON.stringify([...load().values()]);
   saving = saving
@@ -85,7 +56,7 @@ function save(): Promise<void> {
 }
 
 function forPath(p: string): TagItem[] {
-  const key = buildKey(p);
+  const key = tagKey(p);
   return [...load().values()].filter((i) => i.path.S === key);
 }
 
@@ -94,46 +65,26 @@ const tagCache: OriginalTagCache = {
   mode: "original",
 
   async getByPath(p) {
-    return forPath(p).map((i) => stripKey(i.tag.S));
+    return forPath(p).map((i) => stripTagKey(i.tag.S));
   },
 
   async getByTag(tag) {
-    const key = buildKey(tag);
-    return [...load().values()].filter((i) => i.tag.S === key).map((i) => stripKey(i.path.S));
+    const key = tagKey(tag);
+    return [...load().values()].filter((i) => i.tag.S === key).map((i) => stripTagKey(i.path.S));
   },
 
   async getLastModified(p, lastModified) {
-    const now = Date.now();
-    const since = lastModified ?? 0;
-    const revalidated = forPath(p).some((i) => {
-      const expire = num(i.expire);
-      const revalidatedAt = num(i.revalidatedAt) ?? 0;
-      // Expired after the entry was written.
-      if (expire !== undefined && expire <= now && expire > since) return true;
-      // Revalidated after the entry was written, and not merely stale.
-      return revalidatedAt > since && (expire === undefined || expire > now) && num(i.stale) === undefined;
-    });
-    return revalidated ? -1 : (lastModified ?? now);
+    return revalidatedSince(forPath(p), lastModified) ? -1 : (lastModified ?? Date.now());
   },
 
   async isStale(p, lastModified) {
-    const since = lastModified ?? 0;
-    return forPath(p).some((i) => {
-      const stale = num(i.stale);
-      return stale !== undefined && (num(i.revalidatedAt) ?? 0) > since && stale > since;
-    });
+    return staleSince(forPath(p), lastModified);
   },
 
   async writeTags(tags: OriginalTagCacheWriteInput[]) {
     const map = load();
     for (const t of tags) {
-      const item: TagItem = {
-        tag: { S: buildKey(t.tag) },
-        path: { S: buildKey(t.path) },
-        revalidatedAt: { N: String(t.revalidatedAt ?? Date.now()) },
-      };
-      if (t.stale !== undefined) item.stale = { N: String(t.stale) };
-      if (t.expire !== undefined) item.expire = { N: String(t.expire) };
+      const item = tagItem(t);
       map.set(itemKey(item), item);
     }
     await save();
