@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, runCli } from "./helpers/util.mjs";
-import { apigwV1Event, apigwV2Event, startLambda } from "./helpers/aws-events.mjs";
-import { createStack, putItems, startMoto, uploadDir } from "./helpers/moto.mjs";
+import http from "node:http";
+import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
+import { createStack, startMoto, uploadDir } from "./helpers/moto.mjs";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
@@ -42,21 +44,89 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
   let moto;
   let env;
   let fn;
+  let api;
   let buildId;
+  const out = path.join(dir, ".open-next");
   before(async () => {
     build(undefined, false);
     buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
     moto = await startMoto();
     env = await createStack(moto);
-    // What a stack's deployment does: cache/ to `_cache`, the tag seed into the table.
-    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
-    const seed = path.join(dir, ".open-next/dynamodb-provider/dynamodb-cache.json");
-    if (existsSync(seed)) await putItems(moto, "tags", JSON.parse(readFileSync(seed, "utf8")));
+    // What a stack's deployment does: cache/ to `_cache` (the tag seed is the initializer's test).
+    await uploadDir(moto, "cache", path.join(out, "cache"), "_cache");
     fn = await startLambda(fnDir, { env });
+    api = await startHttpsApi(fn);
   });
   after(() => {
     fn?.stop();
+    api?.close();
     moto?.stop();
+  });
+
+  test("every function folder has index.mjs and the config, and only what it needs", () => {
+    const only = {
+      "revalidation-function": ["index.mjs", "open-next.config.mjs", "prerender-manifest.json"],
+      "warmer-function": ["index.mjs", "open-next.config.mjs"],
+      "dynamodb-provider": ["dynamodb-cache.json", "index.mjs", "open-next.config.mjs"],
+    };
+    for (const [name, files] of Object.entries(only)) assert.deepEqual(readdirSync(path.join(out, name)).sort(), files, name);
+    for (const f of ["index.mjs", "open-next.config.mjs"]) assert.ok(existsSync(path.join(fnDir, f)), f);
+    const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
+    assert.equal(output.additionalProps.revalidationFunction.bundle, ".open-next/revalidation-function");
+    assert.equal(output.additionalProps.warmer.bundle, ".open-next/warmer-function");
+    assert.equal(output.additionalProps.initializationFunction.bundle, ".open-next/dynamodb-provider");
+  });
+
+  test("dynamodb-provider: a CloudFormation Create seeds the tag table and answers SUCCESS; Delete keeps it; a failure answers FAILED", async () => {
+    const seed = JSON.parse(readFileSync(path.join(out, "dynamodb-provider/dynamodb-cache.json"), "utf8"));
+    assert.ok(seed.length > 0, "the fixture has tags to seed");
+    const answers = [];
+    const cfn = http.createServer((req, res) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => {
+        answers.push({ method: req.method, url: req.url, body: JSON.parse(b) });
+        res.end();
+      });
+    });
+    await new Promise((r) => cfn.listen(0, "127.0.0.1", r));
+    const cfEvent = (RequestType, id) => ({
+      RequestType,
+      ServiceToken: "arn:aws:lambda:us-east-1:123456789012:function:provider",
+      ResponseURL: `http://127.0.0.1:${cfn.address().port}/cfn-response?X-Amz-Signature=abc`,
+      StackId: "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1",
+      RequestId: id,
+      ResourceType: "Custom::OpenNextTagCache",
+      LogicalResourceId: "TagCacheSeed",
+      ...(RequestType === "Create" ? {} : { PhysicalResourceId: "dynamodb-cache" }),
+      ResourceProperties: { ServiceToken: "arn:aws:lambda:us-east-1:123456789012:function:provider", version: "1" },
+    });
+    const provider = await startLambda(path.join(out, "dynamodb-provider"), { env });
+    const broken = await startLambda(path.join(out, "dynamodb-provider"), { env: { ...env, CACHE_DYNAMO_TABLE: "no-such-table" } });
+    try {
+      const created = await provider.invoke(cfEvent("Create", "r-1"));
+      assert.equal(created.status, 200);
+      const count = async () => (await moto.ddb.send(new ScanCommand({ TableName: "tags", Select: "COUNT" }))).Count;
+      assert.equal(await count(), seed.length);
+      assert.equal(answers[0].method, "PUT");
+      assert.equal(answers[0].url, "/cfn-response?X-Amz-Signature=abc");
+      assert.equal(answers[0].body.Status, "SUCCESS");
+      assert.equal(answers[0].body.PhysicalResourceId, "dynamodb-cache");
+      assert.equal(answers[0].body.RequestId, "r-1");
+      assert.equal(answers[0].body.LogicalResourceId, "TagCacheSeed");
+      assert.equal(answers[0].body.Data.items, seed.length);
+      await provider.invoke(cfEvent("Delete", "r-2"));
+      assert.equal(answers[1].body.Status, "SUCCESS");
+      assert.equal(await count(), seed.length);
+      const failed = await broken.invoke(cfEvent("Update", "r-3"));
+      assert.equal(failed.status, 200, "the failure is reported to CloudFormation, not thrown");
+      assert.equal(answers[2].body.Status, "FAILED");
+      assert.match(answers[2].body.Reason, /no-such-table/);
+    } finally {
+      provider.stop();
+      broken.stop();
+      cfn.close();
+    }
   });
 
   test("open-next.output.json has OpenNext's default overrides", () => {
@@ -69,7 +139,9 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
   });
 
   test("ISR: served from S3, stale after revalidate with one deduplicated SQS message, fresh after the revalidation request", async () => {
-    const get = async () => (await fn.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+    // Requests come through the HTTPS front, so queued revalidations name it as their host.
+    const host = `127.0.0.1:${api.port}`;
+    const get = async () => (await fn.invoke(apigwV2Event({ target: "/app-isr", host }))).result;
     const first = await get();
     assert.equal(first.statusCode, 200);
     assert.equal(first.headers["x-nextjs-cache"], "HIT");
@@ -91,15 +163,16 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     assert.equal(Messages.length, 1, "two stale hits, one message (same deduplication id)");
     const body = JSON.parse(Messages[0].Body);
     assert.equal(body.url, "/app-isr");
-    assert.equal(body.host, "abc123.execute-api.us-east-1.amazonaws.com");
+    assert.equal(body.host, host);
     assert.equal(typeof body.lastModified, "number");
     assert.equal(typeof body.eTag, "string");
     assert.match(Messages[0].Attributes.MessageGroupId, /^revalidate-\d$/);
     assert.match(Messages[0].Attributes.MessageDeduplicationId, /^[0-9a-f]{32}$/);
 
-    // What the revalidation function sends for that message.
+    // The revalidation function gets the message (and two bad ones) as SQS delivers them,
+    // and sends its HEAD request through the HTTPS front to the server function.
+    const cacheDir = path.join(out, "cache");
     // Next 16.3.8+ scopes route cache keys (`route-cache/APP_PAGE/<hash>/$/app-isr`).
-    const cacheDir = path.join(dir, ".open-next/cache");
     const file = readdirSync(cacheDir, { recursive: true })
       .map(String)
       .find((f) => f.endsWith("app-isr.cache"));
@@ -107,16 +180,20 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     const key = `_cache/${file.split(path.sep).join("/")}`;
     const before = (await moto.s3.send(new HeadObjectCommand({ Bucket: "cache", Key: key }))).LastModified;
     await sleep(1100); // S3 times have second precision
-    const previewModeId = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview.previewModeId;
-    const head = await fn.invoke(
-      apigwV2Event({
-        method: "HEAD",
-        target: body.url,
-        host: body.host,
-        headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" },
-      }),
-    );
-    assert.equal(head.result.statusCode, 200);
+    const revalidation = await startLambda(path.join(out, "revalidation-function"), { env: { ...env, NODE_EXTRA_CA_CERTS: api.certFile } });
+    try {
+      const unreachable = { MessageId: "m-unreachable", Body: JSON.stringify({ ...body, host: "127.0.0.1:9" }) };
+      const unreadable = { MessageId: "m-unreadable", Body: "{not json" };
+      const { status, result } = await revalidation.invoke(sqsEvent([Messages[0], unreachable, unreadable]));
+      assert.equal(status, 200);
+      assert.deepEqual(result, {
+        type: "revalidate",
+        batchItemFailures: [{ itemIdentifier: "m-unreachable" }, { itemIdentifier: "m-unreadable" }],
+      });
+      assert.match(revalidation.log(), /revalidation of 127\.0\.0\.1:9\/app-isr \(record m-unreachable\) failed/);
+    } finally {
+      revalidation.stop();
+    }
     const obj = await moto.s3.send(new GetObjectCommand({ Bucket: "cache", Key: key }));
     assert.ok(obj.LastModified > before, "the regenerated page was written to S3");
     const stored = JSON.parse(await obj.Body.transformToString());
@@ -127,6 +204,41 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     assert.equal(renderTime(fresh.body), renderTime(stored.html));
     // Every S3, DynamoDB and SQS call on the way succeeded.
     assert.doesNotMatch(fn.log(), /\[open-next\]/, fn.log());
+  });
+
+  test("warmer-function: invokes the server function through Lambda's Invoke API with WARM_PARAMS concurrency", async () => {
+    const warmer = await startLambda(path.join(out, "warmer-function"), {
+      env: {
+        ...env,
+        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${fn.port}`,
+        WARM_PARAMS: JSON.stringify([{ function: "server", concurrency: 3 }]),
+      },
+    });
+    try {
+      const scheduled = {
+        version: "0",
+        id: "e-1",
+        "detail-type": "Scheduled Event",
+        source: "aws.events",
+        time: new Date().toISOString(),
+        resources: [],
+        detail: {},
+      };
+      const { status, result } = await warmer.invoke(scheduled);
+      assert.equal(status, 200);
+      // One stand-in process serves every call here; on Lambda the overlapping calls land on 3 instances.
+      assert.deepEqual(result.original, { type: "warmer", warmed: { server: { sent: 3, answered: 3, instances: 1 } } });
+    } finally {
+      warmer.stop();
+    }
+    const bad = await startLambda(path.join(out, "warmer-function"), { env: { ...env, WARM_PARAMS: "[{}]" } });
+    try {
+      const { status, result } = await bad.invoke({ source: "aws.events" });
+      assert.equal(status, 502);
+      assert.match(result.errorMessage, /WARM_PARAMS must be a list of \{function: string, concurrency: positive integer\}/);
+    } finally {
+      bad.stop();
+    }
   });
 
   test("with S3, DynamoDB and SQS unreachable, pages still render and the log names what failed", async () => {

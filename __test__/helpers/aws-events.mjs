@@ -5,6 +5,10 @@
 //   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
 // API Gateway REST API proxy integration, payload 1.0:
 //   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import https from "node:https";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort, repoRoot, request, startServer } from "./util.mjs";
 
@@ -121,6 +125,7 @@ export async function startLambda(fnDir, { env = {}, exportName } = {}) {
     [path.join(repoRoot, "__test__/helpers/lambda.mjs"), fnDir, ...(exportName ? [exportName] : [])],
     { cwd: fnDir, env: { PORT: String(port), ...env }, url: `http://127.0.0.1:${port}/health` },
   );
+  fn.port = port;
   fn.invoke = async (event) => {
     const r = await request(`http://127.0.0.1:${port}/invoke`, {
       method: "POST",
@@ -131,4 +136,82 @@ export async function startLambda(fnDir, { env = {}, exportName } = {}) {
     return { status: r.status, result: JSON.parse(r.body.toString("utf8")) };
   };
   return fn;
+}
+
+/** An SQS event (as Lambda's event source mapping delivers it) of messages received from a queue. */
+export function sqsEvent(messages, queueArn = "arn:aws:sqs:us-east-1:123456789012:revalidation.fifo") {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.MessageId,
+      receiptHandle: m.ReceiptHandle,
+      body: m.Body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: String(Date.now()),
+        SenderId: "AIDAIENQZJOLO23YVJ4VO",
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+        ...(m.Attributes ?? {}),
+      },
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody,
+      eventSource: "aws:sqs",
+      eventSourceARN: queueArn,
+      awsRegion: "us-east-1",
+    })),
+  };
+}
+
+/**
+ * An HTTPS front for a Lambda stand-in, as API Gateway is one: each request on
+ * 127.0.0.1 becomes a payload 2.0 event and the result becomes the response. Its
+ * certificate is self-signed for 127.0.0.1 (`.certFile`, for `NODE_EXTRA_CA_CERTS`).
+ */
+export async function startHttpsApi(fn) {
+  const dir = mkdtempSync(path.join(tmpdir(), "https-api-"));
+  const key = path.join(dir, "key.pem");
+  const cert = path.join(dir, "cert.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
+  const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...req.headers };
+      delete headers.host;
+      const event = apigwV2Event({ method: req.method, target: req.url, headers, host: req.headers.host });
+      if (body.length) Object.assign(event, { body: body.toString("base64"), isBase64Encoded: true });
+      try {
+        const { result } = await fn.invoke(event);
+        const out = { ...result.headers };
+        if (result.cookies?.length) out["set-cookie"] = result.cookies;
+        res.writeHead(result.statusCode, out);
+        res.end(Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8"));
+      } catch (e) {
+        res.writeHead(502);
+        res.end(String(e));
+      }
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { port: server.address().port, certFile: cert, close: () => server.close() };
 }

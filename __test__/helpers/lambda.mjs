@@ -2,7 +2,11 @@
 // imports the function's handler module in this process, as Lambda's Node
 // runtime does, and invokes `handler(event, context)` for every event POSTed
 // to `/invoke` (the response is the JSON result, or `{ errorType, errorMessage }`
-// with status 502 when the handler throws, like an invocation error).
+// with status 502 when the handler throws, like an invocation error) or to
+// Lambda's Invoke API path, `/2015-03-31/functions/<name>/invocations` (status
+// 200 and the result; a handler error sets `X-Amz-Function-Error: Unhandled`),
+// so an SDK or signed-fetch client pointed here with `AWS_ENDPOINT_URL_LAMBDA`
+// invokes it.
 //
 //   node lambda.mjs <function dir> [handler export, default "handler"]   (PORT in the env)
 //
@@ -38,15 +42,22 @@ const server = http.createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", async () => {
     if (req.url === "/health") return res.end("ok");
+    const api = /^\/2015-03-31\/functions\/[^/]+\/invocations$/.test(req.url);
+    if (!api && req.url !== "/invoke") {
+      res.writeHead(404);
+      return res.end();
+    }
     let status = 200;
+    const headers = { "content-type": "application/json" };
     let payload;
     try {
       payload = await handler(JSON.parse(Buffer.concat(chunks).toString("utf8")), context());
     } catch (e) {
-      status = 502;
+      if (api) headers["x-amz-function-error"] = "Unhandled";
+      else status = 502;
       payload = { errorType: e?.name ?? "Error", errorMessage: String(e?.message ?? e) };
     }
-    res.writeHead(status, { "content-type": "application/json" });
+    res.writeHead(status, headers);
     res.end(JSON.stringify(payload ?? null));
   });
 });

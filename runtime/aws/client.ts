@@ -17,7 +17,7 @@
 import { AwsClient } from "aws4fetch";
 
 /** The services the lite overrides call. */
-export type Service = "s3" | "dynamodb" | "sqs";
+export type Service = "s3" | "dynamodb" | "sqs" | "lambda";
 
 /** A failed AWS call: names the service, the operation and what went wrong. */
 export class AwsError extends Error {

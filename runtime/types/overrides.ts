@@ -334,3 +334,13 @@ export interface MiddlewareFunctionOverrides {
   originResolver: OriginResolver;
   proxyExternalRequest: ProxyExternalRequest;
 }
+
+// ---------------------------------------------------------------------------
+// Warmer
+// ---------------------------------------------------------------------------
+
+/** Invokes the server functions to keep instances warm (`warmer.invokeFunction`). */
+export interface Warmer {
+  name: string;
+  invoke(warmerId: string): Promise<void>;
+}

@@ -154,7 +154,7 @@ pub fn middleware_overrides(file: &str, raw: &Value) -> Result<Option<Middleware
     }
     let ov = mw.get("override");
     let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
-    let resolver = pick_at(file, Some(mw), "originResolver", "pattern-env", ORIGIN_RESOLVERS, "middleware.originResolver")?;
+    let resolver = pick_override(file, Some(mw), "originResolver", "pattern-env", ORIGIN_RESOLVERS, "middleware.originResolver")?;
     let o = MiddlewareOverrides {
         wrapper: pick(file, ov, "wrapper", "aws-lambda", &wrappers, "middleware")?,
         converter: pick(file, ov, "converter", "aws-cloudfront", CONVERTERS, "middleware")?,
@@ -181,11 +181,18 @@ pub fn middleware_overrides(file: &str, raw: &Value) -> Result<Option<Middleware
 }
 
 fn pick(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], at: &str) -> Result<OverrideChoice> {
-    pick_at(file, obj, key, default, valid, &format!("{at}.override.{key}"))
+    pick_override(file, obj, key, default, valid, &format!("{at}.override.{key}"))
 }
 
 /// [`pick`] with the option's full path (`option`) for messages.
-fn pick_at(file: &str, obj: Option<&Value>, key: &str, default: &str, valid: &[&str], option: &str) -> Result<OverrideChoice> {
+pub(crate) fn pick_override(
+    file: &str,
+    obj: Option<&Value>,
+    key: &str,
+    default: &str,
+    valid: &[&str],
+    option: &str,
+) -> Result<OverrideChoice> {
     match obj.and_then(|o| o.get(key)) {
         None | Some(Value::Null) => Ok(OverrideChoice::Builtin(default.to_string())),
         Some(Value::String(s)) => {

@@ -8,8 +8,8 @@
 use crate::config::MiddlewareOverrides;
 use crate::error::{CoreError, Result};
 use crate::fsutil::{link_or_copy, mkdirp, read_json, write};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
 use crate::next_app::NextBuild;
-use crate::server_function::{copy_runtime_addons, js_string, override_imports, write_bundle};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -88,17 +88,23 @@ fn edge_files(build: &NextBuild) -> Result<Vec<String>> {
 /// Writes `.open-next/middleware/` into `dir`. Returns counters for the build report.
 pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &MiddlewareCode) -> Result<Value> {
     check_edge_middleware(build, code.config_file)?;
-    mkdirp(dir)?;
-    let entry = middleware_entry_source(code.runtime_dir, code.overrides, code.route_key);
-    let modules = write_bundle(code.runtime_dir, "__entry_middleware.ts", entry, code.minify, &dir.join("handler.mjs"))?;
-    write(&dir.join("open-next.config.mjs"), code.compiled_config)?;
-    if let Some(routing) = code.routing_json {
-        write(&dir.join("routing.json"), routing)?;
+    if code.runtime_addons.is_empty() {
+        return Err(CoreError::MissingRuntimeAddon);
     }
     // Lambda@Edge runs on x86_64 only: ship that addon alone when the package has it.
     let x64: Vec<PathBuf> =
         code.runtime_addons.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("-x64-"))).cloned().collect();
-    copy_runtime_addons(if x64.is_empty() { code.runtime_addons } else { &x64 }, dir)?;
+    let modules = write_function(&FunctionSpec {
+        dir: dir.to_path_buf(),
+        entry_file: "handler.mjs",
+        name: "middleware",
+        entry: middleware_entry_source(code.runtime_dir, code.overrides, code.route_key),
+        runtime_dir: code.runtime_dir,
+        compiled_config: code.compiled_config,
+        minify: code.minify,
+        files: code.routing_json.map(|r| ("routing.json".to_string(), r.as_bytes().to_vec())).into_iter().collect(),
+        runtime_addons: if x64.is_empty() { code.runtime_addons } else { &x64 },
+    })?;
     let files = edge_files(build)?;
     for rel in &files {
         let from = build.dist_dir.join(rel);

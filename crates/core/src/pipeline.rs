@@ -15,6 +15,7 @@ use crate::server_function::{
     copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, routing_table_json, write_function_code,
     FunctionCode,
 };
+use crate::utility_functions::{utility_overrides, write_utility_function, UtilityKind};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -94,6 +95,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let app = find_app(&app_path, opts.dangerously_use_unsupported_next_version)?;
     let cfg: OpenNextConfig = config::parse(opts.config.clone(), &file)?;
     config::check_implemented(&file, &cfg.default, "default")?;
+    let utilities = [UtilityKind::Revalidation, UtilityKind::Warmer, UtilityKind::Initializer]
+        .into_iter()
+        .map(|kind| Ok((kind, utility_overrides(&file, &cfg.raw, kind)?)))
+        .collect::<Result<Vec<_>>>()?;
     let mut phases = Vec::new();
     let mut warnings = Vec::new();
     if !app.supported {
@@ -164,7 +169,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                         if !c.tag_items.is_empty() {
                             let dir = out.join("dynamodb-provider");
                             write(&dir.join("dynamodb-cache.json"), serde_json::to_vec(&c.tag_items).expect("json"))?;
-                            write(&dir.join("open-next.config.mjs"), &opts.compiled_config)?;
                         }
                         Ok(json!({"entries": c.entries, "fetchEntries": c.fetch_entries, "tagItems": c.tag_items.len()}))
                     })
@@ -250,12 +254,32 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     for (p, _) in [&assets, &cache, &copy, &patched, &code] {
         phases.push(p.clone());
     }
+    // The revalidation, warmer and initializer functions, as open-next.output.json lists them.
+    let t = Instant::now();
+    let flag = |p: &str| cfg.raw.pointer(p).and_then(Value::as_bool) == Some(true);
+    let mut utility_stats = serde_json::Map::new();
+    for (kind, overrides) in &utilities {
+        let files = match kind {
+            UtilityKind::Revalidation if flag("/dangerous/disableIncrementalCache") => continue,
+            UtilityKind::Initializer if !has_tag_seed || !with_tags => continue,
+            UtilityKind::Revalidation => {
+                let manifest = nb.dist_dir.join("prerender-manifest.json");
+                vec![("prerender-manifest.json".to_string(), std::fs::read(&manifest).map_err(crate::CoreError::io("read", &manifest))?)]
+            }
+            _ => vec![],
+        };
+        let minify = flag(&format!("/{}/minify", kind.config_key()));
+        let modules = write_utility_function(&out, *kind, overrides, &opts.runtime_dir, &opts.compiled_config, minify, files)?;
+        utility_stats.insert(kind.dir().to_string(), json!({"modules": modules}));
+    }
+    phases.push(Phase { name: "revalidation, warmer and initializer functions".into(), ms: ms(t) });
     let t = Instant::now();
     let output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
     write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
     staging.commit()?;
     phases.push(Phase { name: "output".into(), ms: ms(t) });
-    warnings.push("not built yet by this version: image-optimization-function, revalidation-function, warmer-function and the dynamodb-provider handler (open-next.output.json still lists them, as OpenNext does)".into());
+    warnings
+        .push("not built yet by this version: image-optimization-function (open-next.output.json still lists it, as OpenNext does)".into());
     Ok(BuildReport {
         output_dir: target.display().to_string(),
         next_version: app.next_version.clone(),
@@ -265,7 +289,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "functions": utility_stats}),
         warnings,
     })
 }

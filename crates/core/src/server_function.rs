@@ -2,10 +2,10 @@
 //! (symlinks kept, build-only and non-Linux native packages left out), our runtime
 //! bundled as `index.mjs` with the chosen overrides, and the compiled config.
 
-use crate::bundle::{bundle, BundleOptions, Entry, Packages};
-use crate::config::{FunctionOverrides, OverrideChoice};
+use crate::config::FunctionOverrides;
 use crate::error::Result;
 use crate::fsutil::{copy_entries, copy_tree, list_tree, write, CopyStats, EntryKind};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
 use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
@@ -258,41 +258,6 @@ pub fn is_self_hosted_wrapper(name: &str) -> bool {
     matches!(name, "node" | "express-dev")
 }
 
-fn kind_dir(kind: &str) -> &'static str {
-    match kind {
-        "wrapper" => "wrappers",
-        "converter" => "converters",
-        "incrementalCache" => "incrementalCache",
-        "tagCache" => "tagCache",
-        "proxyExternalRequest" => "proxyExternalRequest",
-        "originResolver" => "originResolver",
-        _ => "queue",
-    }
-}
-
-/// `import <kind> from "<runtime>/overrides/<dir>/<name>.ts"` for each built-in
-/// override (custom ones are `undefined`: loaded lazily from the shipped config at
-/// run time). Returns the source and the binding names.
-pub(crate) fn override_imports<'a>(runtime_dir: &Path, kinds: &[(&'a str, &OverrideChoice)]) -> (String, Vec<&'a str>) {
-    let mut src = String::new();
-    let mut names = Vec::new();
-    for (kind, choice) in kinds {
-        match choice {
-            OverrideChoice::Builtin(name) => {
-                let p = runtime_dir.join("overrides").join(kind_dir(kind)).join(format!("{name}.ts"));
-                src.push_str(&format!("import {kind} from {};\n", js_string(&p.to_string_lossy())));
-            }
-            OverrideChoice::Custom(_) => src.push_str(&format!("const {kind} = undefined;\n")),
-        }
-        names.push(*kind);
-    }
-    (src, names)
-}
-
-pub(crate) fn js_string(s: &str) -> String {
-    serde_json::to_string(s).expect("string")
-}
-
 /// Source of the generated entry module for a server function. `route_key` is
 /// set with external middleware (the key its signed routing decisions verify with).
 pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &FunctionOverrides, route_key: Option<&str>) -> String {
@@ -306,21 +271,6 @@ pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &Function
         names.join(", ")
     ));
     src
-}
-
-/// Copies the runtime addons (the Router the request path calls) next to
-/// `index.mjs`, keeping their `open-next-runtime.<platform>.node` names so the
-/// runtime picks the one for the machine it runs on.
-pub(crate) fn copy_runtime_addons(addons: &[PathBuf], app_dir: &Path) -> Result<()> {
-    if addons.is_empty() {
-        return Err(crate::CoreError::MissingRuntimeAddon);
-    }
-    for addon in addons {
-        let name = addon.file_name().ok_or(crate::CoreError::MissingRuntimeAddon)?;
-        let to = app_dir.join(name);
-        crate::fsutil::link_or_copy(addon, &to).map_err(crate::CoreError::io("copy the runtime addon", addon))?;
-    }
-    Ok(())
 }
 
 /// What goes into a function's code besides Next's files.
@@ -349,50 +299,35 @@ pub struct FunctionCode<'a> {
 /// the number of bundled modules.
 pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode) -> Result<usize> {
     let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons, route_key, routing_json } = *code;
-    let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
-    let entry = server_entry_source(runtime_dir, function_name, overrides, route_key);
-    let modules = write_bundle(runtime_dir, &format!("__entry_{function_name}.ts"), entry, minify, &app_dir.join("index.mjs"))?;
-    write(&app_dir.join("open-next.config.mjs"), compiled_config)?;
-    write(&app_dir.join("cache.cjs"), "module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n")?;
-    if let Some(routing) = routing_json {
-        write(&app_dir.join("routing.json"), routing)?;
+    if runtime_addons.is_empty() {
+        return Err(crate::CoreError::MissingRuntimeAddon);
     }
-    copy_runtime_addons(runtime_addons, &app_dir)?;
+    let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
+    let mut files = vec![("cache.cjs".to_string(), b"module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n".to_vec())];
+    if let Some(routing) = routing_json {
+        files.push(("routing.json".to_string(), routing.as_bytes().to_vec()));
+    }
+    let modules = write_function(&FunctionSpec {
+        dir: app_dir,
+        entry_file: "index.mjs",
+        name: function_name,
+        entry: server_entry_source(runtime_dir, function_name, overrides, route_key),
+        runtime_dir,
+        compiled_config,
+        minify,
+        files,
+        runtime_addons,
+    })?;
     if !build.package_path.is_empty() {
         write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;
     }
     Ok(modules)
 }
 
-/// Bundles a generated entry (named `entry_name` inside `runtime_dir`, so its
-/// imports resolve from there) into `out_file`, with `<out_file>.map` on debug
-/// builds. Returns the number of bundled modules.
-pub(crate) fn write_bundle(runtime_dir: &Path, entry_name: &str, entry: String, minify: bool, out_file: &Path) -> Result<usize> {
-    let out = bundle(&BundleOptions {
-        minify,
-        banner: Some("// Generated by open-next-rs. Do not edit.".into()),
-        // OpenNext's debug builds (`OPEN_NEXT_DEBUG=true`) ship a source map of the runtime.
-        sourcemap: debug_build(),
-        // The runtime's own npm dependencies (aws4fetch for the lite AWS overrides) go
-        // into the bundle; Next is loaded from the function's node_modules at run time.
-        packages: Packages::Bundle,
-        external: vec!["next".into()],
-        ..BundleOptions::new(Entry::Source { path: runtime_dir.join(entry_name), code: entry })
-    })?;
-    match &out.map {
-        Some(map) => {
-            let name = out_file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            write(out_file, format!("{}\n//# sourceMappingURL={name}.map\n", out.code))?;
-            write(&out_file.with_file_name(format!("{name}.map")), map)?;
-        }
-        None => write(out_file, &out.code)?,
-    }
-    Ok(out.modules.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::OverrideChoice;
 
     #[test]
     fn per_entry_manifests_are_build_only() {

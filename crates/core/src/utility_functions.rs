@@ -1,0 +1,233 @@
+//! The functions an OpenNext AWS stack deploys beside the server function, each
+//! written by [`write_function`] from a [`FunctionSpec`]:
+//!
+//! | folder | config key | default overrides | runtime |
+//! |---|---|---|---|
+//! | `revalidation-function/` | `revalidate` | `aws-lambda` + `sqs-revalidate` | `functions/revalidation.ts` |
+//! | `warmer-function/` | `warmer` | `aws-lambda` + `dummy`, `invokeFunction: "aws-lambda"` | `functions/warmer.ts` |
+//! | `dynamodb-provider/` | `initializationFunction` | `aws-lambda` + `dummy`, `tagCache: "dynamodb-lite"` | `functions/initializer.ts` |
+
+use crate::config::{pick_override, OverrideChoice, CONVERTERS, WRAPPERS};
+use crate::error::{CoreError, Result};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
+use serde_json::Value;
+use std::path::Path;
+
+/// A kind of utility function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UtilityKind {
+    /// SQS revalidation messages → HEAD requests to the server function.
+    Revalidation,
+    /// Scheduled: invokes the server functions with warmer events.
+    Warmer,
+    /// CloudFormation custom resource: seeds the tag cache.
+    Initializer,
+}
+
+impl UtilityKind {
+    /// The folder under `.open-next/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            UtilityKind::Revalidation => "revalidation-function",
+            UtilityKind::Warmer => "warmer-function",
+            UtilityKind::Initializer => "dynamodb-provider",
+        }
+    }
+
+    /// The key of its options in the config (OpenNext's names).
+    pub fn config_key(self) -> &'static str {
+        match self {
+            UtilityKind::Revalidation => "revalidate",
+            UtilityKind::Warmer => "warmer",
+            UtilityKind::Initializer => "initializationFunction",
+        }
+    }
+
+    fn default_converter(self) -> &'static str {
+        match self {
+            UtilityKind::Revalidation => "sqs-revalidate",
+            _ => "dummy",
+        }
+    }
+
+    /// The extra override of the kind, if it has one.
+    fn extra(self) -> Option<ExtraOverride> {
+        match self {
+            UtilityKind::Revalidation => None,
+            UtilityKind::Warmer => Some(ExtraOverride {
+                key: "invokeFunction",
+                default: "aws-lambda",
+                valid: &["aws-lambda", "dummy"],
+                implemented: &["aws-lambda", "dummy"],
+                folder: "warmer",
+            }),
+            UtilityKind::Initializer => Some(ExtraOverride {
+                key: "tagCache",
+                default: "dynamodb-lite",
+                valid: crate::config::TAG_CACHES,
+                implemented: &["dynamodb-lite", "fs-dev", "dummy"],
+                folder: "tagCache",
+            }),
+        }
+    }
+}
+
+/// An override a utility function has besides its wrapper and converter
+/// (`warmer.invokeFunction`, `initializationFunction.tagCache`).
+struct ExtraOverride {
+    /// Its key in the function's config section.
+    key: &'static str,
+    /// OpenNext's default.
+    default: &'static str,
+    /// Every name OpenNext knows.
+    valid: &'static [&'static str],
+    /// The names this version ships.
+    implemented: &'static [&'static str],
+    /// Its folder under `runtime/overrides/`.
+    folder: &'static str,
+}
+
+/// Wrappers and converters these functions can use in this version.
+const IMPLEMENTED_WRAPPERS: &[&str] = &["aws-lambda", "dummy"];
+const IMPLEMENTED_CONVERTERS: &[&str] = &["sqs-revalidate", "dummy"];
+
+/// The overrides chosen for one utility function.
+#[derive(Debug, Clone)]
+pub struct UtilityOverrides {
+    /// Wrapper.
+    pub wrapper: OverrideChoice,
+    /// Converter.
+    pub converter: OverrideChoice,
+    /// `warmer.invokeFunction` or `initializationFunction.tagCache`.
+    pub extra: Option<OverrideChoice>,
+}
+
+/// Reads and checks the overrides of `kind` from the config.
+pub fn utility_overrides(file: &str, raw: &Value, kind: UtilityKind) -> Result<UtilityOverrides> {
+    let key = kind.config_key();
+    let section = raw.get(key).filter(|v| !v.is_null());
+    let ov = section.and_then(|s| s.get("override"));
+    let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
+    let wrapper = pick_override(file, ov, "wrapper", "aws-lambda", &wrappers, &format!("{key}.override.wrapper"))?;
+    let converter = pick_override(file, ov, "converter", kind.default_converter(), CONVERTERS, &format!("{key}.override.converter"))?;
+    check(file, &wrapper, IMPLEMENTED_WRAPPERS, &format!("{key}.override.wrapper"))?;
+    check(file, &converter, IMPLEMENTED_CONVERTERS, &format!("{key}.override.converter"))?;
+    let extra = match kind.extra() {
+        Some(x) => {
+            let at = format!("{key}.{}", x.key);
+            let choice = pick_override(file, section, x.key, x.default, x.valid, &at)?;
+            check(file, &choice, x.implemented, &at)?;
+            Some(choice)
+        }
+        None => None,
+    };
+    Ok(UtilityOverrides { wrapper, converter, extra })
+}
+
+fn check(file: &str, choice: &OverrideChoice, implemented: &[&str], at: &str) -> Result<()> {
+    match choice {
+        OverrideChoice::Builtin(name) if !implemented.contains(&name.as_str()) => Err(CoreError::Config {
+            file: file.to_string(),
+            message: format!(
+                "\"{name}\" at `{at}` is not available in this version of open-next-rs yet; available: {}, or a custom override function",
+                implemented.join(", ")
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Source of the generated entry of a utility function.
+pub fn utility_entry_source(runtime_dir: &Path, kind: UtilityKind, o: &UtilityOverrides) -> String {
+    let (mut src, _) = override_imports(runtime_dir, &[("wrapper", &o.wrapper), ("converter", &o.converter)]);
+    let import = |rel: &str| js_string(&runtime_dir.join(rel).to_string_lossy());
+    if let (Some(x), Some(choice)) = (kind.extra(), &o.extra) {
+        match choice {
+            OverrideChoice::Builtin(b) => {
+                src.push_str(&format!("import {} from {};\n", x.key, import(&format!("overrides/{}/{b}.ts", x.folder))))
+            }
+            OverrideChoice::Custom(_) => src.push_str(&format!("const {} = undefined;\n", x.key)),
+        }
+    }
+    src.push_str(&format!("import {{ createGenericFunction }} from {};\n", import("functions/generic.ts")));
+    let handler = match kind {
+        UtilityKind::Revalidation => {
+            src.push_str(&format!("import {{ revalidationHandler }} from {};\n", import("functions/revalidation.ts")));
+            "revalidationHandler"
+        }
+        UtilityKind::Warmer => {
+            src.push_str(&format!("import {{ warmerHandler }} from {};\n", import("functions/warmer.ts")));
+            "warmerHandler(invokeFunction)"
+        }
+        UtilityKind::Initializer => {
+            src.push_str(&format!("import {{ initializerHandler }} from {};\n", import("functions/initializer.ts")));
+            "initializerHandler(tagCache)"
+        }
+    };
+    src.push_str(&format!(
+        "export const handler = createGenericFunction({{ type: {}, handler: {handler}, wrapper, converter }});\n",
+        js_string(kind.config_key())
+    ));
+    src
+}
+
+/// Writes one utility function folder into `out` (`.open-next/` being staged).
+/// `files` go beside its entry (`prerender-manifest.json`, `dynamodb-cache.json`).
+pub fn write_utility_function(
+    out: &Path,
+    kind: UtilityKind,
+    o: &UtilityOverrides,
+    runtime_dir: &Path,
+    compiled_config: &str,
+    minify: bool,
+    files: Vec<(String, Vec<u8>)>,
+) -> Result<usize> {
+    write_function(&FunctionSpec {
+        dir: out.join(kind.dir()),
+        entry_file: "index.mjs",
+        name: kind.dir(),
+        entry: utility_entry_source(runtime_dir, kind, o),
+        runtime_dir,
+        compiled_config,
+        minify,
+        files,
+        runtime_addons: &[],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_are_openexts() {
+        let raw = json!({"default": {}});
+        let r = utility_overrides("c.ts", &raw, UtilityKind::Revalidation).unwrap();
+        assert_eq!((r.wrapper.name(), r.converter.name()), ("aws-lambda", "sqs-revalidate"));
+        let w = utility_overrides("c.ts", &raw, UtilityKind::Warmer).unwrap();
+        assert_eq!(w.extra.unwrap().name(), "aws-lambda");
+        let i = utility_overrides("c.ts", &raw, UtilityKind::Initializer).unwrap();
+        assert_eq!((i.converter.name(), i.extra.unwrap().name()), ("dummy", "dynamodb-lite"));
+    }
+
+    #[test]
+    fn unavailable_and_unknown_names_are_refused_with_the_choices() {
+        let e =
+            utility_overrides("c.ts", &json!({"revalidate": {"override": {"wrapper": "node"}}}), UtilityKind::Revalidation).unwrap_err();
+        assert!(e.to_string().contains("`revalidate.override.wrapper`") && e.to_string().contains("aws-lambda, dummy"), "{e}");
+        let e = utility_overrides("c.ts", &json!({"initializationFunction": {"tagCache": "redis"}}), UtilityKind::Initializer).unwrap_err();
+        assert!(e.to_string().contains("`initializationFunction.tagCache`") && e.to_string().contains("dynamodb-lite"), "{e}");
+    }
+
+    #[test]
+    fn entry_imports_the_overrides_and_the_handler() {
+        let raw = json!({"warmer": {"invokeFunction": {"custom": true, "name": "mine"}}});
+        let o = utility_overrides("c.ts", &raw, UtilityKind::Warmer).unwrap();
+        let s = utility_entry_source(Path::new("/rt"), UtilityKind::Warmer, &o);
+        assert!(s.contains("import wrapper from \"/rt/overrides/wrappers/aws-lambda.ts\";"), "{s}");
+        assert!(s.contains("import converter from \"/rt/overrides/converters/dummy.ts\";"), "{s}");
+        assert!(s.contains("const invokeFunction = undefined;"), "{s}");
+        assert!(s.contains("handler: warmerHandler(invokeFunction)"), "{s}");
+    }
+}
