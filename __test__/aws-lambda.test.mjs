@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { repoRoot, runCli } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
@@ -16,15 +17,15 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
 const fnDir = path.join(dir, ".open-next/server-functions/default");
-const config = (converter) => `export default {
+const config = (converter, wrapper = "aws-lambda") => `export default {
   default: {
-    override: { wrapper: "aws-lambda", converter: "${converter}", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" },
+    override: { wrapper: "${wrapper}", converter: "${converter}", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" },
   },
 };
 `;
 
-function build(converter, skipNextBuild) {
-  if (converter) writeFileSync(path.join(dir, "open-next.config.ts"), config(converter));
+function build(converter, skipNextBuild, wrapper) {
+  if (converter) writeFileSync(path.join(dir, "open-next.config.ts"), config(converter, wrapper));
   else rmSync(path.join(dir, "open-next.config.ts"), { force: true });
   const r = runCli(["build", ...(skipNextBuild ? ["--skip-next-build"] : [])], dir);
   if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
@@ -374,10 +375,7 @@ describe("aws-lambda + aws-apigw-v1", { timeout: 600_000 }, () => {
     build("aws-apigw-v1", true);
     fn = await startLambda(fnDir);
   });
-  after(() => {
-    fn?.stop();
-    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
-  });
+  after(() => fn?.stop());
 
   test("multi-value query and headers in, multi-value Set-Cookie out", async () => {
     const { result } = await fn.invoke(apigwV1Event({ target: "/api/hello?x=1&x=2", headers: { Cookie: ["a=1", "b=2"] } }));
@@ -407,5 +405,85 @@ describe("aws-lambda + aws-apigw-v1", { timeout: 600_000 }, () => {
     assert.equal(result.statusCode, 400);
     assert.match(result.body, /aws-apigw-v1/);
     assert.equal((await fn.invoke(apigwV1Event({ target: "/app-ssr" }))).result.statusCode, 200);
+  });
+});
+
+describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { timeout: 600_000 }, () => {
+  let fn;
+  before(async () => {
+    build("aws-apigw-v2", true, "aws-lambda-streaming");
+    fn = await startLambda(fnDir);
+  });
+  after(() => fn?.stop());
+
+  test("a Suspense page streams: prelude first, the shell a second before the slow part", async () => {
+    const r = await fn.invokeStream(apigwV2Event({ target: "/app-stream" }));
+    assert.equal(r.status, 200);
+    assert.equal(r.contentType, "application/vnd.awslambda.http-integration-response");
+    assert.equal(r.prelude.statusCode, 200);
+    assert.match(r.prelude.headers["content-type"], /^text\/html/);
+    assert.equal(r.prelude.headers["content-encoding"], undefined);
+    const shell = r.chunks.find((c) => c.data.includes("marker:app-stream"));
+    const slow = r.chunks.find((c) => c.data.includes("marker:slow-done"));
+    assert.ok(shell && slow, "both parts arrive");
+    assert.ok(slow.at - shell.at >= 700, `the shell came ${slow.at - shell.at} ms before the slow part`);
+    assert.ok(r.endedAt - slow.at < 500, "the invocation ends with the stream");
+  });
+
+  test("compressed from Accept-Encoding, still streaming; binary types are not compressed", async () => {
+    const r = await fn.invokeStream(apigwV2Event({ target: "/app-stream", headers: { "accept-encoding": "gzip, deflate, br" } }));
+    assert.equal(r.prelude.headers["content-encoding"], "br");
+    assert.match(r.prelude.headers.vary, /Accept-Encoding/);
+    const html = zlib.brotliDecompressSync(r.body).toString("utf8");
+    assert.ok(html.includes("marker:app-stream") && html.includes("marker:slow-done"));
+    const first = r.chunks[0];
+    const last = r.chunks[r.chunks.length - 1];
+    assert.ok(last.at - first.at >= 700, "flushed per write, so the shell is not held back");
+    const png = await fn.invokeStream(apigwV2Event({ target: "/api/bytes?png=1", headers: { "accept-encoding": "gzip" } }));
+    assert.equal(png.prelude.headers["content-encoding"], undefined);
+    assert.deepEqual(png.body, PNG);
+  });
+
+  test("empty bodies, cookies, bad events and warmer events end the invocation", async () => {
+    const options = await fn.invokeStream(apigwV2Event({ method: "OPTIONS", target: "/api/echo" }));
+    assert.equal(options.prelude.statusCode, 204);
+    assert.equal(options.body.length, 0);
+    const cookie = await fn.invokeStream(apigwV2Event({ target: "/mw/cookie" }));
+    assert.deepEqual(
+      cookie.prelude.cookies.map((c) => c.split(";")[0]),
+      ["mw-cookie=yes", "mw-other=two"],
+    );
+    const bad = await fn.invokeStream({ rawPath: "/x" });
+    assert.equal(bad.prelude.statusCode, 400);
+    assert.match(bad.body.toString(), /aws-apigw-v2/);
+    const warm = await fn.invokeStream({ type: "warmer", warmerId: "w", index: 0, concurrency: 1, delay: 10 });
+    assert.equal(JSON.parse(warm.raw.toString()).type, "warmer");
+  });
+});
+
+describe("aws-lambda-compressed + aws-apigw-v2", { timeout: 600_000 }, () => {
+  let fn;
+  before(async () => {
+    build("aws-apigw-v2", true, "aws-lambda-compressed");
+    fn = await startLambda(fnDir);
+  });
+  after(() => {
+    fn?.stop();
+    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("text is compressed as the client asks, binary and unasked responses are not", async () => {
+    const gz = (await fn.invoke(apigwV2Event({ target: "/app-ssr", headers: { "accept-encoding": "gzip" } }))).result;
+    assert.equal(gz.headers["content-encoding"], "gzip");
+    assert.equal(gz.isBase64Encoded, true);
+    assert.ok(zlib.gunzipSync(Buffer.from(gz.body, "base64")).toString().includes("marker:app-ssr"));
+    const br = (await fn.invoke(apigwV2Event({ target: "/app-ssr", headers: { "accept-encoding": "gzip;q=0.5, br" } }))).result;
+    assert.equal(br.headers["content-encoding"], "br");
+    const none = (await fn.invoke(apigwV2Event({ target: "/app-ssr", headers: { "accept-encoding": "br;q=0, gzip;q=0" } }))).result;
+    assert.equal(none.headers["content-encoding"], undefined);
+    assert.ok(none.body.includes("marker:app-ssr"));
+    const png = (await fn.invoke(apigwV2Event({ target: "/api/bytes?png=1", headers: { "accept-encoding": "gzip" } }))).result;
+    assert.equal(png.headers["content-encoding"], undefined);
+    assert.deepEqual(Buffer.from(png.body, "base64"), PNG);
   });
 });

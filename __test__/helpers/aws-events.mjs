@@ -7,6 +7,7 @@
 //   https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -135,6 +136,47 @@ export async function startLambda(fnDir, { env = {}, exportName } = {}) {
     });
     return { status: r.status, result: JSON.parse(r.body.toString("utf8")) };
   };
+  /**
+   * Invokes a streaming handler and reads the answer as a function URL does:
+   * the prelude up to the 8 NUL bytes, then the body. `chunks` are the body's
+   * pieces with the ms since the call when each arrived.
+   */
+  fn.invokeStream = (event) =>
+    new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const req = http.request(
+        `http://127.0.0.1:${port}/invoke`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          let raw = Buffer.alloc(0);
+          let prelude;
+          const chunks = [];
+          res.on("data", (c) => {
+            if (prelude) return chunks.push({ at: Date.now() - t0, data: c });
+            raw = Buffer.concat([raw, c]);
+            const sep = raw.indexOf(Buffer.alloc(8));
+            if (sep < 0) return;
+            prelude = JSON.parse(raw.subarray(0, sep).toString("utf8"));
+            const rest = raw.subarray(sep + 8);
+            if (rest.length) chunks.push({ at: Date.now() - t0, data: rest });
+          });
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode,
+              contentType: res.headers["content-type"],
+              prelude,
+              chunks,
+              body: Buffer.concat(chunks.map((c) => c.data)),
+              raw,
+              endedAt: Date.now() - t0,
+            }),
+          );
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify(event));
+    });
   return fn;
 }
 

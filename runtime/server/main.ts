@@ -5,7 +5,7 @@
  * export const handler = createServerFunction({ functionName: "default", overrides: { wrapper, converter, incrementalCache, tagCache, queue } });
  * ```
  *
- * Initialisation starts at once (no top-level await): the user's
+ * Initialisation starts at once: the user's
  * `open-next.config.mjs` (next to the bundle) is imported, a lazy custom override
  * (`config.<function>.override.<kind>` as a function) replaces the built-in one,
  * the cache handler is published, Next is started, then the wrapper is
@@ -99,7 +99,12 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
   return wrapper.wrapper(handler, converter, { functionName });
 }
 
-export function createServerFunction(options: ServerFunctionOptions): ServerFunctionHandler {
+/**
+ * The server function's handler. It waits for initialisation on each call;
+ * `.ready` resolves with the wrapper's own handler once initialised (Lambda entries
+ * export that, with top-level await, so the runtime sees how the wrapper marked it).
+ */
+export function createServerFunction(options: ServerFunctionOptions): ServerFunctionHandler & { ready: Promise<ServerFunctionHandler> } {
   const ready = initialise(options);
   ready.catch((e) => {
     error(`server function "${options.functionName}" failed to start`, e);
@@ -115,8 +120,9 @@ export function createServerFunction(options: ServerFunctionOptions): ServerFunc
       process.exit(1);
     }
   });
-  return async (...args: any[]) => {
+  const lazy = async (...args: any[]) => {
     const handle = await ready;
     return handle(...args);
   };
+  return Object.assign(lazy, { ready });
 }

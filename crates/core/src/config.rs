@@ -34,7 +34,7 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
-    ("wrapper", &["node", "aws-lambda", "dummy"]),
+    ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
     ("incrementalCache", &["fs-dev", "s3-lite", "dummy"]),
     ("tagCache", &["fs-dev", "dynamodb-lite", "dummy"]),
@@ -361,6 +361,11 @@ mod tests {
         let e = parse(json!({"default": {"override": {"wrapper": "node", "converter": "aws-apigw-v2"}}}), "c.ts").unwrap_err().to_string();
         assert!(e.contains("cannot work with converter"), "{e}");
         assert!(e.contains("use one of: node"), "{e}");
+        // A streaming wrapper cannot answer through a converter that buffers (CloudFront, SQS).
+        let e = parse(json!({"default": {"override": {"wrapper": "aws-lambda-streaming", "converter": "aws-cloudfront"}}}), "c.ts")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("use one of: aws-apigw-v2"), "{e}");
     }
 
     #[test]

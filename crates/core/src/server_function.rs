@@ -265,11 +265,16 @@ pub fn server_entry_source(runtime_dir: &Path, function_name: &str, o: &Function
     let main = runtime_dir.join("server/main.ts");
     src.push_str(&format!("import {{ createServerFunction }} from {};\n", js_string(&main.to_string_lossy())));
     let key = route_key.map(|k| format!(", routeKey: {}", js_string(k))).unwrap_or_default();
-    src.push_str(&format!(
-        "export const handler = createServerFunction({{ functionName: {}, overrides: {{ {} }}{key} }});\n",
-        js_string(function_name),
-        names.join(", ")
-    ));
+    let call =
+        format!("createServerFunction({{ functionName: {}, overrides: {{ {} }}{key} }})", js_string(function_name), names.join(", "));
+    if is_self_hosted_wrapper(o.wrapper.name()) {
+        // The node wrapper starts its server itself; requests wait for initialisation.
+        src.push_str(&format!("export const handler = {call};\n"));
+    } else {
+        // Lambda initialises during the init phase and sees the wrapper's own handler
+        // (the streaming wrapper's is marked by `awslambda.streamifyResponse`).
+        src.push_str(&format!("export const handler = await {call}.ready;\n"));
+    }
     src
 }
 
@@ -437,5 +442,10 @@ mod tests {
         assert!(s.contains("functionName: \"default\""));
         assert!(!s.contains("routeKey"));
         assert!(server_entry_source(Path::new("/rt"), "default", &o, Some("k1")).contains(", routeKey: \"k1\" });"));
+        assert!(s.contains("export const handler = createServerFunction("), "{s}");
+        // Lambda wrappers export the wrapper's own handler, once initialised.
+        let lambda = FunctionOverrides { wrapper: OverrideChoice::Builtin("aws-lambda-streaming".into()), ..o };
+        let s = server_entry_source(Path::new("/rt"), "default", &lambda, None);
+        assert!(s.contains("export const handler = await createServerFunction(") && s.ends_with(".ready;\n"), "{s}");
     }
 }
