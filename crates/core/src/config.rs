@@ -289,6 +289,21 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
         return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
+    // CDN invalidation on revalidation: only the no-op (or a custom override) for now.
+    let cdn = pick_override(
+        file,
+        raw.pointer("/default/override"),
+        "cdnInvalidation",
+        "dummy",
+        &["cloudfront", "dummy"],
+        "default.override.cdnInvalidation",
+    )?;
+    if cdn == OverrideChoice::Builtin("cloudfront".into()) {
+        return Err(CoreError::Config {
+            file: file.into(),
+            message: "the built-in cdnInvalidation \"cloudfront\" (`default.override.cdnInvalidation`) is not available in this version of open-next-rs yet; available: dummy, or a custom override function".into(),
+        });
+    }
     let middleware = middleware_overrides(file, &raw)?;
     Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware })
 }
@@ -366,6 +381,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("use one of: aws-apigw-v2"), "{e}");
+    }
+
+    #[test]
+    fn cdn_invalidation_not_yet_is_refused() {
+        let e = parse(json!({"default": {"override": {"cdnInvalidation": "cloudfront"}}}), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("`default.override.cdnInvalidation`") && e.contains("available: dummy"), "{e}");
+        parse(json!({"default": {"override": {"cdnInvalidation": "dummy"}}}), "c.ts").unwrap();
     }
 
     #[test]
