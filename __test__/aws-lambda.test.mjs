@@ -207,6 +207,29 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     assert.doesNotMatch(fn.log(), /\[open-next\]/, fn.log());
   });
 
+  test("revalidatePath on one instance: another instance does not serve the old page once the tag table says so", async () => {
+    const host = "example.com";
+    const get = async (f) => (await f.invoke(apigwV2Event({ target: "/app-isr", host }))).result;
+    const other = await startLambda(fnDir, { env });
+    try {
+      const before = await get(other);
+      assert.equal(before.statusCode, 200);
+      const shown = renderTime(before.body);
+      const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr", host }))).result;
+      assert.equal(r.statusCode, 200, r.body);
+      const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
+      assert.ok(
+        Items.some((i) => i.tag.S === `${buildId}/_N_T_/app-isr` && Number(i.revalidatedAt.N) > Date.now() - 60_000),
+        "the revalidation was written to the tag table before the invocation returned",
+      );
+      const after = await get(other);
+      assert.equal(after.statusCode, 200);
+      assert.notEqual(renderTime(after.body), shown, "the other instance rendered the page anew");
+    } finally {
+      other.stop();
+    }
+  });
+
   test("warmer-function: invokes the server function through Lambda's Invoke API with WARM_PARAMS concurrency", async () => {
     const warmer = await startLambda(path.join(out, "warmer-function"), {
       env: {

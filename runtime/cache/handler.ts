@@ -274,6 +274,7 @@ export class OpenNextCacheHandler {
     const dangerous = backend.config.dangerous;
     if (dangerous?.disableTagCache || dangerous?.disableIncrementalCache) return;
     const list = (Array.isArray(tags) ? tags : [tags]).filter((t) => typeof t === "string" && t !== "");
+    debug("revalidateTag", list, durations);
     if (list.length === 0) return;
     try {
       const now = Date.now();

@@ -22,7 +22,7 @@ import type {
   TagCache,
   Wrapper,
 } from "../types/overrides.ts";
-import type { CacheBackend } from "../utils/context.ts";
+import { type CacheBackend, installNextRequestContext } from "../utils/context.ts";
 import { createRoutedDispatch } from "../routing/dispatch.ts";
 import { loadRouter } from "../routing/router.ts";
 import { loadConfig, pick } from "../utils/config.ts";
@@ -78,6 +78,7 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
 
   setDefaultCacheBackend(backend);
   installCacheHandler();
+  installNextRequestContext();
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
   const serverOptions = { files, cacheHandlerPath, preloadEntries: preloading === "onStart" };
   const router = loadRouter(functionDir);

@@ -83,3 +83,21 @@ async function drainPending(store: RequestStore): Promise<void> {
     await Promise.all([...store.pending]);
   }
 }
+
+/**
+ * Gives Next the platform's request context (`Symbol.for("@next/request-context")`,
+ * read by Next's `getWaitUntil`): its `waitUntil` adds to the current request's
+ * pending work, so `after()`, on-demand revalidation writes and other work Next
+ * defers finish before the handler returns its result (on Lambda nothing runs once
+ * the invocation has returned). Outside a request, Next falls back to its own.
+ */
+export function installNextRequestContext(): void {
+  const key = Symbol.for("@next/request-context");
+  const g = globalThis as Record<symbol, unknown>;
+  g[key] = {
+    get() {
+      const store = getStore();
+      return store ? { waitUntil: (promise: Promise<unknown>) => addPending(promise, store) } : undefined;
+    },
+  };
+}
