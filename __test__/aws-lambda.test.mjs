@@ -283,6 +283,80 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
   });
 });
 
+describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000 }, () => {
+  let moto;
+  let env;
+  let fn;
+  const out = path.join(dir, ".open-next");
+  before(async () => {
+    writeFileSync(
+      path.join(dir, "open-next.config.ts"),
+      `export default {
+  default: { override: { wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "s3", tagCache: "dynamodb", queue: "sqs" } },
+  initializationFunction: { tagCache: "dynamodb" },
+};
+`,
+    );
+    const r = runCli(["build", "--skip-next-build"], dir);
+    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+    moto = await startMoto();
+    env = await createStack(moto);
+    await uploadDir(moto, "cache", path.join(out, "cache"), "_cache");
+    const provider = await startLambda(path.join(out, "dynamodb-provider"), { env });
+    try {
+      const seeded = await provider.invoke({
+        RequestType: "Create",
+        StackId: "s",
+        RequestId: "r",
+        LogicalResourceId: "Seed",
+        ResourceType: "Custom::X",
+        ResourceProperties: {},
+      });
+      if (seeded.result.original?.Data?.items === undefined) throw new Error(`seeding failed: ${JSON.stringify(seeded.result)}`);
+    } finally {
+      provider.stop();
+    }
+    fn = await startLambda(fnDir, { env });
+  });
+  after(() => {
+    fn?.stop();
+    moto?.stop();
+    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("the SDK clients are bundled into the function", () => {
+    const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
+    const o = output.origins.default;
+    assert.deepEqual([o.incrementalCache, o.tagCache, o.queue], ["s3", "dynamodb", "sqs"]);
+    const code = readFileSync(path.join(fnDir, "index.mjs"), "utf8");
+    for (const c of ["S3Client", "DynamoDBClient", "SQSClient"]) assert.ok(code.includes(c), c);
+    assert.ok(!existsSync(path.join(fnDir, "node_modules/@aws-sdk")), "nothing to install");
+  });
+
+  test("ISR through S3 and SQS, revalidatePath through DynamoDB", async () => {
+    const get = async () => (await fn.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+    const first = await get();
+    assert.equal(first.headers["x-nextjs-cache"], "HIT");
+    await sleep(6000);
+    const stale = await get();
+    assert.equal(stale.headers["x-nextjs-cache"], "STALE");
+    const { Messages = [] } = await moto.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: env.REVALIDATION_QUEUE_URL, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ["All"] }),
+    );
+    assert.equal(Messages.length, 1);
+    assert.equal(JSON.parse(Messages[0].Body).url, "/app-isr");
+    assert.match(Messages[0].Attributes.MessageGroupId, /^revalidate-\d$/);
+    const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr" }))).result;
+    assert.equal(r.statusCode, 200);
+    const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
+    assert.ok(Items.some((i) => i.tag.S.endsWith("/_N_T_/app-isr") && Number(i.revalidatedAt.N) > Date.now() - 60_000));
+    const fresh = await get();
+    assert.equal(fresh.statusCode, 200);
+    assert.notEqual(renderTime(fresh.body), renderTime(first.body));
+    assert.doesNotMatch(fn.log(), /\[open-next\]/, fn.log());
+  });
+});
+
 describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {

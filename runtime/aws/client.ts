@@ -160,3 +160,14 @@ export async function jsonCall<T = any>(service: Service, region: string, target
   const text = await res.text();
   return (text ? JSON.parse(text) : {}) as T;
 }
+
+/** An AWS SDK error as an {@link AwsError} naming the call. */
+export function sdkError(e: unknown, what: string): AwsError {
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err?.$metadata?.httpStatusCode;
+  return new AwsError(
+    `${what} failed: ${status ?? ""} ${err?.name ?? ""}: ${err?.message ?? e}`.replace(/ +/g, " ").replace(" :", ":"),
+    status,
+    err?.name,
+  );
+}

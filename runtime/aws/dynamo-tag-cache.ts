@@ -1,0 +1,161 @@
+/**
+ * OpenNext's DynamoDB tag cache ("original" mode) over a transport:
+ * `dynamodb-lite` (signed fetch) and `dynamodb` (the AWS SDK's DynamoDBClient)
+ * send the same Query and BatchWriteItem inputs. The table is `CACHE_DYNAMO_TABLE`
+ * (hash key `tag`, range key `path`, index `revalidate` on `path` +
+ * `revalidatedAt`), region `CACHE_BUCKET_REGION` (as OpenNext).
+ *
+ * Reads that fail are logged and answered as "nothing revalidated", so cached
+ * pages keep being served while DynamoDB is down; failed writes are logged and
+ * thrown, so the caller knows the revalidation was not recorded. Query results
+ * are paged through, and unprocessed batch items are written again (bounded).
+ */
+import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../cache/tag-items.ts";
+import type { OriginalTagCache, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import { getStore } from "../utils/context.ts";
+import { error } from "../utils/logger.ts";
+
+/** How one DynamoDB client sends a Query and a BatchWriteItem (inputs and outputs as in the API). */
+export interface DynamoTransport {
+  query(input: Record<string, unknown>, region: string, what: string): Promise<{ Items?: unknown[]; LastEvaluatedKey?: unknown }>;
+  batchWrite(input: Record<string, unknown>, region: string, what: string): Promise<{ UnprocessedItems?: Record<string, unknown[]> }>;
+}
+
+const BATCH = 25;
+const MAX_PAGES = 50;
+const MAX_UNPROCESSED_ROUNDS = 5;
+
+function region(): string {
+  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
+}
+
+function table(): string {
+  const t = process.env.CACHE_DYNAMO_TABLE;
+  if (!t) throw new Error("CACHE_DYNAMO_TABLE is not set; set it to the tag cache table");
+  return t;
+}
+
+function disabled(): boolean {
+  return (globalThis as any).openNextConfig?.dangerous?.disableTagCache === true;
+}
+
+async function query(t: DynamoTransport, byPath: boolean, key: string): Promise<TagItem[]> {
+  const items: TagItem[] = [];
+  let start: unknown;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const out = await t.query(
+      {
+        TableName: table(),
+        ...(byPath ? { IndexName: "revalidate" } : {}),
+        KeyConditionExpression: "#k = :k",
+        ExpressionAttributeNames: { "#k": byPath ? "path" : "tag" },
+        ExpressionAttributeValues: { ":k": { S: tagKey(key) } },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      },
+      region(),
+      `DynamoDB Query ${table()} ${byPath ? "path" : "tag"}=${tagKey(key)}`,
+    );
+    items.push(...((out.Items ?? []) as TagItem[]).filter((i) => i?.tag?.S && i?.path?.S));
+    start = out.LastEvaluatedKey;
+    if (!start) break;
+  }
+  return items;
+}
+
+/** The items of a path, once per request (the cache handler asks several times). */
+function itemsForPath(t: DynamoTransport, p: string): Promise<TagItem[]> {
+  const store = getStore() as (ReturnType<typeof getStore> & { dynamoPaths?: Map<string, Promise<TagItem[]>> }) | undefined;
+  if (!store) return query(t, true, p);
+  store.dynamoPaths ??= new Map();
+  let items = store.dynamoPaths.get(p);
+  if (!items) {
+    items = query(t, true, p);
+    store.dynamoPaths.set(p, items);
+    items.catch(() => store.dynamoPaths?.delete(p));
+  }
+  return items;
+}
+
+async function batchWrite(t: DynamoTransport, items: TagItem[]): Promise<void> {
+  let pending: unknown[] = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= MAX_UNPROCESSED_ROUNDS) {
+      throw new Error(`DynamoDB BatchWriteItem ${table()}: ${pending.length} items still unprocessed after ${round} rounds`);
+    }
+    if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+    const out = await t.batchWrite({ RequestItems: { [table()]: pending } }, region(), `DynamoDB BatchWriteItem ${table()}`);
+    pending = out.UnprocessedItems?.[table()] ?? [];
+  }
+}
+
+function concurrency(): number {
+  const n = Number.parseInt(process.env.DYNAMO_BATCH_WRITE_COMMAND_CONCURRENCY ?? "", 10);
+  return Number.isFinite(n) && n > 0 ? n : 4;
+}
+
+/** A tag cache named `name` over `t`. */
+export function createDynamoTagCache(name: string, t: DynamoTransport): OriginalTagCache {
+  return {
+    name,
+    mode: "original",
+
+    async getByPath(p) {
+      if (disabled()) return [];
+      try {
+        return (await itemsForPath(t, p)).map((i) => stripTagKey(i.tag.S));
+      } catch (e) {
+        error("tag cache: cannot read the tags of", p, e);
+        return [];
+      }
+    },
+
+    async getByTag(tag) {
+      if (disabled()) return [];
+      try {
+        return (await query(t, false, tag)).map((i) => stripTagKey(i.path.S));
+      } catch (e) {
+        error("tag cache: cannot read the paths of tag", tag, e);
+        return [];
+      }
+    },
+
+    async getLastModified(p, lastModified) {
+      if (disabled()) return lastModified ?? Date.now();
+      try {
+        return revalidatedSince(await itemsForPath(t, p), lastModified) ? -1 : (lastModified ?? Date.now());
+      } catch (e) {
+        error("tag cache: cannot check whether", p, "was revalidated; serving it as cached", e);
+        return lastModified ?? Date.now();
+      }
+    },
+
+    async isStale(p, lastModified) {
+      if (disabled()) return false;
+      try {
+        return staleSince(await itemsForPath(t, p), lastModified);
+      } catch (e) {
+        error("tag cache: cannot check whether", p, "is stale", e);
+        return false;
+      }
+    },
+
+    async writeTags(tags: OriginalTagCacheWriteInput[]) {
+      if (disabled() || tags.length === 0) return;
+      const items = tags.map(tagItem);
+      const chunks: TagItem[][] = [];
+      for (let i = 0; i < items.length; i += BATCH) chunks.push(items.slice(i, i + BATCH));
+      try {
+        for (let i = 0; i < chunks.length; i += concurrency()) {
+          await Promise.all(chunks.slice(i, i + concurrency()).map((c) => batchWrite(t, c)));
+        }
+      } catch (e) {
+        error("tag cache: cannot write", tags.length, "tag/path pairs", e);
+        throw e;
+      } finally {
+        // What this request read of these paths is out of date now.
+        const store = getStore() as { dynamoPaths?: Map<string, unknown> } | undefined;
+        for (const w of tags) store?.dynamoPaths?.delete(w.path);
+      }
+    },
+  };
+}
