@@ -357,6 +357,50 @@ describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000
   });
 });
 
+describe("tagCache dynamodb-nextMode on moto", { timeout: 600_000 }, () => {
+  let moto;
+  let env;
+  let buildId;
+  before(async () => {
+    writeFileSync(path.join(dir, "open-next.config.ts"), `export default { default: { override: { tagCache: "dynamodb-nextMode" } } };\n`);
+    const r = runCli(["build", "--skip-next-build"], dir);
+    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+    buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
+    moto = await startMoto();
+    env = await createStack(moto);
+    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+  });
+  after(() => {
+    moto?.stop();
+    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("revalidatePath writes one item per tag; another instance then renders the page anew", async () => {
+    const a = await startLambda(fnDir, { env });
+    const b = await startLambda(fnDir, { env });
+    try {
+      const get = async (f) => (await f.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+      const before = await get(b);
+      assert.equal(before.headers["x-nextjs-cache"], "HIT");
+      const r = (await a.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr" }))).result;
+      assert.equal(r.statusCode, 200);
+      const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
+      const key = `${buildId}/_tag/_N_T_/app-isr`;
+      assert.ok(
+        Items.some((i) => i.tag.S === key && i.path.S === key),
+        JSON.stringify(Items.map((i) => i.tag.S)),
+      );
+      const after = await get(b);
+      assert.equal(after.statusCode, 200);
+      assert.notEqual(renderTime(after.body), renderTime(before.body), "instance b rendered the page anew");
+      for (const f of [a, b]) assert.doesNotMatch(f.log(), /\[open-next\]/, f.log());
+    } finally {
+      a.stop();
+      b.stop();
+    }
+  });
+});
+
 describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {

@@ -11,12 +11,19 @@
  * are paged through, and unprocessed batch items are written again (bounded).
  */
 import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../cache/tag-items.ts";
-import type { OriginalTagCache, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import path from "node:path";
+import type { NextModeTagCache, NextModeTagCacheWriteInput, OriginalTagCache, OriginalTagCacheWriteInput } from "../types/overrides.ts";
 import { getStore } from "../utils/context.ts";
 import { error } from "../utils/logger.ts";
 
 /** How one DynamoDB client sends a Query and a BatchWriteItem (inputs and outputs as in the API). */
 export interface DynamoTransport {
+  /** BatchGetItem (only the nextMode cache uses it). */
+  batchGet?(
+    input: Record<string, unknown>,
+    region: string,
+    what: string,
+  ): Promise<{ Responses?: Record<string, unknown[]>; UnprocessedKeys?: Record<string, { Keys?: unknown[] }> }>;
   query(input: Record<string, unknown>, region: string, what: string): Promise<{ Items?: unknown[]; LastEvaluatedKey?: unknown }>;
   batchWrite(input: Record<string, unknown>, region: string, what: string): Promise<{ UnprocessedItems?: Record<string, unknown[]> }>;
 }
@@ -155,6 +162,100 @@ export function createDynamoTagCache(name: string, t: DynamoTransport): Original
         // What this request read of these paths is out of date now.
         const store = getStore() as { dynamoPaths?: Map<string, unknown> } | undefined;
         for (const w of tags) store?.dynamoPaths?.delete(w.path);
+      }
+    },
+  };
+}
+
+/** `<buildId>/_tag/<tag>`: the nextMode item key (OpenNext's; the same in `tag` and `path`). */
+function nextModeKey(tag: string): string {
+  return path.posix.join(process.env.OPEN_NEXT_BUILD_ID ?? "", "_tag", tag);
+}
+
+/** The items of `tags` (one BatchGetItem per 100, unprocessed keys asked again, bounded), once per request. */
+async function nextModeItems(t: DynamoTransport, tags: string[]): Promise<TagItem[]> {
+  const store = getStore() as { dynamoTags?: Map<string, TagItem | null> } | undefined;
+  const known = store ? (store.dynamoTags ??= new Map()) : new Map<string, TagItem | null>();
+  const missing = [...new Set(tags)].filter((tag) => !known.has(tag));
+  for (let i = 0; i < missing.length; i += 100) {
+    const chunk = missing.slice(i, i + 100);
+    let keys: unknown[] = chunk.map((tag) => ({ path: { S: nextModeKey(tag) }, tag: { S: nextModeKey(tag) } }));
+    const found = new Map<string, TagItem>();
+    for (let round = 0; keys.length > 0; round++) {
+      if (round >= MAX_UNPROCESSED_ROUNDS)
+        throw new Error(`DynamoDB BatchGetItem ${table()}: ${keys.length} keys still unprocessed after ${round} rounds`);
+      if (round > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** round));
+      const out = await t.batchGet!({ RequestItems: { [table()]: { Keys: keys } } }, region(), `DynamoDB BatchGetItem ${table()}`);
+      for (const item of (out.Responses?.[table()] ?? []) as TagItem[]) if (item?.tag?.S) found.set(item.tag.S, item);
+      keys = out.UnprocessedKeys?.[table()]?.Keys ?? [];
+    }
+    for (const tag of chunk) known.set(tag, found.get(nextModeKey(tag)) ?? null);
+  }
+  return tags.map((tag) => known.get(tag)).filter((i): i is TagItem => !!i);
+}
+
+/**
+ * A nextMode tag cache named `name` over `t` (OpenNext's `dynamodb-nextMode`): one
+ * item per tag, key `<buildId>/_tag/<tag>` in both `tag` and `path`, so the same
+ * table serves. Entries are checked against their own tags; nothing needs seeding.
+ */
+export function createDynamoNextModeTagCache(name: string, t: DynamoTransport): NextModeTagCache {
+  return {
+    name,
+    mode: "nextMode",
+    async getLastRevalidated(tags) {
+      if (disabled() || tags.length === 0) return 0;
+      try {
+        return Math.max(0, ...(await nextModeItems(t, tags)).map((i) => Number.parseInt(i.revalidatedAt.N, 10) || 0));
+      } catch (e) {
+        error("tag cache: cannot read tags", tags, e);
+        return 0;
+      }
+    },
+    async hasBeenRevalidated(tags, lastModified) {
+      if (disabled() || tags.length === 0) return false;
+      try {
+        return revalidatedSince(await nextModeItems(t, tags), lastModified);
+      } catch (e) {
+        error("tag cache: cannot check whether tags", tags, "were revalidated; serving as cached", e);
+        return false;
+      }
+    },
+    async isStale(tags, lastModified) {
+      if (disabled() || tags.length === 0) return false;
+      try {
+        return staleSince(await nextModeItems(t, tags), lastModified);
+      } catch (e) {
+        error("tag cache: cannot check whether tags", tags, "are stale", e);
+        return false;
+      }
+    },
+    async writeTags(tags: NextModeTagCacheWriteInput[]) {
+      if (disabled() || tags.length === 0) return;
+      const now = Date.now();
+      const items: TagItem[] = tags.map((w) => {
+        const { tag, stale, expire } = typeof w === "string" ? { tag: w, stale: undefined, expire: undefined } : w;
+        const k = nextModeKey(tag);
+        return {
+          path: { S: k },
+          tag: { S: k },
+          revalidatedAt: { N: String(now) },
+          ...(stale !== undefined ? { stale: { N: String(stale) } } : {}),
+          ...(expire !== undefined ? { expire: { N: String(expire) } } : {}),
+        };
+      });
+      try {
+        for (let i = 0; i < items.length; i += BATCH * concurrency()) {
+          const group: TagItem[][] = [];
+          for (let j = i; j < Math.min(items.length, i + BATCH * concurrency()); j += BATCH) group.push(items.slice(j, j + BATCH));
+          await Promise.all(group.map((c) => batchWrite(t, c)));
+        }
+      } catch (e) {
+        error("tag cache: cannot write tags", tags, e);
+        throw e;
+      } finally {
+        const store = getStore() as { dynamoTags?: Map<string, unknown> } | undefined;
+        for (const w of tags) store?.dynamoTags?.delete(typeof w === "string" ? w : w.tag);
       }
     },
   };

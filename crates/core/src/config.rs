@@ -37,7 +37,7 @@ pub const IMPLEMENTED: &[(&str, &[&str])] = &[
     ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
     ("incrementalCache", &["fs-dev", "s3", "s3-lite", "dummy"]),
-    ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dummy"]),
+    ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),
     ("queue", &["direct", "sqs", "sqs-lite", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
 ];

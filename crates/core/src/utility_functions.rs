@@ -65,7 +65,7 @@ impl UtilityKind {
                 key: "tagCache",
                 default: "dynamodb-lite",
                 valid: crate::config::TAG_CACHES,
-                implemented: &["dynamodb", "dynamodb-lite", "fs-dev", "dummy"],
+                implemented: &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"],
                 folder: "tagCache",
             }),
         }
