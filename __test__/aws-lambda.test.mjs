@@ -11,9 +11,10 @@ import { repoRoot, runCli } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
 import { createStack, startMoto, uploadDir } from "./helpers/moto.mjs";
+import { faults, startFaultProxy } from "./helpers/fault-proxy.mjs";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
 const fnDir = path.join(dir, ".open-next/server-functions/default");
@@ -192,6 +193,8 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
         batchItemFailures: [{ itemIdentifier: "m-unreachable" }, { itemIdentifier: "m-unreadable" }],
       });
       assert.match(revalidation.log(), /revalidation of 127\.0\.0\.1:9\/app-isr \(record m-unreachable\) failed/);
+      // Handled: the event source mapping deletes it.
+      await moto.sqs.send(new DeleteMessageCommand({ QueueUrl: env.REVALIDATION_QUEUE_URL, ReceiptHandle: Messages[0].ReceiptHandle }));
     } finally {
       revalidation.stop();
     }
@@ -262,6 +265,72 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
       assert.match(result.errorMessage, /WARM_PARAMS must be a list of \{function: string, concurrency: positive integer\}/);
     } finally {
       bad.stop();
+    }
+  });
+
+  test("faults: SQS failing loses no revalidation, DynamoDB throttling and S3 SlowDown are retried (bounded) and logged, pages still render", async () => {
+    const proxy = await startFaultProxy(moto.endpoint);
+    const f = await startLambda(fnDir, { env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint } });
+    try {
+      const host = "faults.example.com";
+      const get = async (target = "/app-isr") => (await f.invoke(apigwV2Event({ target, host }))).result;
+      // A fresh S3 copy so the entry goes stale again here.
+      await uploadDir(moto, "cache", path.join(out, "cache"), "_cache");
+      assert.equal((await get()).headers["x-nextjs-cache"], "HIT");
+      await sleep(6000);
+      // Received and deleted, as Lambda's event source mapping does (a FIFO group holds back while a message is in flight).
+      const drain = async () => {
+        const { Messages = [] } = await moto.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: env.REVALIDATION_QUEUE_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
+        for (const m of Messages)
+          await moto.sqs.send(new DeleteMessageCommand({ QueueUrl: env.REVALIDATION_QUEUE_URL, ReceiptHandle: m.ReceiptHandle }));
+        return Messages;
+      };
+      await drain();
+      proxy.rule = (c) => (c.target === "AmazonSQS.SendMessage" ? faults.sqsDown : undefined);
+      const stale = await get();
+      assert.equal(stale.headers["x-nextjs-cache"], "STALE", "the stale page is served while SQS fails");
+      assert.equal(proxy.calls["AmazonSQS.SendMessage"], 3, "three attempts, then given up");
+      assert.match(f.log(), /failed to queue the revalidation of \/app-isr[\s\S]*SQS SendMessage .* failed: 500 InternalError/);
+      assert.equal((await drain()).length, 0);
+      proxy.rule = () => undefined;
+      assert.equal((await get()).headers["x-nextjs-cache"], "STALE");
+      const queued = await drain();
+      assert.equal(queued.length, 1, "the next stale hit queued the revalidation");
+      assert.equal(JSON.parse(queued[0].Body).url, "/app-isr");
+
+      // DynamoDB throttled on every call: the tag check gives up after 3 attempts and the page is served as cached.
+      proxy.calls = {};
+      proxy.rule = (c) => (c.target?.startsWith("DynamoDB_") ? faults.ddbThrottled : undefined);
+      const throttled = await get();
+      assert.equal(throttled.statusCode, 200);
+      assert.equal(proxy.calls["DynamoDB_20120810.Query"] % 3, 0);
+      assert.match(f.log(), /DynamoDB Query tags path=.* failed: 400 ProvisionedThroughputExceededException/);
+      // S3 answering SlowDown twice, then fine: retried and served from the cache.
+      proxy.calls = {};
+      let slow = 0;
+      proxy.rule = (c) => (c.method === "GET" && c.url.startsWith("/cache/") && slow++ < 2 ? faults.s3SlowDown : undefined);
+      const retried = await get();
+      assert.equal(retried.statusCode, 200);
+      assert.ok(["HIT", "STALE"].includes(retried.headers["x-nextjs-cache"]), retried.headers["x-nextjs-cache"]);
+      assert.equal(proxy.calls["GET S3"], 3);
+      // S3 slower than the per-attempt timeout: three attempts, then the page is rendered without the cache.
+      proxy.rule = (c) => (c.method === "GET" && c.url.startsWith("/cache/") ? { delayMs: 8000, status: 200, body: "{}" } : undefined);
+      const impatient = await startLambda(fnDir, { env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint, OPEN_NEXT_AWS_TIMEOUT_MS: "400" } });
+      try {
+        const t = Date.now();
+        const slowS3 = (await impatient.invoke(apigwV2Event({ target: "/app-isr", host }))).result;
+        assert.equal(slowS3.statusCode, 200);
+        assert.ok(renderTime(slowS3.body), "rendered");
+        assert.ok(Date.now() - t < 6000, `answered in ${Date.now() - t} ms`);
+        assert.match(impatient.log(), /S3 GetObject .*app-isr\.cache failed: no answer within 400 ms .*\(3 attempts\)/);
+      } finally {
+        impatient.stop();
+      }
+    } finally {
+      f.stop();
+      proxy.close();
     }
   });
 
