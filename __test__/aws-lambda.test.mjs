@@ -18,15 +18,16 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
 const fnDir = path.join(dir, ".open-next/server-functions/default");
-const config = (converter, wrapper = "aws-lambda") => `export default {
+const config = (converter, wrapper = "aws-lambda", preloading = "none") => `export default {
   default: {
     override: { wrapper: "${wrapper}", converter: "${converter}", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" },
+    routePreloadingBehavior: "${preloading}",
   },
 };
 `;
 
-function build(converter, skipNextBuild, wrapper) {
-  if (converter) writeFileSync(path.join(dir, "open-next.config.ts"), config(converter, wrapper));
+function build(converter, skipNextBuild, wrapper, preloading) {
+  if (converter) writeFileSync(path.join(dir, "open-next.config.ts"), config(converter, wrapper, preloading));
   else rmSync(path.join(dir, "open-next.config.ts"), { force: true });
   const r = runCli(["build", ...(skipNextBuild ? ["--skip-next-build"] : [])], dir);
   if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
@@ -474,7 +475,7 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {
     build("aws-apigw-v2", true);
-    fn = await startLambda(fnDir);
+    fn = await startLambda(fnDir, { env: { OPEN_NEXT_DEBUG: "1" } });
   });
   after(() => fn?.stop());
 
@@ -576,6 +577,7 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     assert.equal(a.type, "warmer");
     assert.match(a.serverId, /^server-/);
     assert.equal(a.serverId, b.serverId);
+    assert.doesNotMatch(fn.log(), /preloaded the route entries/, "routePreloadingBehavior none");
   });
 });
 
@@ -621,8 +623,8 @@ describe("aws-lambda + aws-apigw-v1", { timeout: 600_000 }, () => {
 describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {
-    build("aws-apigw-v2", true, "aws-lambda-streaming");
-    fn = await startLambda(fnDir);
+    build("aws-apigw-v2", true, "aws-lambda-streaming", "onWarmerEvent");
+    fn = await startLambda(fnDir, { env: { OPEN_NEXT_DEBUG: "1" } });
   });
   after(() => fn?.stop());
 
@@ -666,8 +668,10 @@ describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { ti
     const bad = await fn.invokeStream({ rawPath: "/x" });
     assert.equal(bad.prelude.statusCode, 400);
     assert.match(bad.body.toString(), /aws-apigw-v2/);
+    assert.doesNotMatch(fn.log(), /preloaded the route entries/);
     const warm = await fn.invokeStream({ type: "warmer", warmerId: "w", index: 0, concurrency: 1, delay: 10 });
     assert.equal(JSON.parse(warm.raw.toString()).type, "warmer");
+    assert.match(fn.log(), /preloaded the route entries in \d+ ms/, "routePreloadingBehavior onWarmerEvent");
   });
 });
 

@@ -82,6 +82,8 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
   const serverOptions = { files, cacheHandlerPath, preloadEntries: preloading === "onStart" };
   const router = loadRouter(functionDir);
+  const renderServer = router ? await startRenderServer(serverOptions) : undefined;
+  installRoutePreloader(preloading, renderServer);
   const handler = router
     ? createRequestHandler({
         files,
@@ -91,7 +93,7 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
         dispatch: createRoutedDispatch({
           router,
           files,
-          server: await startRenderServer(serverOptions),
+          server: renderServer as Awaited<ReturnType<typeof startRenderServer>>,
           proxy: await pick<ProxyExternalRequest>(o.proxyExternalRequest, overrides.proxyExternalRequest),
         }),
       })
@@ -105,6 +107,28 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
  * `.ready` resolves with the wrapper's own handler once initialised (Lambda entries
  * export that, with top-level await, so the runtime sees how the wrapper marked it).
  */
+/**
+ * OpenNext's `globalThis.__next_route_preloader(stage)`, called by the wrappers
+ * and the request handler: with `routePreloadingBehavior` `"onWarmerEvent"` a warmer
+ * event loads every route's module (before the warmer is answered, so the instance
+ * it kept warm is ready), with `"withWaitUntil"` the first request whose response
+ * has already gone out does it as pending work. Each instance preloads once.
+ */
+function installRoutePreloader(behavior: string, server: { preloadEntries(): Promise<void> } | undefined): void {
+  let done: Promise<void> | undefined;
+  const preload = () =>
+    (done ??= (async () => {
+      const t = Date.now();
+      await server?.preloadEntries();
+      debug(`preloaded the route entries in ${Date.now() - t} ms`);
+    })().catch((e) => error("preloading the route entries failed", e)));
+  (globalThis as Record<string, unknown>).__next_route_preloader = async (stage: string) => {
+    if ((behavior === "onWarmerEvent" && stage === "warmerEvent") || (behavior === "withWaitUntil" && stage === "waitUntil")) {
+      await preload();
+    }
+  };
+}
+
 export function createServerFunction(options: ServerFunctionOptions): ServerFunctionHandler & { ready: Promise<ServerFunctionHandler> } {
   const ready = initialise(options);
   ready.catch((e) => {

@@ -52,6 +52,8 @@ export interface RenderServer {
    * as in `next start`. Middleware URLs on it are same-origin.
    */
   origin(protocol: "http" | "https"): string;
+  /** Loads every route's module now (Next's `unstable_preloadEntries`), instead of on its first request. */
+  preloadEntries(): Promise<void>;
 }
 
 /**
@@ -95,6 +97,9 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
   return {
     handlerWithMeta: (meta) => server.getRequestHandlerWithMetadata(meta),
     origin: (protocol) => `${protocol}://localhost:${port}`,
+    preloadEntries: async () => {
+      await server.unstable_preloadEntries?.();
+    },
   };
 }
 

@@ -156,6 +156,11 @@ export function createRequestHandler({
         await res.done();
         const result = res.toInternalResult();
         addPending(revalidateIfStale(backend, event, result));
+        // The response is already out when it was streamed: preloading then delays nothing.
+        if (options?.streamCreator?.retainChunks === false) {
+          const preloader = (globalThis as { __next_route_preloader?: (stage: string) => Promise<void> }).__next_route_preloader;
+          if (preloader) addPending(preloader("waitUntil"));
+        }
         return result;
       },
     );

@@ -38,10 +38,15 @@ export function isWarmerEvent(event: unknown): event is WarmerEvent {
   return typeof event === "object" && event !== null && (event as { type?: unknown }).type === "warmer";
 }
 
-/** Answers a warmer call after its delay, keeping this instance busy meanwhile. */
-export function warmerResponse(event: WarmerEvent): Promise<{ type: "warmer"; serverId: string }> {
+/**
+ * Answers a warmer call after its delay, keeping this instance busy meanwhile;
+ * with `routePreloadingBehavior: "onWarmerEvent"` the route modules load during it.
+ */
+export async function warmerResponse(event: WarmerEvent): Promise<{ type: "warmer"; serverId: string }> {
   const delay = Number.isFinite(event.delay) && event.delay > 0 ? Math.min(event.delay, 60_000) : 0;
-  return new Promise((resolve) => setTimeout(() => resolve({ type: "warmer", serverId }), delay));
+  const preloader = (globalThis as { __next_route_preloader?: (stage: string) => Promise<void> }).__next_route_preloader;
+  await Promise.all([new Promise((resolve) => setTimeout(resolve, delay)), preloader?.("warmerEvent")]);
+  return { type: "warmer", serverId };
 }
 
 /** A plain-text result, for answers the wrapper gives itself. */
