@@ -74,6 +74,7 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     };
     for (const [name, files] of Object.entries(only)) assert.deepEqual(readdirSync(path.join(out, name)).sort(), files, name);
     for (const f of ["index.mjs", "open-next.config.mjs"]) assert.ok(existsSync(path.join(fnDir, f)), f);
+    assert.ok(!existsSync(path.join(fnDir, "node_modules/next/dist/server/capsize-font-metrics.json")), "build-time font metrics stay out");
     const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
     assert.equal(output.additionalProps.revalidationFunction.bundle, ".open-next/revalidation-function");
     assert.equal(output.additionalProps.warmer.bundle, ".open-next/warmer-function");

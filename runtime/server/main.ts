@@ -84,29 +84,25 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
   const router = loadRouter(functionDir);
   const renderServer = router ? await startRenderServer(serverOptions) : undefined;
   installRoutePreloader(preloading, renderServer);
-  const handler = router
-    ? createRequestHandler({
-        files,
-        backend,
-        previewModeId,
-        routeKey,
-        dispatch: createRoutedDispatch({
-          router,
+  const handler =
+    renderServer && router
+      ? createRequestHandler({
           files,
-          server: renderServer as Awaited<ReturnType<typeof startRenderServer>>,
-          proxy: await pick<ProxyExternalRequest>(o.proxyExternalRequest, overrides.proxyExternalRequest),
-        }),
-      })
-    : createRequestHandler({ files, backend, previewModeId, nextHandler: await startNextServer(serverOptions) });
+          backend,
+          previewModeId,
+          routeKey,
+          dispatch: createRoutedDispatch({
+            router,
+            files,
+            server: renderServer,
+            proxy: await pick<ProxyExternalRequest>(o.proxyExternalRequest, overrides.proxyExternalRequest),
+          }),
+        })
+      : createRequestHandler({ files, backend, previewModeId, nextHandler: await startNextServer(serverOptions) });
   setInternalHandler(handler, previewModeId);
   return wrapper.wrapper(handler, converter, { functionName });
 }
 
-/**
- * The server function's handler. It waits for initialisation on each call;
- * `.ready` resolves with the wrapper's own handler once initialised (Lambda entries
- * export that, with top-level await, so the runtime sees how the wrapper marked it).
- */
 /**
  * OpenNext's `globalThis.__next_route_preloader(stage)`, called by the wrappers
  * and the request handler: with `routePreloadingBehavior` `"onWarmerEvent"` a warmer
@@ -129,6 +125,11 @@ function installRoutePreloader(behavior: string, server: { preloadEntries(): Pro
   };
 }
 
+/**
+ * The server function's handler. It waits for initialisation on each call;
+ * `.ready` resolves with the wrapper's own handler once initialised (Lambda entries
+ * export that, with top-level await, so the runtime sees how the wrapper marked it).
+ */
 export function createServerFunction(options: ServerFunctionOptions): ServerFunctionHandler & { ready: Promise<ServerFunctionHandler> } {
   const ready = initialise(options);
   ready.catch((e) => {

@@ -268,7 +268,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             }
             _ => vec![],
         };
-        let minify = flag(&format!("/{}/minify", kind.config_key()));
+        // Minified unless `<key>.minify: false`, as OpenNext ships these functions.
+        let minify = cfg.raw.pointer(&format!("/{}/minify", kind.config_key())).and_then(Value::as_bool) != Some(false);
         let modules = write_utility_function(&out, *kind, overrides, &opts.runtime_dir, &opts.compiled_config, minify, files)?;
         utility_stats.insert(kind.dir().to_string(), json!({"modules": modules}));
     }

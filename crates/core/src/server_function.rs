@@ -16,8 +16,17 @@ const FOREIGN_PLATFORMS: &[&str] = &["darwin", "win32", "freebsd", "openbsd", "n
 /// transforms are done in Rust by the image function).
 const EXCLUDED_PACKAGES: &[&str] = &["typescript", "sharp", "@img", "@next/swc", "@swc/core", "caniuse-lite", "webpack"];
 
+/// Files of the `next` package that Next's trace lists but nothing loads at run time:
+/// `next/font`'s fallback font metrics (4 MB), read by the `next/font/google` loader
+/// during `next build` only (the server's `font-utils.js` that also names it is
+/// required by nothing).
+const BUILD_TIME_NEXT_FILES: &[&str] = &["dist/server/capsize-font-metrics.json"];
+
 /// Whether a standalone path (relative, `/`-separated) is copied into the function.
 pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
+    if !is_dir && BUILD_TIME_NEXT_FILES.iter().any(|f| rel.strip_suffix(f).is_some_and(|head| head.ends_with("node_modules/next/"))) {
+        return false;
+    }
     let segs: Vec<&str> = rel.split('/').collect();
     for (i, seg) in segs.iter().enumerate() {
         let in_node_modules = i > 0 && segs[i - 1] == "node_modules";
@@ -363,6 +372,10 @@ mod tests {
         assert!(!keep_traced_path("apps/web/server.js", false));
         assert!(keep_traced_path("node_modules/foo/server.js", false));
         assert!(keep_traced_path(".next/server/app/page.js", false));
+        // next/font's metrics are read at build time only.
+        assert!(!keep_traced_path("node_modules/next/dist/server/capsize-font-metrics.json", false));
+        assert!(!keep_traced_path("node_modules/.pnpm/next@16.4.6/node_modules/next/dist/server/capsize-font-metrics.json", false));
+        assert!(keep_traced_path("node_modules/other/dist/server/capsize-font-metrics.json", false));
     }
 
     fn build_with(package_path: &str, config: serde_json::Value) -> NextBuild {
