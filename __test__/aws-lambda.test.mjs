@@ -472,6 +472,55 @@ describe("tagCache dynamodb-nextMode on moto", { timeout: 600_000 }, () => {
   });
 });
 
+describe("incrementalCache multi-tier-ddb-s3 on moto", { timeout: 600_000 }, () => {
+  let moto;
+  let env;
+  before(async () => {
+    writeFileSync(
+      path.join(dir, "open-next.config.ts"),
+      `export default { default: { override: { incrementalCache: "multi-tier-ddb-s3" } } };\n`,
+    );
+    const r = runCli(["build", "--skip-next-build"], dir);
+    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+    moto = await startMoto();
+    env = await createStack(moto);
+    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+  });
+  after(() => {
+    moto?.stop();
+    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("an instance serves from memory while the metadata says nothing changed, and reads S3 again after another instance wrote", async () => {
+    const proxy = await startFaultProxy(moto.endpoint);
+    const a = await startLambda(fnDir, { env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint } });
+    const b = await startLambda(fnDir, { env });
+    try {
+      const get = async () => (await a.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+      const first = await get();
+      const second = await get();
+      assert.equal(second.headers["x-nextjs-cache"], "HIT");
+      assert.equal(renderTime(second.body), renderTime(first.body));
+      assert.equal(proxy.calls["GET S3"], 1, "the second request was served from memory");
+      assert.equal(proxy.calls["DynamoDB_20120810.GetItem"], 1, "after checking the metadata item");
+      const previewModeId = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview.previewModeId;
+      await sleep(20);
+      const regen = await b.invoke(
+        apigwV2Event({ method: "HEAD", target: "/app-isr", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } }),
+      );
+      assert.equal(regen.result.statusCode, 200);
+      const after = await get();
+      assert.equal(proxy.calls["GET S3"], 2, "instance a read the regenerated page from S3");
+      assert.notEqual(renderTime(after.body), renderTime(first.body));
+      for (const f of [a, b]) assert.doesNotMatch(f.log(), /\[open-next\]/, f.log());
+    } finally {
+      a.stop();
+      b.stop();
+      proxy.close();
+    }
+  });
+});
+
 describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {

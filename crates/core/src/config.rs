@@ -36,7 +36,7 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
     ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
-    ("incrementalCache", &["fs-dev", "s3", "s3-lite", "dummy"]),
+    ("incrementalCache", &["fs-dev", "s3", "s3-lite", "multi-tier-ddb-s3", "dummy"]),
     ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),
     ("queue", &["direct", "sqs", "sqs-lite", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
