@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { repoRoot, runCli } from "./helpers/util.mjs";
+import { cliPath, freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
 import { createStack, startMoto, uploadDir } from "./helpers/moto.mjs";
@@ -722,6 +722,53 @@ describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { ti
     const warm = await fn.invokeStream({ type: "warmer", warmerId: "w", index: 0, concurrency: 1, delay: 10 });
     assert.equal(JSON.parse(warm.raw.toString()).type, "warmer");
     assert.match(fn.log(), /preloaded the route entries in \d+ ms/, "routePreloadingBehavior onWarmerEvent");
+  });
+});
+
+/** GET `url`; resolves with the status, headers and each body chunk with the ms since the request when it came. */
+function timedGet(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    http
+      .get(url, { headers }, (res) => {
+        const chunks = [];
+        res.on("data", (d) => chunks.push({ at: Date.now() - t0, data: d }));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, chunks }));
+        res.on("error", reject);
+      })
+      .on("error", reject);
+  });
+}
+
+describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
+  test("requests become API Gateway events for the streaming handler; the shell streams before the slow part; assets come from assets/", async () => {
+    build("aws-apigw-v2", true, "aws-lambda-streaming");
+    const port = await freePort();
+    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+      cwd: dir,
+      url: `http://127.0.0.1:${port}/api/static`,
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const r = await timedGet(`${base}/app-stream`);
+      assert.equal(r.status, 200);
+      assert.match(r.headers["content-type"], /^text\/html/);
+      const shell = r.chunks.find((c) => c.data.includes("marker:app-stream"));
+      const slow = r.chunks.find((c) => c.data.includes("marker:slow-done"));
+      assert.ok(shell && slow && slow.at - shell.at >= 700, "streamed through the preview");
+      const cookie = await request(`${base}/mw/cookie`);
+      assert.deepEqual(
+        cookie.headers["set-cookie"].map((c) => c.split(";")[0]),
+        ["mw-cookie=yes", "mw-other=two"],
+      );
+      const png = await request(`${base}/api/bytes?png=1`);
+      assert.deepEqual(png.body, PNG);
+      const buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
+      const asset = await request(`${base}/BUILD_ID`);
+      assert.equal(asset.body.toString(), buildId);
+    } finally {
+      preview.stop();
+    }
   });
 });
 

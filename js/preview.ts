@@ -11,7 +11,11 @@
  *   group;
  * - a `function`/`ecs` origin loads its bundle (`<bundle>/index.mjs`) in this process
  *   with `OPEN_NEXT_PREVIEW=1`, and requests go to the handler it registers in
- *   `globalThis.__OPEN_NEXT_PREVIEW_HANDLERS__[<origin name>]`;
+ *   `globalThis.__OPEN_NEXT_PREVIEW_HANDLERS__[<origin name>]` (node wrapper), or,
+ *   for a Lambda function behind API Gateway (`aws-lambda*` wrappers with the
+ *   `aws-apigw-v2`/`v1` converters), become that converter's events for its
+ *   `handler` export (`lambda-host.ts`), streaming included; the AWS caches use
+ *   the environment's AWS settings (`AWS_ENDPOINT_URL` & co.);
  * - the image optimizer is not built yet: 501.
  */
 import fs from "node:fs";
@@ -19,6 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { API_CONVERTERS, LAMBDA_WRAPPERS, loadLambdaOrigin } from "./lambda-host.ts";
 
 export interface PreviewOptions {
   /** Absolute path of the `.open-next` directory. */
@@ -194,7 +199,22 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
       const origin = origins[name];
       const bundleDir = outputPath(outputDir, origin.bundle ?? `.open-next/server-functions/${name}`);
       const file = path.join(bundleDir, `${(origin.handler ?? "index.handler").split(".")[0]}.mjs`);
-      p = import(pathToFileURL(file).href).then(() => waitForHandler(name));
+      const wrapper = String(origin.wrapper ?? "node");
+      const converter = String(origin.converter ?? "node");
+      if (LAMBDA_WRAPPERS.has(wrapper) && API_CONVERTERS.has(converter)) {
+        p = loadLambdaOrigin(file, converter, name);
+      } else if (LAMBDA_WRAPPERS.has(wrapper) || wrapper === "dummy") {
+        p = Promise.reject(
+          Object.assign(
+            new Error(
+              `open-next preview cannot run origin "${name}" (wrapper "${wrapper}", converter "${converter}") yet: it runs Lambda functions behind API Gateway (converters ${[...API_CONVERTERS].join(", ")}) and node-wrapper functions`,
+            ),
+            { code: "ERR_PREVIEW_ORIGIN" },
+          ),
+        );
+      } else {
+        p = import(pathToFileURL(file).href).then(() => waitForHandler(name));
+      }
       loading.set(name, p);
     }
     return p;

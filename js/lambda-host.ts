@@ -1,0 +1,188 @@
+/**
+ * How `open-next preview` runs a function built for AWS Lambda: the bundle's
+ * `handler` export is called in this process with the event the origin's
+ * converter expects, built from the HTTP request as API Gateway builds it
+ * (HTTP API payload 2.0 for `aws-apigw-v2`, REST proxy payload 1.0 for
+ * `aws-apigw-v1`), and its result is written back as API Gateway would.
+ *
+ * For `aws-lambda-streaming` the `awslambda` global of Lambda's Node.js runtime
+ * is provided (`streamifyResponse`, `HttpResponseStream.from`): the prelude
+ * becomes the status and headers, the rest streams to the client.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Writable } from "node:stream";
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** The wrappers and converters this host can drive. */
+export const LAMBDA_WRAPPERS = new Set(["aws-lambda", "aws-lambda-compressed", "aws-lambda-streaming"]);
+export const API_CONVERTERS = new Set(["aws-apigw-v2", "aws-apigw-v1"]);
+
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+
+function installAwsLambdaGlobal(): void {
+  const g = globalThis as { awslambda?: unknown };
+  if (g.awslambda) return;
+  g.awslambda = {
+    streamifyResponse(handler: any) {
+      handler[STREAMING] = "response";
+      return handler;
+    },
+    HttpResponseStream: {
+      from(stream: PreludeStream, prelude: { statusCode: number; headers?: Record<string, string>; cookies?: string[] }) {
+        stream.prelude = prelude;
+        return stream;
+      },
+    },
+  };
+}
+
+/** Lambda's response stream, writing to an HTTP response once the prelude is known. */
+class PreludeStream extends Writable {
+  prelude?: { statusCode: number; headers?: Record<string, string>; cookies?: string[] };
+  private started = false;
+  private readonly res: ServerResponse;
+  constructor(res: ServerResponse) {
+    super();
+    this.res = res;
+  }
+  setContentType(_type: string): void {}
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    const p = this.prelude ?? { statusCode: 200, headers: { "content-type": "application/octet-stream" } };
+    const headers: Record<string, string | string[]> = { ...(p.headers ?? {}) };
+    if (p.cookies?.length) headers["set-cookie"] = p.cookies;
+    this.res.writeHead(p.statusCode, headers);
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.start();
+    if (this.res.write(chunk)) cb();
+    else this.res.once("drain", () => cb());
+  }
+  override _final(cb: (e?: Error | null) => void): void {
+    this.start();
+    this.res.end(() => cb());
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function splitTarget(url: string): [string, string] {
+  const q = url.indexOf("?");
+  return q < 0 ? [url, ""] : [url.slice(0, q), url.slice(q + 1)];
+}
+
+/** The API Gateway event of an HTTP request, in the converter's payload version. */
+export function apiGatewayEvent(converter: string, req: IncomingMessage, body: Buffer): Record<string, unknown> {
+  const [path, rawQuery] = splitTarget(req.url ?? "/");
+  const host = req.headers.host ?? "localhost";
+  const sourceIp = req.socket.remoteAddress ?? "127.0.0.1";
+  const now = new Date();
+  const bodyFields = body.length ? { body: body.toString("base64"), isBase64Encoded: true } : { isBase64Encoded: false };
+  if (converter === "aws-apigw-v1") {
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) (multiValueHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1]);
+    const multiQuery: Record<string, string[]> = {};
+    for (const [k, v] of new URLSearchParams(rawQuery)) (multiQuery[k] ??= []).push(v);
+    return {
+      resource: "/{proxy+}",
+      path,
+      httpMethod: req.method,
+      headers: Object.fromEntries(Object.entries(multiValueHeaders).map(([k, v]) => [k, v[v.length - 1]])),
+      multiValueHeaders,
+      queryStringParameters: rawQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [k, v[v.length - 1]])) : null,
+      multiValueQueryStringParameters: rawQuery ? multiQuery : null,
+      pathParameters: { proxy: path.slice(1) },
+      stageVariables: null,
+      requestContext: {
+        domainName: host,
+        httpMethod: req.method,
+        identity: { sourceIp },
+        path,
+        protocol: `HTTP/${req.httpVersion}`,
+        requestId: randomUUID(),
+        requestTimeEpoch: now.getTime(),
+        resourcePath: "/{proxy+}",
+        stage: "$default",
+      },
+      body: body.length ? body.toString("base64") : null,
+      isBase64Encoded: body.length > 0,
+    };
+  }
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    if (k === "cookie") cookies = (Array.isArray(v) ? v.join("; ") : v).split(/;\s*/).filter(Boolean);
+    else headers[k] = Array.isArray(v) ? v.join(",") : v;
+  }
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: rawQuery,
+    ...(cookies ? { cookies } : {}),
+    headers,
+    requestContext: {
+      domainName: host,
+      http: { method: req.method, path, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers["user-agent"] ?? "" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...bodyFields,
+  };
+}
+
+/** Writes an API Gateway result (either payload version) to the response. */
+function writeResult(res: ServerResponse, result: any): void {
+  if (!result || typeof result.statusCode !== "number") {
+    res.writeHead(502, { "content-type": "text/plain; charset=utf-8" });
+    res.end(`open-next preview: the function returned no API Gateway result: ${JSON.stringify(result)?.slice(0, 300)}`);
+    return;
+  }
+  const headers: Record<string, string | string[]> = { ...(result.headers ?? {}) };
+  for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v as string[];
+  if (Array.isArray(result.cookies) && result.cookies.length) headers["set-cookie"] = result.cookies;
+  res.writeHead(result.statusCode, headers);
+  res.end(Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8"));
+}
+
+/**
+ * Loads a Lambda function bundle and returns an HTTP handler that invokes it the
+ * way API Gateway would.
+ */
+export async function loadLambdaOrigin(file: string, converter: string, name: string): Promise<NodeHandler> {
+  installAwsLambdaGlobal();
+  const { pathToFileURL } = await import("node:url");
+  const mod = (await import(pathToFileURL(file).href)) as { handler?: any };
+  const handler = mod.handler;
+  if (typeof handler !== "function") throw new Error(`${file} has no handler export`);
+  const context = () => ({
+    awsRequestId: randomUUID(),
+    functionName: name,
+    getRemainingTimeInMillis: () => 30_000,
+    callbackWaitsForEmptyEventLoop: true,
+  });
+  return async (req, res) => {
+    const event = apiGatewayEvent(converter, req, await readBody(req));
+    if (handler[STREAMING] === "response") {
+      const stream = new PreludeStream(res);
+      await handler(event, stream, context());
+      if (!stream.writableFinished) stream.end();
+      return;
+    }
+    writeResult(res, await handler(event, context()));
+  };
+}
