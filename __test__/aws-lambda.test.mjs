@@ -725,6 +725,75 @@ describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { ti
   });
 });
 
+describe("aws-lambda + aws-cloudfront (the server function as a Lambda@Edge origin-request function)", { timeout: 600_000 }, () => {
+  let fn;
+  before(async () => {
+    build("aws-cloudfront", true);
+    fn = await startLambda(fnDir);
+  });
+  after(() => fn?.stop());
+
+  // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html
+  const cfEvent = (uri, querystring = "", headers = {}) => ({
+    Records: [
+      {
+        cf: {
+          config: {
+            distributionDomainName: "d111111abcdef8.cloudfront.net",
+            distributionId: "EDFDVBD6EXAMPLE",
+            eventType: "origin-request",
+            requestId: "r-1",
+          },
+          request: {
+            clientIp: "203.0.113.178",
+            headers: {
+              host: [{ key: "Host", value: "d111111abcdef8.cloudfront.net" }],
+              "user-agent": [{ key: "User-Agent", value: "Amazon CloudFront" }],
+              ...headers,
+            },
+            method: "GET",
+            querystring,
+            uri,
+            origin: {
+              custom: {
+                domainName: "example.org",
+                port: 443,
+                protocol: "https",
+                path: "",
+                sslProtocols: ["TLSv1.2"],
+                readTimeout: 30,
+                keepaliveTimeout: 5,
+                customHeaders: {},
+              },
+            },
+          },
+        },
+      },
+    ],
+  });
+
+  test("pages, cookies and binary bodies as CloudFront generated responses", async () => {
+    const page = (await fn.invoke(cfEvent("/app-ssr"))).result;
+    assert.equal(page.status, "200");
+    assert.equal(page.bodyEncoding, "text");
+    assert.ok(page.body.includes("marker:app-ssr"));
+    assert.equal(page.headers["content-type"][0].value.split(";")[0], "text/html");
+    assert.equal(page.headers["content-length"], undefined, "read-only on a generated response");
+    const q = (await fn.invoke(cfEvent("/api/hello", "x=1&x=2", { cookie: [{ key: "Cookie", value: "a=1; b=2" }] }))).result;
+    assert.deepEqual(JSON.parse(q.body).query, { x: ["1", "2"] });
+    const cookie = (await fn.invoke(cfEvent("/mw/cookie"))).result;
+    assert.deepEqual(
+      cookie.headers["set-cookie"].map((h) => h.value.split(";")[0]),
+      ["mw-cookie=yes", "mw-other=two"],
+    );
+    const png = (await fn.invoke(cfEvent("/api/bytes", "png=1"))).result;
+    assert.equal(png.bodyEncoding, "base64");
+    assert.deepEqual(Buffer.from(png.body, "base64"), PNG);
+    const bad = (await fn.invoke({ Records: [] })).result;
+    assert.equal(bad.status, "400");
+  });
+});
+
 /** GET `url`; resolves with the status, headers and each body chunk with the ms since the request when it came. */
 function timedGet(url, headers = {}) {
   return new Promise((resolve, reject) => {
