@@ -810,6 +810,34 @@ function timedGet(url, headers = {}) {
 }
 
 describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
+  test("the default AWS build: a local moto with the cache uploaded and tags seeded, stale pages revalidated by the real revalidation function", async () => {
+    build(undefined, true);
+    const port = await freePort();
+    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+      cwd: dir,
+      url: `http://127.0.0.1:${port}/api/static`,
+      timeoutMs: 120_000,
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const first = await request(`${base}/app-isr`);
+      assert.equal(first.status, 200);
+      assert.ok(["HIT", "STALE"].includes(first.headers["x-nextjs-cache"]), "served from the S3 cache");
+      const shown = renderTime(first.body.toString());
+      let fresh;
+      for (let i = 0; i < 40 && !fresh; i++) {
+        await sleep(500);
+        const r = await request(`${base}/app-isr`);
+        if (r.headers["x-nextjs-cache"] === "HIT" && renderTime(r.body.toString()) !== shown) fresh = r;
+      }
+      assert.ok(fresh, `a regenerated page was served within 20 s:\n${preview.log()}`);
+      assert.match(preview.log(), /local S3\/DynamoDB\/SQS \(moto\) on http:\/\/127\.0\.0\.1:\d+: \d+ cache files, \d+ tag items/);
+      assert.match(preview.log(), /revalidated 1 of 1 queued page/);
+    } finally {
+      preview.stop();
+    }
+  });
+
   test("requests become API Gateway events for the streaming handler; the shell streams before the slow part; assets come from assets/", async () => {
     build("aws-apigw-v2", true, "aws-lambda-streaming");
     const port = await freePort();

@@ -24,6 +24,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { API_CONVERTERS, LAMBDA_WRAPPERS, loadLambdaOrigin } from "./lambda-host.ts";
+import { prepareAws } from "./preview-aws.ts";
 
 export interface PreviewOptions {
   /** Absolute path of the `.open-next` directory. */
@@ -60,6 +61,7 @@ interface OpenNextOutput {
   origins: Record<string, OutputOrigin>;
   behaviors: OutputBehavior[];
   edgeFunctions?: Record<string, unknown>;
+  additionalProps?: Record<string, unknown>;
 }
 
 const IMMUTABLE = "public,max-age=31536000,immutable";
@@ -190,6 +192,9 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
     assetDirs.set(name, dirs.length > 0 ? dirs : [path.join(outputDir, "assets")]);
   }
 
+  // AWS caches: the environment's services, or a local moto (before any function loads).
+  const aws = await prepareAws(outputDir, origins as Record<string, any>, output.additionalProps ?? {});
+
   // Function origins are loaded once, in this process.
   process.env.OPEN_NEXT_PREVIEW = "1";
   const loading = new Map<string, Promise<NodeHandler>>();
@@ -318,10 +323,13 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  aws.startDrain(url);
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
+        void aws.stop();
         server.close(() => resolve());
         server.closeAllConnections?.();
       }),

@@ -9,9 +9,12 @@
  * `x-nextjs-cache: REVALIDATED` (OpenNext's rule); failed records are returned,
  * and the converter reports them to SQS as `batchItemFailures`, so only they are
  * retried. Records are handled one after another, each with a timeout
- * (`OPEN_NEXT_REVALIDATE_TIMEOUT_MS`, default 30 s).
+ * (`OPEN_NEXT_REVALIDATE_TIMEOUT_MS`, default 30 s). With
+ * `OPEN_NEXT_REVALIDATION_ORIGIN` set (`open-next preview` does), the requests go
+ * to that origin instead, with the record's host as `Host`.
  */
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import { fileURLToPath } from "node:url";
 import { debug, error } from "../utils/logger.ts";
@@ -53,13 +56,16 @@ function revalidate({ host, url }: RevalidateRecord): Promise<string | undefined
     let target: URL;
     try {
       target = new URL(`https://${host}${url.startsWith("/") ? url : `/${url}`}`);
+      // `open-next preview` (or a local test) takes the requests itself, over http.
+      const local = process.env.OPEN_NEXT_REVALIDATION_ORIGIN;
+      if (local) target = new URL(`${target.pathname}${target.search}`, local);
     } catch {
       resolve(`cannot make a URL of host ${JSON.stringify(host)} and url ${JSON.stringify(url)}`);
       return;
     }
-    const req = https.request(
+    const req = (target.protocol === "http:" ? http : https).request(
       target,
-      { method: "HEAD", headers: { "x-prerender-revalidate": previewId(), "x-isr": "1" }, timeout: timeoutMs() },
+      { method: "HEAD", headers: { host, "x-prerender-revalidate": previewId(), "x-isr": "1" }, timeout: timeoutMs() },
       (res) => {
         res.resume();
         const cache = res.headers["x-nextjs-cache"];
