@@ -869,6 +869,33 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
   });
 });
 
+describe("aws-apigw-streaming + aws-apigw-v1 (API Gateway REST response streaming)", { timeout: 600_000 }, () => {
+  let fn;
+  before(async () => {
+    build("aws-apigw-v1", true, "aws-apigw-streaming");
+    fn = await startLambda(fnDir);
+  });
+  after(() => fn?.stop());
+
+  test("streams uncompressed with the REST prelude; cookies in multiValueHeaders", async () => {
+    const r = await fn.invokeStream(apigwV1Event({ target: "/app-stream", headers: { "Accept-Encoding": "gzip, br" } }));
+    assert.equal(r.contentType, "application/vnd.awslambda.http-integration-response");
+    assert.equal(r.prelude.statusCode, 200);
+    assert.equal(r.prelude.headers["content-encoding"], undefined, "API Gateway compresses, not the function");
+    const shell = r.chunks.find((c) => c.data.includes("marker:app-stream"));
+    const slow = r.chunks.find((c) => c.data.includes("marker:slow-done"));
+    assert.ok(shell && slow && slow.at - shell.at >= 700, "streamed");
+    const cookie = await fn.invokeStream(apigwV1Event({ target: "/mw/cookie" }));
+    assert.deepEqual(
+      cookie.prelude.multiValueHeaders["set-cookie"].map((c) => c.split(";")[0]),
+      ["mw-cookie=yes", "mw-other=two"],
+    );
+    assert.equal(cookie.prelude.cookies, undefined);
+    const q = await fn.invokeStream(apigwV1Event({ target: "/api/hello?x=1&x=2" }));
+    assert.deepEqual(JSON.parse(q.body.toString()).query, { x: ["1", "2"] });
+  });
+});
+
 describe("aws-lambda-compressed + aws-apigw-v2", { timeout: 600_000 }, () => {
   let fn;
   before(async () => {

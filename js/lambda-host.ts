@@ -16,7 +16,7 @@ import { Writable } from "node:stream";
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** The wrappers and converters this host can drive. */
-export const LAMBDA_WRAPPERS = new Set(["aws-lambda", "aws-lambda-compressed", "aws-lambda-streaming"]);
+export const LAMBDA_WRAPPERS = new Set(["aws-lambda", "aws-lambda-compressed", "aws-lambda-streaming", "aws-apigw-streaming"]);
 export const API_CONVERTERS = new Set(["aws-apigw-v2", "aws-apigw-v1"]);
 
 const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
@@ -30,7 +30,7 @@ function installAwsLambdaGlobal(): void {
       return handler;
     },
     HttpResponseStream: {
-      from(stream: PreludeStream, prelude: { statusCode: number; headers?: Record<string, string>; cookies?: string[] }) {
+      from(stream: PreludeStream, prelude: PreludeStream["prelude"]) {
         stream.prelude = prelude;
         return stream;
       },
@@ -40,7 +40,7 @@ function installAwsLambdaGlobal(): void {
 
 /** Lambda's response stream, writing to an HTTP response once the prelude is known. */
 class PreludeStream extends Writable {
-  prelude?: { statusCode: number; headers?: Record<string, string>; cookies?: string[] };
+  prelude?: { statusCode: number; headers?: Record<string, string>; cookies?: string[]; multiValueHeaders?: Record<string, string[]> };
   private started = false;
   private readonly res: ServerResponse;
   constructor(res: ServerResponse) {
@@ -52,7 +52,7 @@ class PreludeStream extends Writable {
     if (this.started) return;
     this.started = true;
     const p = this.prelude ?? { statusCode: 200, headers: { "content-type": "application/octet-stream" } };
-    const headers: Record<string, string | string[]> = { ...(p.headers ?? {}) };
+    const headers: Record<string, string | string[]> = { ...(p.headers ?? {}), ...(p.multiValueHeaders ?? {}) };
     if (p.cookies?.length) headers["set-cookie"] = p.cookies;
     this.res.writeHead(p.statusCode, headers);
   }

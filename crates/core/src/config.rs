@@ -34,7 +34,7 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
-    ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "dummy"]),
+    ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "aws-apigw-streaming", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
     ("incrementalCache", &["fs-dev", "s3", "s3-lite", "multi-tier-ddb-s3", "dummy"]),
     ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),

@@ -27,7 +27,10 @@ import { isWarmerEvent, warmerResponse } from "./aws-lambda.ts";
 interface AwsLambdaGlobal {
   streamifyResponse(handler: (event: any, stream: ResponseStream, context: any) => Promise<void>): unknown;
   HttpResponseStream: {
-    from(stream: ResponseStream, prelude: { statusCode: number; headers: Record<string, string>; cookies: string[] }): Writable;
+    from(
+      stream: ResponseStream,
+      prelude: { statusCode: number; headers: Record<string, string>; cookies?: string[]; multiValueHeaders?: Record<string, string[]> },
+    ): Writable;
   };
 }
 
@@ -49,56 +52,77 @@ function sendText(lambda: AwsLambdaGlobal, stream: ResponseStream, statusCode: n
   out.end(text);
 }
 
-const wrapper: WrapperHandler = async (handler, converter) => {
-  const lambda = runtime();
-  return lambda.streamifyResponse(async (event, responseStream, context) => {
-    if (context) context.callbackWaitsForEmptyEventLoop = false;
-    const done = finished(responseStream).catch(() => undefined);
-    if (isWarmerEvent(event)) {
-      responseStream.end(JSON.stringify(await warmerResponse(event)));
+/** How a streaming wrapper differs. */
+export interface StreamingOptions {
+  /** Compress text bodies from `Accept-Encoding` (function URLs); API Gateway does its own. */
+  compress: boolean;
+}
+
+/**
+ * The prelude of the HTTP integration response: function URLs and HTTP APIs take
+ * `cookies`; REST APIs (`aws-apigw-v1`) take repeated headers in `multiValueHeaders`.
+ */
+function prelude(converterName: string, statusCode: number, headers: Record<string, string>, cookies: string[]) {
+  const single = singleValueHeaders(headers);
+  if (converterName === "aws-apigw-v1") {
+    return { statusCode, headers: single, multiValueHeaders: cookies.length ? { "set-cookie": cookies } : {} };
+  }
+  return { statusCode, headers: single, cookies };
+}
+
+/** A streaming wrapper with these options. */
+export function streamingWrapper({ compress }: StreamingOptions): WrapperHandler {
+  return async (handler, converter) => {
+    const lambda = runtime();
+    return lambda.streamifyResponse(async (event, responseStream, context) => {
+      if (context) context.callbackWaitsForEmptyEventLoop = false;
+      const done = finished(responseStream).catch(() => undefined);
+      if (isWarmerEvent(event)) {
+        responseStream.end(JSON.stringify(await warmerResponse(event)));
+        await done;
+        return;
+      }
+      let internal: InternalEvent;
+      try {
+        internal = await converter.convertFrom(event);
+      } catch (e) {
+        if (!isBadEvent(e)) throw e;
+        error("bad event:", e.message);
+        sendText(lambda, responseStream, e.status, `Bad Request: ${e.message}\n`);
+        await done;
+        return;
+      }
+      const encoding = compress ? chooseEncoding(internal.headers["accept-encoding"]) : undefined;
+      let body: Writable | undefined;
+      const streamCreator: StreamCreator = {
+        writeHeaders({ statusCode, cookies, headers }) {
+          const compress = encoding !== undefined && !headers["content-encoding"] && isCompressible(headers["content-type"]);
+          const sent = compress ? compressedHeaders(headers, encoding) : headers;
+          const http = lambda.HttpResponseStream.from(responseStream, prelude(converter.name, statusCode, sent, cookies) as any);
+          if (compress) {
+            const z = compressor(encoding);
+            z.on("error", (e) => http.destroy(e));
+            z.pipe(http);
+            body = z;
+          } else body = http;
+          return body;
+        },
+        retainChunks: false,
+      };
+      try {
+        await handler(internal, { streamCreator });
+      } catch (e) {
+        error("request failed", internal.method, internal.url, e);
+      }
+      if (!body) sendText(lambda, responseStream, 500, "Internal Server Error\n");
+      else if (!body.writableEnded && !body.destroyed) body.end();
       await done;
-      return;
-    }
-    let internal: InternalEvent;
-    try {
-      internal = await converter.convertFrom(event);
-    } catch (e) {
-      if (!isBadEvent(e)) throw e;
-      error("bad event:", e.message);
-      sendText(lambda, responseStream, e.status, `Bad Request: ${e.message}\n`);
-      await done;
-      return;
-    }
-    const encoding = chooseEncoding(internal.headers["accept-encoding"]);
-    let body: Writable | undefined;
-    const streamCreator: StreamCreator = {
-      writeHeaders({ statusCode, cookies, headers }) {
-        const compress = encoding !== undefined && !headers["content-encoding"] && isCompressible(headers["content-type"]);
-        const sent = compress ? compressedHeaders(headers, encoding) : headers;
-        const http = lambda.HttpResponseStream.from(responseStream, { statusCode, headers: singleValueHeaders(sent), cookies });
-        if (compress) {
-          const z = compressor(encoding);
-          z.on("error", (e) => http.destroy(e));
-          z.pipe(http);
-          body = z;
-        } else body = http;
-        return body;
-      },
-      retainChunks: false,
-    };
-    try {
-      await handler(internal, { streamCreator });
-    } catch (e) {
-      error("request failed", internal.method, internal.url, e);
-    }
-    if (!body) sendText(lambda, responseStream, 500, "Internal Server Error\n");
-    else if (!body.writableEnded && !body.destroyed) body.end();
-    await done;
-  });
-};
+    });
+  };
+}
 
 export default {
   name: "aws-lambda-streaming",
-  wrapper,
+  wrapper: streamingWrapper({ compress: true }),
   supportStreaming: true,
 } satisfies Wrapper;
