@@ -4,7 +4,9 @@
  */
 import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { Readable } from "node:stream";
+import type { InternalEvent } from "../types/overrides.ts";
 import { BadEventError } from "../utils/errors.ts";
+import { parseCookies, queryFromSearchParams } from "./util.ts";
 
 /**
  * Headers CloudFront refuses from a function (on a generated response or a
@@ -97,4 +99,25 @@ export function eventBody(body: unknown, isBase64Encoded: unknown): Buffer | und
   if (body === undefined || body === null || body === "") return undefined;
   if (typeof body !== "string") return Buffer.from(JSON.stringify(body));
   return Buffer.from(body, isBase64Encoded === true ? "base64" : "utf8");
+}
+
+/** The InternalEvent of an API Gateway request, once its URL and headers are read. */
+export function apiGatewayInternalEvent(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  event: { body?: unknown; isBase64Encoded?: unknown },
+  remoteAddress: unknown,
+): InternalEvent {
+  return {
+    type: "core",
+    method,
+    rawPath: url.pathname,
+    url: url.href,
+    body: eventBody(event.body, event.isBase64Encoded),
+    headers,
+    query: queryFromSearchParams(url.searchParams),
+    cookies: parseCookies(headers.cookie),
+    remoteAddress: typeof remoteAddress === "string" ? remoteAddress : "::1",
+  };
 }

@@ -10,8 +10,8 @@
  *
  * Format: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  */
-import { addHeader, collect, eventBody, requestUrl } from "../../http/aws.ts";
-import { parseCookies, queryFromSearchParams, splitSetCookie } from "../../http/util.ts";
+import { addHeader, apiGatewayInternalEvent, collect, requestUrl } from "../../http/aws.ts";
+import { splitSetCookie } from "../../http/util.ts";
 import type { Converter, InternalEvent, InternalResult } from "../../types/overrides.ts";
 import { BadEventError } from "../../utils/errors.ts";
 import { singleValueHeaders } from "./aws-apigw-v2.ts";
@@ -58,17 +58,7 @@ const converter: Converter = {
       if (!seen.has(name.toLowerCase())) addHeader(headers, name, value, SOURCE);
     }
     const url = requestUrl(headers, event.requestContext?.domainName, `${event.path}${search(event)}`, SOURCE);
-    return {
-      type: "core",
-      method: event.httpMethod,
-      rawPath: url.pathname,
-      url: url.href,
-      body: eventBody(event.body, event.isBase64Encoded),
-      headers,
-      query: queryFromSearchParams(url.searchParams),
-      cookies: parseCookies(headers.cookie),
-      remoteAddress: event.requestContext?.identity?.sourceIp ?? "::1",
-    };
+    return apiGatewayInternalEvent(event.httpMethod, url, headers, event, event.requestContext?.identity?.sourceIp);
   },
 
   async convertTo(result: InternalResult): Promise<ApiGatewayV1Result> {

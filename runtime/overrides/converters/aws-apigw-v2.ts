@@ -12,8 +12,8 @@
  * Formats: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  * and https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
  */
-import { addHeader, cloudFrontAllows, collect, eventBody, requestUrl } from "../../http/aws.ts";
-import { parseCookies, queryFromSearchParams, splitSetCookie } from "../../http/util.ts";
+import { addHeader, apiGatewayInternalEvent, cloudFrontAllows, collect, requestUrl } from "../../http/aws.ts";
+import { splitSetCookie } from "../../http/util.ts";
 import type { Converter, InternalEvent, InternalResult } from "../../types/overrides.ts";
 import { BadEventError } from "../../utils/errors.ts";
 
@@ -56,17 +56,7 @@ const converter: Converter = {
     }
     const qs = typeof event.rawQueryString === "string" && event.rawQueryString !== "" ? `?${event.rawQueryString}` : "";
     const url = requestUrl(headers, event.requestContext.domainName, `${event.rawPath}${qs}`, SOURCE);
-    return {
-      type: "core",
-      method,
-      rawPath: url.pathname,
-      url: url.href,
-      body: eventBody(event.body, event.isBase64Encoded),
-      headers,
-      query: queryFromSearchParams(url.searchParams),
-      cookies: parseCookies(headers.cookie),
-      remoteAddress: event.requestContext.http.sourceIp ?? "::1",
-    };
+    return apiGatewayInternalEvent(method, url, headers, event, event.requestContext.http.sourceIp);
   },
 
   async convertTo(result: InternalResult): Promise<ApiGatewayV2Result> {
