@@ -15,6 +15,7 @@
  *   (default 5000 ms).
  */
 import { AwsClient } from "aws4fetch";
+import { intEnv } from "../utils/env.ts";
 
 /** The services the lite overrides call. */
 export type Service = "s3" | "dynamodb" | "sqs" | "lambda";
@@ -54,9 +55,9 @@ export function customEndpoint(service: Service): boolean {
   );
 }
 
-function positiveInt(v: string | undefined, fallback: number): number {
-  const n = Number.parseInt(v ?? "", 10);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
+/** The region of the cache bucket and of the tag table (`CACHE_BUCKET_REGION`, as OpenNext reads it for both). */
+export function cacheRegion(): string {
+  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
 }
 
 const clients = new Map<string, AwsClient>();
@@ -119,8 +120,8 @@ export interface CallInfo {
  * otherwise.
  */
 export async function awsFetch(url: string, init: RequestInit, info: CallInfo): Promise<Response> {
-  const attempts = positiveInt(process.env.AWS_MAX_ATTEMPTS, 3);
-  const timeoutMs = positiveInt(process.env.OPEN_NEXT_AWS_TIMEOUT_MS, 5000);
+  const attempts = intEnv("AWS_MAX_ATTEMPTS", 3);
+  const timeoutMs = intEnv("OPEN_NEXT_AWS_TIMEOUT_MS", 5000);
   const c = client(info.service, info.region);
   let last: AwsError | undefined;
   let tried = 0;

@@ -11,10 +11,11 @@
  * are paged through, and unprocessed batch items are written again (bounded).
  */
 import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../cache/tag-items.ts";
-import path from "node:path";
 import type { NextModeTagCache, NextModeTagCacheWriteInput, OriginalTagCache, OriginalTagCacheWriteInput } from "../types/overrides.ts";
 import { getStore } from "../utils/context.ts";
+import { intEnv } from "../utils/env.ts";
 import { error } from "../utils/logger.ts";
+import { cacheRegion as region } from "./client.ts";
 
 /** How one DynamoDB client sends a Query and a BatchWriteItem (inputs and outputs as in the API). */
 export interface DynamoTransport {
@@ -31,10 +32,6 @@ export interface DynamoTransport {
 const BATCH = 25;
 const MAX_PAGES = 50;
 const MAX_UNPROCESSED_ROUNDS = 5;
-
-function region(): string {
-  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
-}
 
 function table(): string {
   const t = process.env.CACHE_DYNAMO_TABLE;
@@ -95,9 +92,14 @@ async function batchWrite(t: DynamoTransport, items: TagItem[]): Promise<void> {
   }
 }
 
-function concurrency(): number {
-  const n = Number.parseInt(process.env.DYNAMO_BATCH_WRITE_COMMAND_CONCURRENCY ?? "", 10);
-  return Number.isFinite(n) && n > 0 ? n : 4;
+/** Writes items in batches of 25, `DYNAMO_BATCH_WRITE_COMMAND_CONCURRENCY` batches (4 by default) at a time. */
+async function writeItems(t: DynamoTransport, items: TagItem[]): Promise<void> {
+  const batches: TagItem[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) batches.push(items.slice(i, i + BATCH));
+  const concurrency = intEnv("DYNAMO_BATCH_WRITE_COMMAND_CONCURRENCY", 4);
+  for (let i = 0; i < batches.length; i += concurrency) {
+    await Promise.all(batches.slice(i, i + concurrency).map((b) => batchWrite(t, b)));
+  }
 }
 
 /** A tag cache named `name` over `t`. */
@@ -148,13 +150,8 @@ export function createDynamoTagCache(name: string, t: DynamoTransport): Original
 
     async writeTags(tags: OriginalTagCacheWriteInput[]) {
       if (disabled() || tags.length === 0) return;
-      const items = tags.map(tagItem);
-      const chunks: TagItem[][] = [];
-      for (let i = 0; i < items.length; i += BATCH) chunks.push(items.slice(i, i + BATCH));
       try {
-        for (let i = 0; i < chunks.length; i += concurrency()) {
-          await Promise.all(chunks.slice(i, i + concurrency()).map((c) => batchWrite(t, c)));
-        }
+        await writeItems(t, tags.map(tagItem));
       } catch (e) {
         error("tag cache: cannot write", tags.length, "tag/path pairs", e);
         throw e;
@@ -169,7 +166,7 @@ export function createDynamoTagCache(name: string, t: DynamoTransport): Original
 
 /** `<buildId>/_tag/<tag>`: the nextMode item key (OpenNext's; the same in `tag` and `path`). */
 function nextModeKey(tag: string): string {
-  return path.posix.join(process.env.OPEN_NEXT_BUILD_ID ?? "", "_tag", tag);
+  return tagKey(`_tag/${tag}`);
 }
 
 /** The items of `tags` (one BatchGetItem per 100, unprocessed keys asked again, bounded), once per request. */
@@ -232,24 +229,12 @@ export function createDynamoNextModeTagCache(name: string, t: DynamoTransport): 
     },
     async writeTags(tags: NextModeTagCacheWriteInput[]) {
       if (disabled() || tags.length === 0) return;
-      const now = Date.now();
-      const items: TagItem[] = tags.map((w) => {
+      const items = tags.map((w) => {
         const { tag, stale, expire } = typeof w === "string" ? { tag: w, stale: undefined, expire: undefined } : w;
-        const k = nextModeKey(tag);
-        return {
-          path: { S: k },
-          tag: { S: k },
-          revalidatedAt: { N: String(now) },
-          ...(stale !== undefined ? { stale: { N: String(stale) } } : {}),
-          ...(expire !== undefined ? { expire: { N: String(expire) } } : {}),
-        };
+        return tagItem({ tag: `_tag/${tag}`, path: `_tag/${tag}`, stale, expire });
       });
       try {
-        for (let i = 0; i < items.length; i += BATCH * concurrency()) {
-          const group: TagItem[][] = [];
-          for (let j = i; j < Math.min(items.length, i + BATCH * concurrency()); j += BATCH) group.push(items.slice(j, j + BATCH));
-          await Promise.all(group.map((c) => batchWrite(t, c)));
-        }
+        await writeItems(t, items);
       } catch (e) {
         error("tag cache: cannot write tags", tags, e);
         throw e;

@@ -15,11 +15,6 @@ export function cacheObjectKey(key: string, cacheType: CacheEntryType = "cache")
   return cacheType === "fetch" ? path.posix.join(prefix, "__fetch", buildId, key) : path.posix.join(prefix, buildId, `${key}.cache`);
 }
 
-/** The region of the cache bucket. */
-export function cacheRegion(): string {
-  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
-}
-
 /** The URL of an object: path-style on a configured endpoint, virtual-hosted on AWS. */
 export function objectUrl(bucket: string, key: string, region: string): string {
   const encoded = key.split("/").map(encodeURIComponent).join("/");

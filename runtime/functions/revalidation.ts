@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { fileURLToPath } from "node:url";
+import { intEnv } from "../utils/env.ts";
 import { debug, error } from "../utils/logger.ts";
 
 /** One revalidation to do; `id` identifies its SQS record. */
@@ -45,10 +46,7 @@ function previewId(): string {
   return previewModeId;
 }
 
-function timeoutMs(): number {
-  const n = Number.parseInt(process.env.OPEN_NEXT_REVALIDATE_TIMEOUT_MS ?? "", 10);
-  return Number.isFinite(n) && n > 0 ? n : 30_000;
-}
+const timeoutMs = () => intEnv("OPEN_NEXT_REVALIDATE_TIMEOUT_MS", 30_000);
 
 /** Sends one revalidation request; resolves with why it failed, or undefined. */
 function revalidate({ host, url }: RevalidateRecord): Promise<string | undefined> {

@@ -7,14 +7,13 @@
 import { randomUUID } from "node:crypto";
 import type { Warmer } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
-import { lastWarmed } from "../overrides/warmer/aws-lambda.ts";
 
 /** The warmer handler over the selected invoke override. */
 export function warmerHandler(builtin: Warmer) {
   return async (_event: unknown) => {
     const config = (globalThis as { openNextConfig?: { warmer?: { invokeFunction?: unknown } } }).openNextConfig;
     const invoker = await pick<Warmer>(config?.warmer?.invokeFunction, builtin);
-    await invoker.invoke(`warmer-${randomUUID()}`);
-    return { type: "warmer", warmed: invoker.name === "aws-lambda" ? { ...lastWarmed } : undefined };
+    const warmed = await invoker.invoke(`warmer-${randomUUID()}`);
+    return { type: "warmer", warmed: warmed ?? undefined };
   };
 }

@@ -6,7 +6,7 @@ import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { Readable } from "node:stream";
 import type { InternalEvent } from "../types/overrides.ts";
 import { BadEventError } from "../utils/errors.ts";
-import { parseCookies, queryFromSearchParams } from "./util.ts";
+import { firstValue, parseCookies, queryFromSearchParams } from "./util.ts";
 
 /**
  * Headers CloudFront refuses from a function (on a generated response or a
@@ -53,11 +53,6 @@ export async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c));
   return Buffer.concat(chunks);
-}
-
-/** The first value of a comma-joined header. */
-export function firstValue(v: string | undefined): string | undefined {
-  return v?.split(",")[0]?.trim() || undefined;
 }
 
 /**

@@ -14,6 +14,11 @@ export function queryFromSearchParams(params: URLSearchParams): Record<string, s
   return query;
 }
 
+/** The first value of a comma-joined header (`x-forwarded-*`). */
+export function firstValue(v: string | undefined): string | undefined {
+  return v?.split(",")[0]?.trim() || undefined;
+}
+
 /** Parses a `Cookie` request header (first value of a name wins). */
 export function parseCookies(header: string | undefined): Record<string, string> {
   const cookies: Record<string, string> = {};

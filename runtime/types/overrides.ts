@@ -342,5 +342,6 @@ export interface MiddlewareFunctionOverrides {
 /** Invokes the server functions to keep instances warm (`warmer.invokeFunction`). */
 export interface Warmer {
   name: string;
-  invoke(warmerId: string): Promise<void>;
+  /** OpenNext's resolve to nothing; the built-in one says what it warmed, per function. */
+  invoke(warmerId: string): Promise<void | Record<string, { sent: number; answered: number; instances: number }>>;
 }

@@ -7,6 +7,7 @@
  * `[0, max)` — the same numbers OpenNext computes, so both put a path in the
  * same group.
  */
+import { intEnv } from "./env.ts";
 
 /** cyrb128's first output word of `s` (UTF-16 code units). */
 function hashWord(s: string): number {
@@ -38,7 +39,6 @@ function mulberryStep(seed: number): number {
 
 /** `revalidate-<n>` for a path. */
 export function messageGroupId(rawPath: string): string {
-  const max = Number.parseInt(process.env.MAX_REVALIDATE_CONCURRENCY ?? "10", 10);
-  const n = Number.isFinite(max) && max > 0 ? max : 10;
+  const n = intEnv("MAX_REVALIDATE_CONCURRENCY", 10);
   return `revalidate-${Math.floor(mulberryStep(hashWord(rawPath)) * n)}`;
 }

@@ -15,6 +15,7 @@
  * Header rules: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
  */
 import { cloudFrontAllows, collect } from "../../http/aws.ts";
+import { queryFromSearchParams } from "../../http/util.ts";
 import { BadEventError } from "../../utils/errors.ts";
 import type { Converter, InternalEvent, InternalResult, MiddlewareResult } from "../../types/overrides.ts";
 
@@ -84,15 +85,6 @@ function parseCookies(header: string | undefined): Record<string, string> {
   return out;
 }
 
-function queryOf(search: URLSearchParams): Record<string, string | string[]> {
-  const q: Record<string, string | string[]> = {};
-  for (const [k, v] of search) {
-    const prev = q[k];
-    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return q;
-}
-
 const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
   name: "aws-cloudfront",
 
@@ -113,7 +105,7 @@ const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
       url: url.toString(),
       body,
       headers,
-      query: queryOf(url.searchParams),
+      query: queryFromSearchParams(url.searchParams),
       cookies: parseCookies(headers.cookie),
       remoteAddress: request.clientIp,
       maxResponseBytes: eventType === "viewer-request" ? VIEWER_REQUEST_RESPONSE_BYTES : ORIGIN_REQUEST_RESPONSE_BYTES,

@@ -3,7 +3,7 @@
  * Responses are streamed by the wrapper, so `convertTo` only reshapes.
  */
 import type { IncomingMessage } from "node:http";
-import { parseCookies, queryFromSearchParams } from "../../http/util.ts";
+import { firstValue, parseCookies, queryFromSearchParams } from "../../http/util.ts";
 import type { Converter, InternalEvent, InternalResult } from "../../types/overrides.ts";
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -13,10 +13,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
-}
-
-function firstValue(v: string | undefined): string | undefined {
-  return v?.split(",")[0]?.trim() || undefined;
 }
 
 const converter: Converter = {

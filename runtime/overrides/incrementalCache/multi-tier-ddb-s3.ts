@@ -10,29 +10,21 @@
  * since; otherwise (or when DynamoDB cannot be read) S3 is read. Writes go to S3
  * first, then to the metadata item.
  */
-import { jsonCall } from "../../aws/client.ts";
+import { cacheRegion as region, jsonCall } from "../../aws/client.ts";
 import type { CacheEntryType, CacheValue, IncrementalCache, WithLastModified } from "../../types/overrides.ts";
+import { intEnv } from "../../utils/env.ts";
 import { debug, error } from "../../utils/logger.ts";
 import s3 from "./s3-lite.ts";
 
 type Local = { value: CacheValue<any>; lastModified: number };
 
-function positive(v: string | undefined, fallback: number): number {
-  const n = Number.parseInt(v ?? "", 10);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
-
 const local = new Map<string, Local>();
 
 function remember(key: string, entry: Local): void {
-  const max = positive(process.env.OPEN_NEXT_LOCAL_CACHE_SIZE, 1000);
+  const max = intEnv("OPEN_NEXT_LOCAL_CACHE_SIZE", 1000, 0);
   local.delete(key);
   local.set(key, entry);
   while (local.size > max) local.delete(local.keys().next().value as string);
-}
-
-function region(): string {
-  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
 }
 
 function metaKey(key: string): { tag: { S: string }; path: { S: string } } {
@@ -60,7 +52,7 @@ const incrementalCache: IncrementalCache = {
     const lk = localKey(key, cacheType);
     const cached = local.get(lk);
     if (cached) {
-      if (Date.now() - cached.lastModified < positive(process.env.OPEN_NEXT_LOCAL_CACHE_TTL_MS, 0)) return cached;
+      if (Date.now() - cached.lastModified < intEnv("OPEN_NEXT_LOCAL_CACHE_TTL_MS", 0, 0)) return cached;
       try {
         const table = process.env.CACHE_DYNAMO_TABLE;
         const out = await jsonCall(

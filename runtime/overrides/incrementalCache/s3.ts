@@ -6,14 +6,15 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { sdkError } from "../../aws/client.ts";
+import { intEnv } from "../../utils/env.ts";
 import { createS3IncrementalCache } from "../../aws/s3-cache.ts";
 
 const clients = new Map<string, S3Client>();
 function client(region: string): S3Client {
   let c = clients.get(region);
   if (!c) {
-    const attempts = Number.parseInt(process.env.AWS_SDK_S3_MAX_ATTEMPTS ?? "", 10);
-    c = new S3Client({ region, ...(Number.isFinite(attempts) && attempts > 0 ? { maxAttempts: attempts } : {}) });
+    const attempts = intEnv("AWS_SDK_S3_MAX_ATTEMPTS", 0);
+    c = new S3Client({ region, ...(attempts > 0 ? { maxAttempts: attempts } : {}) });
     clients.set(region, c);
   }
   return c;

@@ -4,7 +4,7 @@
  * at once (Lambda `Invoke`, `RequestResponse`, signed `fetch`) with a warmer
  * event. The server function answers it after `delay` ms without rendering, so
  * the calls overlap and land on distinct instances. Failures are logged per call;
- * the result says how many distinct instances answered.
+ * the result says, per function, how many distinct instances answered.
  */
 import { awsFetch, endpointFor } from "../../aws/client.ts";
 import type { Warmer } from "../../types/overrides.ts";
@@ -34,13 +34,11 @@ function warmParams(): WarmParam[] {
   return parsed as WarmParam[];
 }
 
-/** Instances warmed by the last `invoke`, per function (for callers and tests). */
-export const lastWarmed: Record<string, { sent: number; answered: number; instances: number }> = {};
-
 const warmer: Warmer = {
   name: "aws-lambda",
   async invoke(warmerId: string) {
     const region = process.env.AWS_REGION || "us-east-1";
+    const warmed: Record<string, { sent: number; answered: number; instances: number }> = {};
     for (const { function: name, concurrency } of warmParams()) {
       const url = `${endpointFor("lambda", region)}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
       const answers = await Promise.all(
@@ -68,9 +66,10 @@ const warmer: Warmer = {
         }),
       );
       const ok = answers.filter((a): a is string => a !== undefined);
-      lastWarmed[name] = { sent: concurrency, answered: ok.length, instances: new Set(ok).size };
-      debug("warmer", name, lastWarmed[name]);
+      warmed[name] = { sent: concurrency, answered: ok.length, instances: new Set(ok).size };
+      debug("warmer", name, warmed[name]);
     }
+    return warmed;
   },
 };
 

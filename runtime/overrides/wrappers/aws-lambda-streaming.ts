@@ -21,7 +21,7 @@ import type { InternalEvent, StreamCreator, Wrapper, WrapperHandler } from "../.
 import { isBadEvent } from "../../utils/errors.ts";
 import { error } from "../../utils/logger.ts";
 import { singleValueHeaders } from "../converters/aws-apigw-v2.ts";
-import { isWarmerEvent, warmerResponse } from "./aws-lambda.ts";
+import { convertOrRefuse, isWarmerEvent, warmerResponse } from "./aws-lambda.ts";
 
 /** What Lambda's Node.js runtime provides as the `awslambda` global. */
 interface AwsLambdaGlobal {
@@ -47,8 +47,11 @@ function runtime(): AwsLambdaGlobal {
   return g;
 }
 
-function sendText(lambda: AwsLambdaGlobal, stream: ResponseStream, statusCode: number, text: string): void {
-  const out = lambda.HttpResponseStream.from(stream, { statusCode, headers: { "content-type": "text/plain; charset=utf-8" }, cookies: [] });
+function sendText(lambda: AwsLambdaGlobal, stream: ResponseStream, converterName: string, statusCode: number, text: string): void {
+  const out = lambda.HttpResponseStream.from(
+    stream,
+    prelude(converterName, statusCode, { "content-type": "text/plain; charset=utf-8" }, []),
+  );
   out.end(text);
 }
 
@@ -82,13 +85,9 @@ export function streamingWrapper({ compress }: StreamingOptions): WrapperHandler
         await done;
         return;
       }
-      let internal: InternalEvent;
-      try {
-        internal = await converter.convertFrom(event);
-      } catch (e) {
-        if (!isBadEvent(e)) throw e;
-        error("bad event:", e.message);
-        sendText(lambda, responseStream, e.status, `Bad Request: ${e.message}\n`);
+      const internal: InternalEvent = await convertOrRefuse(converter, event);
+      if (isBadEvent(internal)) {
+        sendText(lambda, responseStream, converter.name, internal.status, `Bad Request: ${internal.message}\n`);
         await done;
         return;
       }
@@ -98,7 +97,7 @@ export function streamingWrapper({ compress }: StreamingOptions): WrapperHandler
         writeHeaders({ statusCode, cookies, headers }) {
           const compress = encoding !== undefined && !headers["content-encoding"] && isCompressible(headers["content-type"]);
           const sent = compress ? compressedHeaders(headers, encoding) : headers;
-          const http = lambda.HttpResponseStream.from(responseStream, prelude(converter.name, statusCode, sent, cookies) as any);
+          const http = lambda.HttpResponseStream.from(responseStream, prelude(converter.name, statusCode, sent, cookies));
           if (compress) {
             const z = compressor(encoding);
             z.on("error", (e) => http.destroy(e));
@@ -114,7 +113,7 @@ export function streamingWrapper({ compress }: StreamingOptions): WrapperHandler
       } catch (e) {
         error("request failed", internal.method, internal.url, e);
       }
-      if (!body) sendText(lambda, responseStream, 500, "Internal Server Error\n");
+      if (!body) sendText(lambda, responseStream, converter.name, 500, "Internal Server Error\n");
       else if (!body.writableEnded && !body.destroyed) body.end();
       await done;
     });

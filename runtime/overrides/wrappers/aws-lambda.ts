@@ -72,16 +72,24 @@ export async function convertedText(converter: Parameters<WrapperHandler<any, an
   }
 }
 
-const wrapper: WrapperHandler<any, any> = async (handler, converter) => async (event: any) => {
-  if (isWarmerEvent(event)) return warmerResponse(event);
-  let internal: any;
+/**
+ * The event read by the converter, or the (logged) {@link BadEventError} it was
+ * refused with, for the wrapper to answer; any other failure throws.
+ */
+export async function convertOrRefuse(converter: Parameters<WrapperHandler<any, any>>[1], event: unknown): Promise<any> {
   try {
-    internal = await converter.convertFrom(event);
+    return await converter.convertFrom(event);
   } catch (e) {
     if (!isBadEvent(e)) throw e;
     error("bad event:", e.message);
-    return convertedText(converter, e.status, `Bad Request: ${e.message}\n`, event);
+    return e;
   }
+}
+
+const wrapper: WrapperHandler<any, any> = async (handler, converter) => async (event: any) => {
+  if (isWarmerEvent(event)) return warmerResponse(event);
+  const internal = await convertOrRefuse(converter, event);
+  if (isBadEvent(internal)) return convertedText(converter, internal.status, `Bad Request: ${internal.message}\n`, event);
   const result = await handler(internal);
   const converted = await converter.convertTo(result, event);
   const size = Buffer.byteLength(JSON.stringify(converted) ?? "");
