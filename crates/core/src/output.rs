@@ -2,6 +2,7 @@
 
 use crate::config::{FunctionOverrides, OpenNextConfig};
 use crate::error::{CoreError, Result};
+use crate::utility_functions::UtilityKind;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
@@ -126,12 +127,15 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has
     if let Some(v) = disable_tags {
         additional.insert("disableTagCache".into(), json!(v));
     }
-    additional.insert("warmer".into(), json!({"handler": "index.handler", "bundle": ".open-next/warmer-function"}));
-    if disable_tags != Some(true) && has_tag_seed {
-        additional.insert("initializationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/dynamodb-provider"}));
-    }
-    if disable_incremental != Some(true) {
-        additional.insert("revalidationFunction".into(), json!({"handler": "index.handler", "bundle": ".open-next/revalidation-function"}));
+    // The functions the build writes (`UtilityKind::is_built`), under OpenNext's keys.
+    for (key, kind) in [
+        ("warmer", UtilityKind::Warmer),
+        ("initializationFunction", UtilityKind::Initializer),
+        ("revalidationFunction", UtilityKind::Revalidation),
+    ] {
+        if kind.is_built(&cfg.raw, has_tag_seed) {
+            additional.insert(key.into(), json!({"handler": "index.handler", "bundle": format!(".open-next/{}", kind.dir())}));
+        }
     }
     Ok(json!({
         "edgeFunctions": edge_functions,

@@ -201,7 +201,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     Ok((copied, patched))
                 },
                 || {
-                    timed("server function: bundle runtime", &|| {
+                    timed("bundle functions (server, middleware, revalidation, warmer)", &|| {
                         let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
                         let modules = write_function_code(
                             &nb,
@@ -217,6 +217,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 routing_json: routing_json.as_deref(),
                             },
                         )?;
+                        // The functions that need nothing of the other steps are bundled here, beside the
+                        // server runtime; the initializer waits for the cache step's tag seed.
+                        let mut functions = serde_json::Map::new();
+                        for (kind, overrides) in
+                            utilities.iter().filter(|(k, _)| *k != UtilityKind::Initializer && k.is_built(&cfg.raw, false))
+                        {
+                            let modules =
+                                write_utility_function(&out, *kind, overrides, &nb, &opts.runtime_dir, &opts.compiled_config, &cfg.raw)?;
+                            functions.insert(kind.dir().to_string(), json!({"modules": modules}));
+                        }
                         let middleware = match (&cfg.middleware, &route_key) {
                             (Some(overrides), Some(key)) => write_middleware_function(
                                 &nb,
@@ -234,7 +244,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                             )?,
                             _ => Value::Null,
                         };
-                        Ok(json!({"modules": modules, "middleware": middleware}))
+                        Ok(json!({"modules": modules, "middleware": middleware, "functions": functions}))
                     })
                 },
             )
@@ -254,26 +264,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     for (p, _) in [&assets, &cache, &copy, &patched, &code] {
         phases.push(p.clone());
     }
-    // The revalidation, warmer and initializer functions, as open-next.output.json lists them.
-    let t = Instant::now();
-    let flag = |p: &str| cfg.raw.pointer(p).and_then(Value::as_bool) == Some(true);
-    let mut utility_stats = serde_json::Map::new();
-    for (kind, overrides) in &utilities {
-        let files = match kind {
-            UtilityKind::Revalidation if flag("/dangerous/disableIncrementalCache") => continue,
-            UtilityKind::Initializer if !has_tag_seed || !with_tags => continue,
-            UtilityKind::Revalidation => {
-                let manifest = nb.dist_dir.join("prerender-manifest.json");
-                vec![("prerender-manifest.json".to_string(), std::fs::read(&manifest).map_err(crate::CoreError::io("read", &manifest))?)]
-            }
-            _ => vec![],
-        };
-        // Minified unless `<key>.minify: false`, as OpenNext ships these functions.
-        let minify = cfg.raw.pointer(&format!("/{}/minify", kind.config_key())).and_then(Value::as_bool) != Some(false);
-        let modules = write_utility_function(&out, *kind, overrides, &opts.runtime_dir, &opts.compiled_config, minify, files)?;
-        utility_stats.insert(kind.dir().to_string(), json!({"modules": modules}));
+    let initializer = utilities.iter().find(|(k, _)| *k == UtilityKind::Initializer).filter(|(k, _)| k.is_built(&cfg.raw, has_tag_seed));
+    if let Some((kind, overrides)) = initializer {
+        let t = Instant::now();
+        write_utility_function(&out, *kind, overrides, &nb, &opts.runtime_dir, &opts.compiled_config, &cfg.raw)?;
+        phases.push(Phase { name: "initializer function".into(), ms: ms(t) });
     }
-    phases.push(Phase { name: "revalidation, warmer and initializer functions".into(), ms: ms(t) });
     let t = Instant::now();
     let output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
     write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
@@ -290,7 +286,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "functions": utility_stats}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}}),
         warnings,
     })
 }

@@ -10,6 +10,7 @@
 use crate::config::{pick_override, OverrideChoice, CONVERTERS, WRAPPERS};
 use crate::error::{CoreError, Result};
 use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
+use crate::next_app::NextBuild;
 use serde_json::Value;
 use std::path::Path;
 
@@ -40,6 +41,19 @@ impl UtilityKind {
             UtilityKind::Revalidation => "revalidate",
             UtilityKind::Warmer => "warmer",
             UtilityKind::Initializer => "initializationFunction",
+        }
+    }
+
+    /// Whether the function is built and listed in `open-next.output.json`: the
+    /// revalidation function unless `dangerous.disableIncrementalCache`, the warmer
+    /// always, the initializer when the build has tag/path pairs to seed and
+    /// `dangerous.disableTagCache` is not set.
+    pub fn is_built(self, raw: &Value, has_tag_seed: bool) -> bool {
+        let flag = |k: &str| raw.pointer(&format!("/dangerous/{k}")).and_then(Value::as_bool) == Some(true);
+        match self {
+            UtilityKind::Revalidation => !flag("disableIncrementalCache"),
+            UtilityKind::Warmer => true,
+            UtilityKind::Initializer => has_tag_seed && !flag("disableTagCache"),
         }
     }
 
@@ -171,17 +185,27 @@ pub fn utility_entry_source(runtime_dir: &Path, kind: UtilityKind, o: &UtilityOv
     src
 }
 
-/// Writes one utility function folder into `out` (`.open-next/` being staged).
-/// `files` go beside its entry (`prerender-manifest.json`, `dynamodb-cache.json`).
+/// Writes one utility function folder into `out` (`.open-next/` being staged):
+/// minified unless `<key>.minify` is `false` (as OpenNext ships them), the
+/// revalidation function with the build's `prerender-manifest.json` beside it.
+/// (The initializer's `dynamodb-cache.json` is written by the cache step.)
 pub fn write_utility_function(
     out: &Path,
     kind: UtilityKind,
     o: &UtilityOverrides,
+    build: &NextBuild,
     runtime_dir: &Path,
     compiled_config: &str,
-    minify: bool,
-    files: Vec<(String, Vec<u8>)>,
+    raw: &Value,
 ) -> Result<usize> {
+    let files = match kind {
+        UtilityKind::Revalidation => {
+            let manifest = build.dist_dir.join("prerender-manifest.json");
+            vec![("prerender-manifest.json".to_string(), std::fs::read(&manifest).map_err(CoreError::io("read", &manifest))?)]
+        }
+        _ => vec![],
+    };
+    let minify = raw.pointer(&format!("/{}/minify", kind.config_key())).and_then(Value::as_bool) != Some(false);
     write_function(&FunctionSpec {
         dir: out.join(kind.dir()),
         entry_file: "index.mjs",
@@ -209,6 +233,16 @@ mod tests {
         assert_eq!(w.extra.unwrap().name(), "aws-lambda");
         let i = utility_overrides("c.ts", &raw, UtilityKind::Initializer).unwrap();
         assert_eq!((i.converter.name(), i.extra.unwrap().name()), ("dummy", "dynamodb-lite"));
+    }
+
+    #[test]
+    fn which_functions_are_built() {
+        let none = json!({});
+        assert!(UtilityKind::Revalidation.is_built(&none, false) && UtilityKind::Warmer.is_built(&none, false));
+        assert!(!UtilityKind::Initializer.is_built(&none, false), "nothing to seed");
+        assert!(UtilityKind::Initializer.is_built(&none, true));
+        let off = json!({"dangerous": {"disableIncrementalCache": true, "disableTagCache": true}});
+        assert!(!UtilityKind::Revalidation.is_built(&off, true) && !UtilityKind::Initializer.is_built(&off, true));
     }
 
     #[test]
