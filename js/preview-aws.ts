@@ -190,6 +190,7 @@ export async function prepareAws(
     startDrain(origin: string) {
       const bundle = additionalProps?.revalidationFunction?.bundle as string | undefined;
       const queueUrl = process.env.REVALIDATION_QUEUE_URL;
+      const region = process.env.REVALIDATION_QUEUE_REGION || "us-east-1";
       if (!bundle || !queueUrl) return;
       const file = path.join(path.dirname(outputDir), bundle, "index.mjs");
       process.env.OPEN_NEXT_REVALIDATION_ORIGIN = origin;
@@ -198,7 +199,7 @@ export async function prepareAws(
         const { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } = await import("@aws-sdk/client-sqs");
         return {
           handler,
-          sqs: new SQSClient({ region: process.env.REVALIDATION_QUEUE_REGION || "us-east-1" }),
+          sqs: new SQSClient({ region }),
           ReceiveMessageCommand,
           DeleteMessageCommand,
         };
@@ -222,7 +223,7 @@ export async function prepareAws(
               messageAttributes: {},
               md5OfBody: m.MD5OfBody,
               eventSource: "aws:sqs",
-              awsRegion: process.env.REVALIDATION_QUEUE_REGION || "us-east-1",
+              awsRegion: region,
             })),
           };
           const result = await handler(event, { awsRequestId: "preview", getRemainingTimeInMillis: () => 30_000 });
