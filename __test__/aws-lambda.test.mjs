@@ -13,7 +13,7 @@ import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from
 import { createStack, startMoto, uploadDir } from "./helpers/moto.mjs";
 import { faults, startFaultProxy } from "./helpers/fault-proxy.mjs";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
@@ -40,6 +40,51 @@ const PNG = Buffer.concat([
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const renderTime = (html) => /id="time">(\d+)</.exec(html)?.[1];
+
+/**
+ * `'use cache'` (app/use-cache: a force-dynamic page around a cached value
+ * tagged `use-cache-tag`) through Next's `cacheHandlers`, between instances
+ * `a` and `b`: the value is computed once and shared; `revalidateTag` expires
+ * it everywhere, `revalidateTag(tag, "max")` makes it stale (served once, then
+ * regenerated), `revalidatePath` expires what that page read. Returns the
+ * value last computed.
+ */
+async function assertUseCacheShared(a, b) {
+  const page = async (f) => {
+    const r = (await f.invoke(apigwV2Event({ target: "/use-cache" }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+    return { value: /id="cached">([^<]+)</.exec(r.body)?.[1], time: renderTime(r.body) };
+  };
+  const post = async (f, target) => {
+    const r = (await f.invoke(apigwV2Event({ method: "POST", target }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+  };
+  const first = await page(a);
+  assert.ok(first.value, "the page shows the cached value");
+  const again = await page(a);
+  assert.notEqual(again.time, first.time, "the page itself is rendered per request");
+  assert.equal(again.value, first.value, "the 'use cache' value is reused by the same instance");
+  assert.equal((await page(b)).value, first.value, "and by another instance");
+
+  await post(b, "/api/revalidate-tag?tag=use-cache-tag");
+  const expired = await page(a);
+  assert.notEqual(expired.value, first.value, "revalidateTag on b expires the entry for a");
+  assert.equal((await page(b)).value, expired.value);
+
+  await post(b, "/api/revalidate-tag?tag=use-cache-tag&profile=max");
+  assert.equal((await page(a)).value, expired.value, "a stale entry is served once more");
+  const regenerated = await page(a);
+  assert.notEqual(regenerated.value, expired.value, "and regenerated in the background of that request");
+  assert.equal((await page(b)).value, regenerated.value);
+
+  await post(a, "/api/revalidate-path?path=/use-cache");
+  const byPath = await page(b);
+  assert.notEqual(byPath.value, regenerated.value, "revalidatePath expires what the page read");
+  assert.equal((await page(a)).value, byPath.value);
+  // No cache or tag read or write failed on the way.
+  for (const f of new Set([a, b])) assert.doesNotMatch(f.log(), /\[open-next\] .*(cannot|failed)/i, f.log());
+  return byPath.value;
+}
 
 describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-lite, sqs-lite) on moto", {
   timeout: 600_000,
@@ -230,6 +275,30 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
       const after = await get(other);
       assert.equal(after.statusCode, 200);
       assert.notEqual(renderTime(after.body), shown, "the other instance rendered the page anew");
+    } finally {
+      other.stop();
+    }
+  });
+
+  test("'use cache': one entry in S3 for every instance, registered in the tag table; revalidateTag (now or with a profile) and revalidatePath reach it", async () => {
+    const other = await startLambda(fnDir, { env });
+    try {
+      const last = await assertUseCacheShared(fn, other);
+      const { Contents = [] } = await moto.s3.send(new ListObjectsV2Command({ Bucket: "cache", Prefix: `_cache/${buildId}/` }));
+      const objects = Contents.map((o) => o.Key).filter((k) => k.endsWith(".composable"));
+      assert.equal(objects.length, 1, JSON.stringify(objects));
+      // OpenNext's layout: `<prefix>/<buildId>/<Next's key>.composable`, the key naming the build.
+      assert.ok(objects[0].includes(buildId), objects[0]);
+      const stored = JSON.parse(
+        await (await moto.s3.send(new GetObjectCommand({ Bucket: "cache", Key: objects[0] }))).Body.transformToString(),
+      );
+      assert.ok(stored.tags.includes("use-cache-tag"), JSON.stringify(stored.tags));
+      assert.equal(typeof stored.value, "string");
+      assert.ok(stored.value.includes(last), "the entry holds the value last computed");
+      const key = objects[0].slice("_cache/".length, -".composable".length);
+      const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
+      const pairs = Items.filter((i) => i.path.S === key).map((i) => i.tag.S);
+      for (const tag of ["use-cache-tag", "_N_T_/use-cache"]) assert.ok(pairs.includes(`${buildId}/${tag}`), JSON.stringify(pairs));
     } finally {
       other.stop();
     }
@@ -470,6 +539,23 @@ describe("tagCache dynamodb-nextMode on moto", { timeout: 600_000 }, () => {
       b.stop();
     }
   });
+
+  test("'use cache' is shared by instances and follows revalidateTag and revalidatePath through the tag items", async () => {
+    const a = await startLambda(fnDir, { env });
+    const b = await startLambda(fnDir, { env });
+    try {
+      await assertUseCacheShared(a, b);
+      const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
+      const key = `${buildId}/_tag/use-cache-tag`;
+      assert.ok(
+        Items.some((i) => i.tag.S === key && i.path.S === key),
+        JSON.stringify(Items.map((i) => i.tag.S)),
+      );
+    } finally {
+      a.stop();
+      b.stop();
+    }
+  });
 });
 
 describe("incrementalCache multi-tier-ddb-s3 on moto", { timeout: 600_000 }, () => {
@@ -535,6 +621,14 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     assert.equal(output.origins.default.converter, "aws-apigw-v2");
     assert.equal(output.origins.default.handler, "index.handler");
     assert.ok(!existsSync(path.join(fnDir, "public")), "public/ is served from S3, not the function");
+  });
+
+  test("'use cache' on the fs-dev caches: stored under cache/<buildId>/ as a .composable file, revalidated through the tag file", async () => {
+    const buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
+    const composableFiles = () => readdirSync(path.join(dir, ".open-next/cache", buildId)).filter((f) => f.endsWith(".composable"));
+    for (const f of composableFiles()) rmSync(path.join(dir, ".open-next/cache", buildId, f));
+    await assertUseCacheShared(fn, fn);
+    assert.equal(composableFiles().length, 1, JSON.stringify(composableFiles()));
   });
 
   test("a page: status, headers, HTML body", async () => {

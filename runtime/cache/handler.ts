@@ -16,12 +16,12 @@ import type {
   RevalidateTagDurations,
   SetIncrementalCacheContext,
 } from "../types/next.ts";
-import type { CachedFetchValue, CachedFile, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import type { CachedFetchValue, CachedFile } from "../types/overrides.ts";
 import { isBinaryContentType } from "../utils/binary.ts";
 import { CACHE_TAGS_HEADER } from "../utils/cache-headers.ts";
 import { addPending, type CacheBackend, getStore } from "../utils/context.ts";
 import { debug, error, warn } from "../utils/logger.ts";
-import { SOFT_TAG_PREFIX, hasBeenRevalidated, isStaleByTags, staleLastModified, writeTags } from "./tags.ts";
+import { SOFT_TAG_PREFIX, hasBeenRevalidated, isStaleByTags, revalidateTags, staleLastModified, writeTags } from "./tags.ts";
 
 let defaultBackend: CacheBackend | undefined;
 
@@ -30,7 +30,8 @@ export function setDefaultCacheBackend(backend: CacheBackend): void {
   defaultBackend = backend;
 }
 
-function currentBackend(): CacheBackend {
+/** The backend of the function serving the current request. */
+export function currentBackend(): CacheBackend {
   const backend = getStore()?.backend ?? defaultBackend;
   if (!backend) throw new Error("open-next: the cache handler was used before the server function was initialised");
   return backend;
@@ -270,43 +271,7 @@ export class OpenNextCacheHandler {
   }
 
   async revalidateTag(tags: string | string[], durations?: RevalidateTagDurations): Promise<void> {
-    const backend = currentBackend();
-    const dangerous = backend.config.dangerous;
-    if (dangerous?.disableTagCache || dangerous?.disableIncrementalCache) return;
-    const list = (Array.isArray(tags) ? tags : [tags]).filter((t) => typeof t === "string" && t !== "");
-    debug("revalidateTag", list, durations);
-    if (list.length === 0) return;
-    try {
-      const now = Date.now();
-      const window = (): { stale?: number; expire?: number } =>
-        durations ? { stale: now, expire: durations.expire !== undefined ? now + durations.expire * 1000 : undefined } : { expire: now };
-      const tc = backend.tagCache;
-      if (tc.mode === "nextMode") {
-        await writeTags(
-          backend,
-          list.map((tag) => ({ tag, ...window() })),
-        );
-        return;
-      }
-      const toWrite: OriginalTagCacheWriteInput[] = [];
-      for (const tag of list) {
-        const paths = await tc.getByTag(tag);
-        debug("revalidateTag", tag, paths);
-        for (const path of paths) toWrite.push({ tag, path, ...window() });
-        // A soft tag (a path) also revalidates every path sharing one of its hard tags.
-        if (tag.startsWith(SOFT_TAG_PREFIX)) {
-          for (const path of paths) {
-            const hardTags = (await tc.getByPath(path)).filter((t) => !t.startsWith(SOFT_TAG_PREFIX));
-            for (const hardTag of hardTags) {
-              for (const p of await tc.getByTag(hardTag)) toWrite.push({ tag: hardTag, path: p, ...window() });
-            }
-          }
-        }
-      }
-      await writeTags(backend, toWrite);
-    } catch (e) {
-      error("failed to revalidate tags", list, e);
-    }
+    await revalidateTags(currentBackend(), Array.isArray(tags) ? tags : [tags], durations);
   }
 
   resetRequestCache(): void {}

@@ -1,11 +1,14 @@
 /**
- * Tag cache helpers shared by the cache handler: is an entry revalidated,
- * stale, and writing tag/path pairs once per request.
+ * Tag cache helpers shared by the cache handlers (incremental and `'use
+ * cache'`): is an entry revalidated, stale, writing tag/path pairs once per
+ * request, revalidating tags.
  */
 import type { CacheBackend } from "../utils/context.ts";
 import { getStore } from "../utils/context.ts";
 import { versionAtLeast } from "../utils/semver.ts";
+import type { RevalidateTagDurations } from "../types/next.ts";
 import type { NextModeTagCacheWriteInput, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import { debug, error } from "../utils/logger.ts";
 
 export const SOFT_TAG_PREFIX = "_N_T_/";
 
@@ -85,4 +88,58 @@ export async function writeTags(
   const tc = backend.tagCache;
   if (tc.mode === "nextMode") await tc.writeTags(toWrite as NextModeTagCacheWriteInput[]);
   else await tc.writeTags(toWrite as OriginalTagCacheWriteInput[]);
+}
+
+/**
+ * Revalidates tags (`revalidateTag`, `revalidatePath`, `updateTag`): without
+ * `durations` they expire now; with them (Next 16 profiles) they are stale now
+ * and expire after `durations.expire` seconds. Next asks every cache handler
+ * (the incremental one and `'use cache'`'s) with the same tags; the work is done
+ * once per request.
+ */
+export async function revalidateTags(backend: CacheBackend, tags: string[], durations?: RevalidateTagDurations): Promise<void> {
+  const dangerous = backend.config.dangerous;
+  if (dangerous?.disableTagCache || dangerous?.disableIncrementalCache) return;
+  const store = getStore();
+  const once = `${JSON.stringify(durations ?? null)}\u0000`;
+  const list = tags.filter((t) => typeof t === "string" && t !== "" && !store?.revalidatedTags?.has(once + t));
+  if (list.length === 0) return;
+  if (store) {
+    store.revalidatedTags ??= new Set();
+    for (const t of list) store.revalidatedTags.add(once + t);
+  }
+  debug("revalidateTag", list, durations);
+  try {
+    const now = Date.now();
+    const window = (): { stale?: number; expire?: number } =>
+      durations ? { stale: now, expire: durations.expire !== undefined ? now + durations.expire * 1000 : undefined } : { expire: now };
+    const tc = backend.tagCache;
+    if (tc.mode === "nextMode") {
+      await writeTags(
+        backend,
+        list.map((tag) => ({ tag, ...window() })),
+      );
+      return;
+    }
+    const toWrite: OriginalTagCacheWriteInput[] = [];
+    for (const tag of list) {
+      const paths = await tc.getByTag(tag);
+      debug("revalidateTag", tag, paths);
+      for (const path of paths) toWrite.push({ tag, path, ...window() });
+      // A soft tag (a page's path) also revalidates every page sharing one of
+      // the page's hard tags. `'use cache'` entries (keys not starting with
+      // `/`) are registered with soft tags too, but do not spread them.
+      if (tag.startsWith(SOFT_TAG_PREFIX)) {
+        for (const path of paths.filter((p) => p.startsWith("/"))) {
+          const hardTags = (await tc.getByPath(path)).filter((t) => !t.startsWith(SOFT_TAG_PREFIX));
+          for (const hardTag of hardTags) {
+            for (const p of await tc.getByTag(hardTag)) toWrite.push({ tag: hardTag, path: p, ...window() });
+          }
+        }
+      }
+    }
+    await writeTags(backend, toWrite);
+  } catch (e) {
+    error("failed to revalidate tags", list, e);
+  }
 }

@@ -12,6 +12,7 @@
  * initialised with the request handler. `handler(...)` waits for all that and
  * calls what the wrapper returned (for the node wrapper: `(req, res) => Promise<void>`).
  */
+import { installComposableCacheHandler } from "../cache/composable.ts";
 import { installCacheHandler, setDefaultCacheBackend } from "../cache/handler.ts";
 import type {
   Converter,
@@ -30,7 +31,7 @@ import { debug, error } from "../utils/logger.ts";
 import { setInternalHandler } from "./internal.ts";
 import { initialRevalidateLookup, loadNextFiles } from "./next-files.ts";
 import { startNextServer, startRenderServer } from "./next-server.ts";
-import { cacheHandlerPath, functionDir } from "./paths.ts";
+import { cacheHandlerPath, composableCacheHandlerPath, functionDir } from "./paths.ts";
 import { createRequestHandler } from "./request-handler.ts";
 
 export interface ServerFunctionOptions {
@@ -78,9 +79,10 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
 
   setDefaultCacheBackend(backend);
   installCacheHandler();
+  installComposableCacheHandler();
   installNextRequestContext();
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
-  const serverOptions = { files, cacheHandlerPath, preloadEntries: preloading === "onStart" };
+  const serverOptions = { files, cacheHandlerPath, composableCacheHandlerPath, preloadEntries: preloading === "onStart" };
   const router = loadRouter(functionDir);
   const renderServer = router ? await startRenderServer(serverOptions) : undefined;
   installRoutePreloader(preloading, renderServer);

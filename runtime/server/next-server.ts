@@ -20,6 +20,8 @@ export interface NextServerOptions {
   files: NextFiles;
   /** Absolute path of the module exporting the cache handler class. */
   cacheHandlerPath: string;
+  /** Absolute path of the module exporting the `'use cache'` handler. */
+  composableCacheHandlerPath: string;
   /**
    * Whether Next loads every route module while it starts (its
    * `experimental.preloadEntriesOnStart`). OpenNext's `routePreloadingBehavior`
@@ -29,11 +31,33 @@ export interface NextServerOptions {
   preloadEntries: boolean;
 }
 
-/** The config Next runs with: the build's, with our cache handler and without compression. */
-export function runtimeNextConfig(config: NextConfig, cacheHandlerPath: string, preloadEntries: boolean): NextConfig {
+/**
+ * The `'use cache'` handlers: ours for `default` and `remote` (Next's own keeps
+ * entries in memory, and not at all with `cacheMaxMemorySize: 0`), the app's
+ * where it configured one. Next 16 reads the top-level option, 15.5 the
+ * experimental one.
+ */
+function cacheHandlers(config: NextConfig, composablePath: string): Record<string, string> {
+  const handlers: Record<string, string> = { default: composablePath, remote: composablePath };
+  const own = [config.experimental?.cacheHandlers, config.cacheHandlers] as Array<Record<string, unknown> | undefined>;
+  for (const set of own) {
+    for (const [kind, handler] of Object.entries(set ?? {})) if (typeof handler === "string") handlers[kind] = handler;
+  }
+  return handlers;
+}
+
+/** The config Next runs with: the build's, with our cache handlers and without compression. */
+export function runtimeNextConfig(
+  config: NextConfig,
+  cacheHandlerPath: string,
+  composableCacheHandlerPath: string,
+  preloadEntries: boolean,
+): NextConfig {
+  const handlers = cacheHandlers(config, composableCacheHandlerPath);
   return {
     ...config,
-    experimental: { ...config.experimental, preloadEntriesOnStart: preloadEntries },
+    experimental: { ...config.experimental, preloadEntriesOnStart: preloadEntries, cacheHandlers: handlers },
+    cacheHandlers: handlers,
     // Compression is the CDN's job (and would make streamed bodies opaque here).
     compress: false,
     cacheHandler: cacheHandlerPath,
@@ -68,8 +92,8 @@ export interface RenderServer {
  * mode, the serialized config, the function directory as cwd. Returns the config,
  * a `require` resolving from the function's `node_modules`, and the port.
  */
-function prepareNext({ files, cacheHandlerPath, preloadEntries }: NextServerOptions) {
-  const conf = runtimeNextConfig(files.config, cacheHandlerPath, preloadEntries);
+function prepareNext({ files, cacheHandlerPath, composableCacheHandlerPath, preloadEntries }: NextServerOptions) {
+  const conf = runtimeNextConfig(files.config, cacheHandlerPath, composableCacheHandlerPath, preloadEntries);
   (process.env as Record<string, string>).NODE_ENV = "production";
   process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(conf);
   process.chdir(files.functionDir);

@@ -30,3 +30,6 @@ function findOpenNextDir(from: string): string {
 
 /** The cache handler module Next loads (`cacheHandler` in the Next config). */
 export const cacheHandlerPath: string = path.join(functionDir, "cache.cjs");
+
+/** The `'use cache'` handler module Next loads (`cacheHandlers` in the Next config). */
+export const composableCacheHandlerPath: string = path.join(functionDir, "composable-cache.cjs");

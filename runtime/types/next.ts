@@ -117,6 +117,20 @@ export type CacheHandlerContext = {
 /** Durations Next 16 passes to `revalidateTag` (`revalidateTag(tag, profile)`). */
 export type RevalidateTagDurations = { expire?: number };
 
+/** One `'use cache'` entry, as Next hands it to and takes it from a `cacheHandlers` handler. */
+export type ComposableCacheEntry = {
+  value: ReadableStream<Uint8Array>;
+  tags: string[];
+  /** Seconds the client may use it (not used for expiry). */
+  stale: number;
+  /** When it was created (ms). */
+  timestamp: number;
+  /** Seconds after `timestamp` it must not be used any more. */
+  expire: number;
+  /** Seconds after `timestamp` it is regenerated in the background (`-1`: now). */
+  revalidate: number;
+};
+
 /** The subset of `.next/prerender-manifest.json` the runtime reads. */
 export type PrerenderManifest = {
   version?: number;

@@ -160,9 +160,29 @@ export type CachedFetchValue = {
   revalidate?: number | false;
 };
 
-export type CacheEntryType = "cache" | "fetch";
+/**
+ * One `'use cache'` entry (Next's `cacheHandlers`), stored as OpenNext stores
+ * it: the entry's fields with the value as text. `encoding: "base64"` marks a
+ * value that is not valid UTF-8 (OpenNext would store those lossily).
+ */
+export type StoredComposableEntry = {
+  value: string;
+  encoding?: "base64";
+  tags: string[];
+  stale: number;
+  timestamp: number;
+  expire: number;
+  revalidate: number;
+};
 
-export type CacheValue<T extends CacheEntryType> = (T extends "fetch" ? CachedFetchValue : CachedFile) & {
+/** `cache`: pages and routes; `fetch`: Next's data cache; `composable`: `'use cache'`. */
+export type CacheEntryType = "cache" | "fetch" | "composable";
+
+export type CacheValue<T extends CacheEntryType> = (T extends "fetch"
+  ? CachedFetchValue
+  : T extends "composable"
+    ? StoredComposableEntry
+    : CachedFile) & {
   /** The revalidate time (seconds) the entry was written with, when known. */
   revalidate?: number | false;
 };

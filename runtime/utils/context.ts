@@ -36,6 +36,10 @@ export interface RequestStore {
   pending: Set<Promise<unknown>>;
   /** Tag/path pairs already written during this request. */
   writtenTags: Set<string>;
+  /** Tag revalidations already done during this request (Next asks every cache handler). */
+  revalidatedTags?: Set<string>;
+  /** The implicit tags each `'use cache'` read of this request came with, by cache key. */
+  composableSoftTags?: Map<string, string[]>;
   waitUntil?: WaitUntil;
   backend?: CacheBackend;
 }

@@ -308,8 +308,8 @@ pub struct FunctionCode<'a> {
     pub routing_json: Option<&'a str>,
 }
 
-/// Bundles the runtime entry and writes `index.mjs`, `open-next.config.mjs` and
-/// `cache.cjs` into the function's app directory (`fn_dir/<packagePath>`). Returns
+/// Bundles the runtime entry and writes `index.mjs`, `open-next.config.mjs`,
+/// `cache.cjs` and `composable-cache.cjs` into the function's app directory (`fn_dir/<packagePath>`). Returns
 /// the number of bundled modules.
 pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode) -> Result<usize> {
     let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons, route_key, routing_json } = *code;
@@ -317,7 +317,10 @@ pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode
         return Err(crate::CoreError::MissingRuntimeAddon);
     }
     let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
-    let mut files = vec![("cache.cjs".to_string(), b"module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n".to_vec())];
+    let mut files = vec![
+        ("cache.cjs".to_string(), b"module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n".to_vec()),
+        ("composable-cache.cjs".to_string(), b"module.exports = globalThis.__OPEN_NEXT_COMPOSABLE_CACHE_HANDLER__;\n".to_vec()),
+    ];
     if let Some(routing) = routing_json {
         files.push(("routing.json".to_string(), routing.as_bytes().to_vec()));
     }

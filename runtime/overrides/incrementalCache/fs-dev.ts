@@ -1,12 +1,14 @@
 /**
  * IncrementalCache on the local file system, reading and writing the build's
  * cache files: `.open-next/cache/<buildId>/<key>.cache` (JSON, a CachedFile)
- * and `.open-next/cache/__fetch/<buildId>/<key>` (Next's fetch-cache format).
+ * `.open-next/cache/__fetch/<buildId>/<key>` (Next's fetch-cache format) and
+ * `.open-next/cache/<buildId>/<key>.composable` (`'use cache'`).
  * A file's mtime is the entry's `lastModified`. For local runs and previews.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
 import { openNextDir } from "../../server/paths.ts";
+import { composableStorageKey } from "../../utils/cache-key.ts";
 import type { CacheEntryType, CacheValue, IncrementalCache, WithLastModified } from "../../types/overrides.ts";
 
 const cacheRoot = path.join(openNextDir, "cache");
@@ -18,7 +20,8 @@ function buildId(): string {
 /** Resolves a key to its file, refusing keys that would leave the cache directory. */
 function filePath(key: string, cacheType: CacheEntryType = "cache"): string {
   const base = cacheType === "fetch" ? path.join(cacheRoot, "__fetch", buildId()) : path.join(cacheRoot, buildId());
-  const file = path.resolve(base, `.${path.posix.sep}${key.replace(/^\/+/, "")}${cacheType === "fetch" ? "" : ".cache"}`);
+  const name = cacheType === "composable" ? `${composableStorageKey(key)}.composable` : `${key}${cacheType === "fetch" ? "" : ".cache"}`;
+  const file = path.resolve(base, `.${path.posix.sep}${name.replace(/^\/+/, "")}`);
   if (!file.startsWith(base + path.sep)) throw new Error(`invalid cache key: ${key}`);
   return file;
 }
