@@ -10,10 +10,11 @@ import zlib from "node:zlib";
 import { cliPath, freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
-import { createStack, startMoto, uploadDir } from "./helpers/moto.mjs";
+import { createStack, putItems, startMoto, uploadDir } from "./helpers/moto.mjs";
 import { faults, startFaultProxy } from "./helpers/fault-proxy.mjs";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { CloudFrontClient, CreateDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand } from "@aws-sdk/client-cloudfront";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
@@ -295,7 +296,8 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
       assert.ok(stored.tags.includes("use-cache-tag"), JSON.stringify(stored.tags));
       assert.equal(typeof stored.value, "string");
       assert.ok(stored.value.includes(last), "the entry holds the value last computed");
-      const key = objects[0].slice("_cache/".length, -".composable".length);
+      // Its tag/path pairs: the path is `<buildId>/_use_cache/<key>`.
+      const key = `${buildId}/_use_cache/${objects[0].slice(`_cache/${buildId}/`.length, -".composable".length)}`;
       const { Items = [] } = await moto.ddb.send(new ScanCommand({ TableName: "tags" }));
       const pairs = Items.filter((i) => i.path.S === key).map((i) => i.tag.S);
       for (const tag of ["use-cache-tag", "_N_T_/use-cache"]) assert.ok(pairs.includes(`${buildId}/${tag}`), JSON.stringify(pairs));
@@ -558,6 +560,103 @@ describe("tagCache dynamodb-nextMode on moto", { timeout: 600_000 }, () => {
   });
 });
 
+describe("cdnInvalidation cloudfront on moto", { timeout: 600_000 }, () => {
+  let moto;
+  let env;
+  let fn;
+  let buildId;
+  let distribution;
+  const cloudfront = () =>
+    new CloudFrontClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  /** The paths (sorted) of the invalidations not in `seen`, and the ids of all. */
+  const invalidations = async (seen = []) => {
+    const cf = cloudfront();
+    const list = (await cf.send(new ListInvalidationsCommand({ DistributionId: distribution }))).InvalidationList?.Items ?? [];
+    const paths = [];
+    for (const { Id } of list.filter((i) => !seen.includes(i.Id))) {
+      const inv = await cf.send(new GetInvalidationCommand({ DistributionId: distribution, Id }));
+      paths.push(...inv.Invalidation.InvalidationBatch.Paths.Items);
+    }
+    return { paths: paths.sort(), ids: list.map((i) => i.Id) };
+  };
+  before(async () => {
+    writeFileSync(path.join(dir, "open-next.config.ts"), `export default { default: { override: { cdnInvalidation: "cloudfront" } } };\n`);
+    const r = runCli(["build", "--skip-next-build"], dir);
+    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+    buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
+    moto = await startMoto();
+    env = await createStack(moto);
+    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+    await putItems(moto, "tags", JSON.parse(readFileSync(path.join(dir, ".open-next/dynamodb-provider/dynamodb-cache.json"), "utf8")));
+    const created = await cloudfront().send(
+      new CreateDistributionCommand({
+        DistributionConfig: {
+          CallerReference: "open-next-test",
+          Comment: "",
+          Enabled: true,
+          Origins: {
+            Quantity: 1,
+            Items: [
+              {
+                Id: "fn",
+                DomainName: "fn.lambda-url.us-east-1.on.aws",
+                CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: "https-only" },
+              },
+            ],
+          },
+          DefaultCacheBehavior: { TargetOriginId: "fn", ViewerProtocolPolicy: "redirect-to-https" },
+        },
+      }),
+    );
+    distribution = created.Distribution.Id;
+    fn = await startLambda(fnDir, { env: { ...env, CLOUDFRONT_DISTRIBUTION_ID: distribution } });
+  });
+  after(() => {
+    fn?.stop();
+    moto?.stop();
+    rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("revalidatePath invalidates the App Router page and its RSC requests", async () => {
+    const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr" }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+    const { paths } = await invalidations();
+    assert.deepEqual(paths, ["/app-isr", "/app-isr?_rsc=*"]);
+    assert.doesNotMatch(fn.log(), /\[open-next\]/, fn.log());
+  });
+
+  test("res.revalidate() invalidates the Pages Router page and its _next/data JSON", async () => {
+    const before = (await invalidations()).ids;
+    const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/pages-revalidate?path=/pages-isr" }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+    const { paths } = await invalidations(before);
+    assert.deepEqual(paths, [`/_next/data/${buildId}/pages-isr.json*`, "/pages-isr"]);
+  });
+
+  test("a tag only 'use cache' entries carry invalidates nothing: the CDN does not hold them", async () => {
+    const page = (await fn.invoke(apigwV2Event({ target: "/use-cache" }))).result;
+    assert.equal(page.statusCode, 200);
+    const before = (await invalidations()).ids;
+    const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-tag?tag=use-cache-tag" }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual((await invalidations(before)).ids, before);
+  });
+
+  test("CloudFront failing: the revalidation still stands and the log names what was not invalidated", async () => {
+    const broken = await startLambda(fnDir, { env: { ...env, CLOUDFRONT_DISTRIBUTION_ID: "ENOSUCHDIST" } });
+    try {
+      const get = async () => (await broken.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+      const first = await get();
+      const r = (await broken.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr" }))).result;
+      assert.equal(r.statusCode, 200, r.body);
+      assert.notEqual(renderTime((await get()).body), renderTime(first.body), "the page was revalidated");
+      assert.match(broken.log(), /cdnInvalidation cloudfront: cannot invalidate \/app-isr.*CloudFront CreateInvalidation ENOSUCHDIST/s);
+    } finally {
+      broken.stop();
+    }
+  });
+});
+
 describe("incrementalCache multi-tier-ddb-s3 on moto", { timeout: 600_000 }, () => {
   let moto;
   let env;
@@ -629,6 +728,16 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     for (const f of composableFiles()) rmSync(path.join(dir, ".open-next/cache", buildId, f));
     await assertUseCacheShared(fn, fn);
     assert.equal(composableFiles().length, 1, JSON.stringify(composableFiles()));
+  });
+
+  test("res.revalidate() in a Pages API route regenerates the page", async () => {
+    const get = async () => (await fn.invoke(apigwV2Event({ target: "/pages-isr" }))).result;
+    const before = await get();
+    const r = (await fn.invoke(apigwV2Event({ method: "POST", target: "/api/pages-revalidate?path=/pages-isr" }))).result;
+    assert.equal(r.statusCode, 200, r.body);
+    const after = await get();
+    assert.equal(after.headers["x-nextjs-cache"], "HIT");
+    assert.notEqual(renderTime(after.body), renderTime(before.body));
   });
 
   test("a page: status, headers, HTML body", async () => {

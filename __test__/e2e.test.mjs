@@ -88,6 +88,7 @@ async function writeEsbuildFunction(fn, next15) {
     tagCache: "tagCache/fs-dev",
     queue: "queue/direct",
     proxyExternalRequest: `proxyExternalRequest/${next15 ? "fetch" : "node"}`,
+    cdnInvalidation: "cdnInvalidation/dummy",
   };
   let src = "";
   for (const [kind, file] of Object.entries(overrides))

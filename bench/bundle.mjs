@@ -29,8 +29,10 @@ export function writeEntry() {
     imp("incrementalCache", "incrementalCache", "fs-dev") +
     imp("tagCache", "tagCache", "fs-dev") +
     imp("queue", "queue", "direct") +
+    imp("proxyExternalRequest", "proxyExternalRequest", "node") +
+    imp("cdnInvalidation", "cdnInvalidation", "dummy") +
     `import { createServerFunction } from ${JSON.stringify(path.join(runtimeDir, "server/main.ts"))};\n` +
-    `export const handler = createServerFunction({ functionName: "default", overrides: { wrapper, converter, incrementalCache, tagCache, queue } });\n`;
+    `export const handler = createServerFunction({ functionName: "default", overrides: { wrapper, converter, incrementalCache, tagCache, queue, proxyExternalRequest, cdnInvalidation } });\n`;
   const entry = path.join(dir, "__entry_default.ts");
   writeFileSync(entry, src);
   return entry;

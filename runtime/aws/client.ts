@@ -16,9 +16,10 @@
  */
 import { AwsClient } from "aws4fetch";
 import { intEnv } from "../utils/env.ts";
+import { debug } from "../utils/logger.ts";
 
 /** The services the lite overrides call. */
-export type Service = "s3" | "dynamodb" | "sqs" | "lambda";
+export type Service = "s3" | "dynamodb" | "sqs" | "lambda" | "cloudfront";
 
 /** A failed AWS call: names the service, the operation and what went wrong. */
 export class AwsError extends Error {
@@ -44,6 +45,7 @@ export function endpointFor(service: Service, region: string): string {
     const configured = process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || process.env.AWS_ENDPOINT_URL;
     if (configured) return configured.replace(/\/+$/, "");
   }
+  if (service === "cloudfront") return "https://cloudfront.amazonaws.com";
   return service === "s3" ? `https://s3.${region}.amazonaws.com` : `https://${service}.${region}.amazonaws.com`;
 }
 
@@ -135,6 +137,7 @@ export async function awsFetch(url: string, init: RequestInit, info: CallInfo): 
     } catch (e: any) {
       const reason = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e?.cause?.code ?? e?.message ?? String(e));
       last = new AwsError(`${info.what} failed: ${reason} (${new URL(url).origin})`);
+      debug(`${last.message}, attempt ${attempt} of ${attempts}`);
       continue;
     }
     if ((res.status >= 200 && res.status < 300) || info.ok?.(res.status)) return res;
@@ -145,6 +148,15 @@ export async function awsFetch(url: string, init: RequestInit, info: CallInfo): 
   }
   if (last && tried > 1) last.message += ` (${tried} attempts)`;
   throw last ?? new AwsError(`${info.what} failed`);
+}
+
+/**
+ * Reads and drops a response's (small) body. Not `body.cancel()`: on Node 20
+ * that can wait for the request's timeout signal (or forever once the signal
+ * is collected), stalling every cache miss.
+ */
+export async function discardBody(res: Response): Promise<void> {
+  await res.arrayBuffer();
 }
 
 /** A JSON-protocol call (DynamoDB, SQS): `X-Amz-Target: <target>`, JSON in and out. */

@@ -12,16 +12,17 @@
  * Tags, by tag cache mode:
  * - `nextMode`: Next's own model. `getExpiration` answers for the request's
  *   implicit tags (paths), `get` checks the entry's own tags.
- * - `original` (tag/path pairs): the entry's key is the "path". Its own tags
- *   and the implicit tags of the request that wrote it are registered with it,
- *   so `revalidateTag` and `revalidatePath` both reach it through `getByTag`.
+ * - `original` (tag/path pairs): the entry's "path" is `_use_cache/<key>`.
+ *   Its own tags and the implicit tags of the request that wrote it are
+ *   registered with it, so `revalidateTag` and `revalidatePath` both reach it
+ *   through `getByTag`.
  */
 import type { ComposableCacheEntry as CacheEntry, RevalidateTagDurations } from "../types/next.ts";
 import type { CacheValue, StoredComposableEntry } from "../types/overrides.ts";
 import { addPending, getStore } from "../utils/context.ts";
 import { debug, error } from "../utils/logger.ts";
 import { currentBackend } from "./handler.ts";
-import { hasBeenRevalidated, isStaleByTags, revalidateTags, writeTags } from "./tags.ts";
+import { composableTagPath, hasBeenRevalidated, isStaleByTags, revalidateTags, writeTags } from "./tags.ts";
 
 /** Entries being written by this instance: a `get` for one waits for it. */
 const pending = new Map<string, Promise<StoredComposableEntry | undefined>>();
@@ -82,12 +83,12 @@ export const composableCacheHandler = {
       if (!stored || typeof stored.value !== "string") return undefined;
       const written = stored.timestamp ?? found?.lastModified;
       if (found?.shouldBypassTagCache) return toEntry(stored);
-      if (await hasBeenRevalidated(backend, key, stored.tags ?? [], written)) {
+      if (await hasBeenRevalidated(backend, composableTagPath(key), stored.tags ?? [], written)) {
         debug("use cache: revalidated by a tag", key);
         return undefined;
       }
       // A tag made it stale without expiring it: served once more, regenerated in the background.
-      const stale = await isStaleByTags(backend, key, stored.tags ?? [], written);
+      const stale = await isStaleByTags(backend, composableTagPath(key), stored.tags ?? [], written);
       return toEntry(stored, stale ? -1 : stored.revalidate);
     } catch (e) {
       if ((e as { code?: string })?.code === "ENOENT") debug("use cache miss", key);
@@ -117,12 +118,13 @@ export const composableCacheHandler = {
         if (backend.tagCache.mode !== "nextMode") {
           const tags = [...new Set([...(entry.tags ?? []), ...softTags])];
           if (tags.length > 0) {
-            const known = new Set(await backend.tagCache.getByPath(key));
+            const path = composableTagPath(key);
+            const known = new Set(await backend.tagCache.getByPath(path));
             const missing = tags.filter((t) => !known.has(t));
             // revalidatedAt 1: known pairs that were never revalidated.
             await writeTags(
               backend,
-              missing.map((tag) => ({ tag, path: key, revalidatedAt: 1 })),
+              missing.map((tag) => ({ tag, path, revalidatedAt: 1 })),
             );
           }
         }

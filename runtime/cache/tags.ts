@@ -7,10 +7,23 @@ import type { CacheBackend } from "../utils/context.ts";
 import { getStore } from "../utils/context.ts";
 import { versionAtLeast } from "../utils/semver.ts";
 import type { RevalidateTagDurations } from "../types/next.ts";
-import type { NextModeTagCacheWriteInput, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import type { NextModeTagCache, NextModeTagCacheWriteInput, OriginalTagCacheWriteInput, PathToInvalidate } from "../types/overrides.ts";
 import { debug, error } from "../utils/logger.ts";
+import { type CdnInvalidation, invalidatePages } from "./cdn.ts";
 
 export const SOFT_TAG_PREFIX = "_N_T_/";
+
+/**
+ * Where a `'use cache'` entry stands in the tag/path pairs of the "original"
+ * tag cache: `_use_cache/<key>`, apart from the pages (whose paths the CDN
+ * serves) and the fetch cache.
+ */
+export const COMPOSABLE_PATH_PREFIX = "_use_cache/";
+
+/** The tag-cache path of a `'use cache'` entry. */
+export function composableTagPath(key: string): string {
+  return COMPOSABLE_PATH_PREFIX + key;
+}
 
 function tagCacheDisabled(backend: CacheBackend): boolean {
   return backend.config.dangerous?.disableTagCache === true;
@@ -119,6 +132,7 @@ export async function revalidateTags(backend: CacheBackend, tags: string[], dura
         backend,
         list.map((tag) => ({ tag, ...window() })),
       );
+      if (backend.cdn) await invalidatePages(backend.cdn, await nextModePages(backend.cdn, tc, list));
       return;
     }
     const toWrite: OriginalTagCacheWriteInput[] = [];
@@ -127,10 +141,10 @@ export async function revalidateTags(backend: CacheBackend, tags: string[], dura
       debug("revalidateTag", tag, paths);
       for (const path of paths) toWrite.push({ tag, path, ...window() });
       // A soft tag (a page's path) also revalidates every page sharing one of
-      // the page's hard tags. `'use cache'` entries (keys not starting with
-      // `/`) are registered with soft tags too, but do not spread them.
+      // the page's hard tags. `'use cache'` entries are registered with soft
+      // tags too, but do not spread them.
       if (tag.startsWith(SOFT_TAG_PREFIX)) {
-        for (const path of paths.filter((p) => p.startsWith("/"))) {
+        for (const path of paths.filter((p) => !p.startsWith(COMPOSABLE_PATH_PREFIX))) {
           const hardTags = (await tc.getByPath(path)).filter((t) => !t.startsWith(SOFT_TAG_PREFIX));
           for (const hardTag of hardTags) {
             for (const p of await tc.getByTag(hardTag)) toWrite.push({ tag: hardTag, path: p, ...window() });
@@ -139,7 +153,29 @@ export async function revalidateTags(backend: CacheBackend, tags: string[], dura
       }
     }
     await writeTags(backend, toWrite);
+    const cdn = backend.cdn;
+    if (cdn)
+      await invalidatePages(
+        cdn,
+        toWrite.map((w) => cdn.pageOfKey(w.path)).filter((p) => p !== undefined),
+      );
   } catch (e) {
     error("failed to revalidate tags", list, e);
   }
+}
+
+/**
+ * The pages of revalidated tags in `nextMode`, which keeps no tag/path pairs:
+ * the concrete paths of soft tags (`_N_T_/blog/a`, `_N_T_/blog/a/page`) and
+ * what the tag cache's `getPathsByTags` knows.
+ */
+async function nextModePages(cdn: CdnInvalidation, tc: NextModeTagCache, tags: string[]): Promise<PathToInvalidate[]> {
+  const paths = new Set<string>();
+  for (const tag of tags) {
+    if (!tag.startsWith(SOFT_TAG_PREFIX)) continue;
+    const p = tag.slice(SOFT_TAG_PREFIX.length - 1).replace(/\/page$/, "");
+    if (!p.endsWith("/layout") && !p.includes("[")) paths.add(p === "" ? "/" : p);
+  }
+  for (const p of (await tc.getPathsByTags?.(tags)) ?? []) paths.add(p.startsWith("/") ? p : `/${p}`);
+  return [...paths].map((p) => cdn.pageOfPath(p));
 }

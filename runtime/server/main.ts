@@ -14,7 +14,9 @@
  */
 import { installComposableCacheHandler } from "../cache/composable.ts";
 import { installCacheHandler, setDefaultCacheBackend } from "../cache/handler.ts";
+import { cdnInvalidation, invalidatePages } from "../cache/cdn.ts";
 import type {
+  CDNInvalidationHandler,
   Converter,
   IncrementalCache,
   ProxyExternalRequest,
@@ -69,12 +71,15 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
     nextVersion: files.nextVersion,
     initialRevalidate: initialRevalidateLookup(files),
   };
+  const cdn = await pick<CDNInvalidationHandler>(o.cdnInvalidation, overrides.cdnInvalidation);
+  if (cdn.name !== "dummy") backend.cdn = cdnInvalidation(cdn, files);
   debug("overrides", {
     wrapper: wrapper.name,
     converter: converter.name,
     incrementalCache: backend.incrementalCache.name,
     tagCache: backend.tagCache.name,
     queue: backend.queue.name,
+    cdnInvalidation: cdn.name,
   });
 
   setDefaultCacheBackend(backend);
@@ -82,7 +87,15 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
   installComposableCacheHandler();
   installNextRequestContext();
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
-  const serverOptions = { files, cacheHandlerPath, composableCacheHandlerPath, preloadEntries: preloading === "onStart" };
+  const serverOptions = {
+    files,
+    cacheHandlerPath,
+    composableCacheHandlerPath,
+    preloadEntries: preloading === "onStart",
+    onRevalidated: async (urlPath: string) => {
+      if (backend.cdn) await invalidatePages(backend.cdn, [backend.cdn.pageOfPath(urlPath)]);
+    },
+  };
   const router = loadRouter(functionDir);
   const renderServer = router ? await startRenderServer(serverOptions) : undefined;
   installRoutePreloader(preloading, renderServer);

@@ -21,6 +21,8 @@ export interface NextFiles {
   prerenderManifest: PrerenderManifest | undefined;
   /** Pages served as plain `.html` files (pages-manifest entries ending in `.html`). */
   htmlPages: Set<string>;
+  /** Routes of the Pages Router (`pages-manifest.json`). */
+  pagesRoutes: Set<string>;
   /** The installed Next.js version. */
   nextVersion: string;
   /** The app router has a not-found page (`/_not-found`), rendered for 404s. */
@@ -78,6 +80,7 @@ export function loadNextFiles(functionDir: string): NextFiles {
     cacheBuildId: deploymentId ?? buildId,
     prerenderManifest,
     htmlPages,
+    pagesRoutes: new Set(Object.keys(pagesManifest)),
     nextVersion,
     hasAppNotFound,
     hasMiddleware,

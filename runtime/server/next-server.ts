@@ -29,6 +29,8 @@ export interface NextServerOptions {
    * starts short by loading a route's code on its first request.
    */
   preloadEntries: boolean;
+  /** Called after `res.revalidate(urlPath)` regenerated a page (the CDN's copy is then out of date). */
+  onRevalidated?: (urlPath: string) => Promise<void>;
 }
 
 /**
@@ -102,6 +104,31 @@ function prepareNext({ files, cacheHandlerPath, composableCacheHandlerPath, prel
   return { conf, require, port: Number.isNaN(parsedPort) ? 3000 : parsedPort };
 }
 
+/**
+ * What `next start`'s router server publishes for the route modules
+ * (`Symbol.for("@next/router-server-methods")`, keyed by the project directory
+ * relative to the cwd). Without its `revalidate`, `res.revalidate()` in a
+ * Pages API route fails with "missing internal router-server-methods". Next's
+ * render server adds `nextConfig` and `isWrappedByNextServer` to the same
+ * object on its first request.
+ */
+function registerRouterServerMethods(server: any, dir: string, onRevalidated?: (urlPath: string) => Promise<void>): void {
+  const g = globalThis as Record<symbol, Record<string, Record<string, unknown>> | undefined>;
+  const symbol = Symbol.for("@next/router-server-methods");
+  const contexts = g[symbol] ?? {};
+  g[symbol] = contexts;
+  const key = path.relative(process.cwd(), dir);
+  contexts[key] = {
+    ...contexts[key],
+    render404: server.render404.bind(server),
+    getAssetPrefix: server.getAssetPrefix?.bind(server),
+    revalidate: async (args: { urlPath: string }) => {
+      await server.revalidate(args);
+      await onRevalidated?.(args.urlPath);
+    },
+  };
+}
+
 export async function startRenderServer(options: NextServerOptions): Promise<RenderServer> {
   const { files } = options;
   const { conf, require, port } = prepareNext(options);
@@ -117,6 +144,7 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
     quiet: true,
   });
   await server.prepare();
+  registerRouterServerMethods(server, files.functionDir, options.onRevalidated);
   debug("next render server is ready", files.nextVersion);
   return {
     handlerWithMeta: (meta) => server.getRequestHandlerWithMetadata(meta),

@@ -10,6 +10,7 @@
  * a response (serverless).
  */
 import { createHash, randomUUID } from "node:crypto";
+import { invalidatePages } from "../cache/cdn.ts";
 import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
 import type { HeaderValue } from "../http/util.ts";
@@ -44,10 +45,15 @@ export interface RequestHandlerOptions {
   routeKey?: string;
 }
 
-function localizedPath(event: InternalEvent, files: NextFiles): string {
+/** The app path of a request path: without the basePath. */
+function pagePath(rawPath: string, files: NextFiles): string {
   const basePath = files.config.basePath ?? "";
-  let p = event.rawPath;
-  if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) p = p.slice(basePath.length) || "/";
+  if (basePath && (rawPath === basePath || rawPath.startsWith(`${basePath}/`))) return rawPath.slice(basePath.length) || "/";
+  return rawPath;
+}
+
+function localizedPath(event: InternalEvent, files: NextFiles): string {
+  const p = pagePath(event.rawPath, files);
   const i18n = files.config.i18n;
   if (!i18n) return p;
   const first = p.split("/")[1]?.toLowerCase();
@@ -156,6 +162,10 @@ export function createRequestHandler({
         await res.done();
         const result = res.toInternalResult();
         addPending(revalidateIfStale(backend, event, result));
+        // `res.revalidate()` regenerated this page on demand: the CDN's copy is out of date.
+        if (result.headers[NEXTJS_CACHE] === "REVALIDATED" && event.headers[ISR_HEADER] !== "1" && backend.cdn) {
+          addPending(invalidatePages(backend.cdn, [backend.cdn.pageOfPath(pagePath(event.rawPath, files))]));
+        }
         // The response is already out when it was streamed: preloading then delays nothing.
         if (options?.streamCreator?.retainChunks === false) {
           const preloader = (globalThis as { __next_route_preloader?: (stage: string) => Promise<void> }).__next_route_preloader;

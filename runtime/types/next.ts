@@ -134,7 +134,7 @@ export type ComposableCacheEntry = {
 /** The subset of `.next/prerender-manifest.json` the runtime reads. */
 export type PrerenderManifest = {
   version?: number;
-  routes?: Record<string, { initialRevalidateSeconds?: number | false; srcRoute?: string | null }>;
+  routes?: Record<string, { initialRevalidateSeconds?: number | false; srcRoute?: string | null; dataRoute?: string | null }>;
   dynamicRoutes?: Record<string, unknown>;
   preview: { previewModeId: string; previewModeSigningKey?: string; previewModeEncryptionKey?: string };
 };

@@ -315,7 +315,27 @@ export interface ServerFunctionOverrides {
   tagCache: TagCache;
   queue: Queue;
   proxyExternalRequest: ProxyExternalRequest;
+  cdnInvalidation: CDNInvalidationHandler;
 }
+
+// ---------------------------------------------------------------------------
+// CDN invalidation
+// ---------------------------------------------------------------------------
+
+/** A page whose CDN copies are out of date (OpenNext's shape). */
+export interface PathToInvalidate {
+  /** The path the CDN serves, with the basePath. */
+  initialPath: string;
+  /** The page's path in the app, without the basePath. */
+  rawPath: string;
+  /** `app`: the RSC variants go too; `page`: the `_next/data` JSON goes too. */
+  resolvedRoutes: Array<{ route: string; type: "app" | "page" | "route" }>;
+}
+
+/** Removes revalidated pages from the CDN (`cdnInvalidation`). */
+export type CDNInvalidationHandler = BaseOverride & {
+  invalidatePaths(paths: PathToInvalidate[]): Promise<void>;
+};
 
 // ---------------------------------------------------------------------------
 // External middleware

@@ -7,6 +7,7 @@
  * and it finds the backend of the function serving the request in the store.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { CdnInvalidation } from "../cache/cdn.ts";
 import type { IncrementalCache, OpenNextConfig, Queue, TagCache, WaitUntil } from "../types/overrides.ts";
 
 /** What the cache handler needs to serve one function's requests. */
@@ -21,6 +22,8 @@ export interface CacheBackend {
   nextVersion: string;
   /** The build-time revalidate time of the entry with that cache key (prerender manifest), when known. */
   initialRevalidate?: (key: string) => number | false | undefined;
+  /** The CDN in front of the function, when `cdnInvalidation` is not `dummy`. */
+  cdn?: CdnInvalidation;
 }
 
 export interface RequestStore {

@@ -28,6 +28,8 @@ pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMod
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
 /// Built-in external-rewrite proxies.
 pub const PROXIES: &[&str] = &["node", "fetch", "dummy"];
+/// Built-in CDN invalidations (after `revalidateTag`, `revalidatePath`, `res.revalidate()`).
+pub const CDN_INVALIDATIONS: &[&str] = &["cloudfront", "dummy"];
 /// Built-in origin resolvers of external middleware.
 pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 
@@ -40,6 +42,7 @@ pub const IMPLEMENTED: &[(&str, &[&str])] = &[
     ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),
     ("queue", &["direct", "sqs", "sqs-lite", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
+    ("cdnInvalidation", &["cloudfront", "dummy"]),
 ];
 
 /// One resolved override choice.
@@ -75,11 +78,13 @@ pub struct FunctionOverrides {
     pub queue: OverrideChoice,
     /// Proxy of external rewrites.
     pub proxy_external_request: OverrideChoice,
+    /// CDN invalidation after on-demand revalidation.
+    pub cdn_invalidation: OverrideChoice,
 }
 
 impl FunctionOverrides {
     /// Each override with its config key (OpenNext's names), in a fixed order.
-    pub fn kinds(&self) -> [(&'static str, &OverrideChoice); 6] {
+    pub fn kinds(&self) -> [(&'static str, &OverrideChoice); 7] {
         [
             ("wrapper", &self.wrapper),
             ("converter", &self.converter),
@@ -87,6 +92,7 @@ impl FunctionOverrides {
             ("tagCache", &self.tag_cache),
             ("queue", &self.queue),
             ("proxyExternalRequest", &self.proxy_external_request),
+            ("cdnInvalidation", &self.cdn_invalidation),
         ]
     }
 }
@@ -229,6 +235,7 @@ pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Re
         tag_cache: pick(file, ov, "tagCache", "dynamodb-lite", TAG_CACHES, at)?,
         queue: pick(file, ov, "queue", "sqs-lite", QUEUES, at)?,
         proxy_external_request: pick(file, ov, "proxyExternalRequest", "node", PROXIES, at)?,
+        cdn_invalidation: pick(file, ov, "cdnInvalidation", "dummy", CDN_INVALIDATIONS, at)?,
     };
     if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
         let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
@@ -272,6 +279,7 @@ fn o_is_default(choice: &OverrideChoice, kind: &str) -> bool {
         "incrementalCache" => "s3-lite",
         "tagCache" => "dynamodb-lite",
         "proxyExternalRequest" => "node",
+        "cdnInvalidation" => "dummy",
         _ => "sqs-lite",
     };
     choice.name() == default
@@ -289,21 +297,6 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
         return Err(CoreError::Config { file: file.into(), message: "`default` must be an object with an `override` field".into() });
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
-    // CDN invalidation on revalidation: only the no-op (or a custom override) for now.
-    let cdn = pick_override(
-        file,
-        raw.pointer("/default/override"),
-        "cdnInvalidation",
-        "dummy",
-        &["cloudfront", "dummy"],
-        "default.override.cdnInvalidation",
-    )?;
-    if cdn == OverrideChoice::Builtin("cloudfront".into()) {
-        return Err(CoreError::Config {
-            file: file.into(),
-            message: "the built-in cdnInvalidation \"cloudfront\" (`default.override.cdnInvalidation`) is not available in this version of open-next-rs yet; available: dummy, or a custom override function".into(),
-        });
-    }
     let middleware = middleware_overrides(file, &raw)?;
     Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware })
 }
@@ -384,10 +377,12 @@ mod tests {
     }
 
     #[test]
-    fn cdn_invalidation_not_yet_is_refused() {
-        let e = parse(json!({"default": {"override": {"cdnInvalidation": "cloudfront"}}}), "c.ts").unwrap_err().to_string();
-        assert!(e.contains("`default.override.cdnInvalidation`") && e.contains("available: dummy"), "{e}");
-        parse(json!({"default": {"override": {"cdnInvalidation": "dummy"}}}), "c.ts").unwrap();
+    fn cdn_invalidation_is_a_function_override() {
+        let c = parse(json!({"default": {"override": {"cdnInvalidation": "cloudfront"}}}), "c.ts").unwrap();
+        assert_eq!(c.default.cdn_invalidation, OverrideChoice::Builtin("cloudfront".into()));
+        assert_eq!(parse(json!({}), "c.ts").unwrap().default.cdn_invalidation.name(), "dummy");
+        let e = parse(json!({"default": {"override": {"cdnInvalidation": "fastly"}}}), "c.ts").unwrap_err().to_string();
+        assert!(e.contains("`default.override.cdnInvalidation`") && e.contains("cloudfront, dummy"), "{e}");
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn kind_dir(kind: &str) -> &'static str {
         "tagCache" => "tagCache",
         "proxyExternalRequest" => "proxyExternalRequest",
         "originResolver" => "originResolver",
+        "cdnInvalidation" => "cdnInvalidation",
         _ => "queue",
     }
 }

@@ -449,12 +449,14 @@ mod tests {
             tag_cache: OverrideChoice::Custom("mine".into()),
             queue: OverrideChoice::Builtin("direct".into()),
             proxy_external_request: OverrideChoice::Builtin("fetch".into()),
+            cdn_invalidation: OverrideChoice::Builtin("cloudfront".into()),
         };
         let s = server_entry_source(Path::new("/rt"), "default", &o, None);
         assert!(s.contains("import wrapper from \"/rt/overrides/wrappers/node.ts\";"));
         assert!(s.contains("import incrementalCache from \"/rt/overrides/incrementalCache/fs-dev.ts\";"));
         assert!(s.contains("const tagCache = undefined;"));
         assert!(s.contains("import proxyExternalRequest from \"/rt/overrides/proxyExternalRequest/fetch.ts\";"));
+        assert!(s.contains("import cdnInvalidation from \"/rt/overrides/cdnInvalidation/cloudfront.ts\";"));
         assert!(s.contains("functionName: \"default\""));
         assert!(!s.contains("routeKey"));
         assert!(server_entry_source(Path::new("/rt"), "default", &o, Some("k1")).contains(", routeKey: \"k1\" });"));

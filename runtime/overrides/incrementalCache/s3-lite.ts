@@ -3,7 +3,7 @@
  * with signed `fetch` (no AWS SDK in the bundle; endpoint variables and retries
  * as in `aws/client.ts`). Region `CACHE_BUCKET_REGION`.
  */
-import { awsFetch } from "../../aws/client.ts";
+import { awsFetch, discardBody } from "../../aws/client.ts";
 import { objectUrl } from "../../aws/s3.ts";
 import { createS3IncrementalCache } from "../../aws/s3-cache.ts";
 
@@ -15,7 +15,7 @@ export default createS3IncrementalCache("s3-lite", {
       { service: "s3", region, what: `S3 GetObject s3://${bucket}/${key}`, ok: (s) => s === 404 },
     );
     if (res.status === 404) {
-      await res.body?.cancel();
+      await discardBody(res);
       return null;
     }
     const lastModified = Date.parse(res.headers.get("last-modified") ?? "");
@@ -27,7 +27,7 @@ export default createS3IncrementalCache("s3-lite", {
       { method: "PUT", body, headers: { "content-type": "application/json" } },
       { service: "s3", region, what: `S3 PutObject s3://${bucket}/${key}` },
     );
-    await res.body?.cancel();
+    await discardBody(res);
   },
   async delete(bucket, key, region) {
     const res = await awsFetch(
@@ -35,6 +35,6 @@ export default createS3IncrementalCache("s3-lite", {
       { method: "DELETE" },
       { service: "s3", region, what: `S3 DeleteObject s3://${bucket}/${key}` },
     );
-    await res.body?.cancel();
+    await discardBody(res);
   },
 });
