@@ -119,6 +119,11 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
       "dynamodb-provider": ["dynamodb-cache.json", "index.mjs", "open-next.config.mjs"],
     };
     for (const [name, files] of Object.entries(only)) assert.deepEqual(readdirSync(path.join(out, name)).sort(), files, name);
+    // The revalidation function reads only the preview id of the manifest.
+    const shipped = JSON.parse(readFileSync(path.join(out, "revalidation-function/prerender-manifest.json"), "utf8"));
+    const full = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8"));
+    assert.deepEqual(shipped.preview, full.preview);
+    assert.deepEqual(shipped.routes, {});
     for (const f of ["index.mjs", "open-next.config.mjs"]) assert.ok(existsSync(path.join(fnDir, f)), f);
     assert.ok(!existsSync(path.join(fnDir, "node_modules/next/dist/server/capsize-font-metrics.json")), "build-time font metrics stay out");
     const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
@@ -740,6 +745,16 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     assert.notEqual(renderTime(after.body), renderTime(before.body));
   });
 
+  test("request.url is the URL the client used: the API's or the forwarded host, https", async () => {
+    const url = async (event) => JSON.parse((await fn.invoke(event)).result.body);
+    assert.deepEqual(await url(apigwV2Event({ target: "/api/host?x=1", host: "example.com" })), {
+      url: "https://example.com/api/host?x=1",
+      nextUrl: "https://example.com/api/host?x=1",
+    });
+    const forwarded = await url(apigwV2Event({ target: "/api/host", headers: { "x-forwarded-host": "www.shop.test" } }));
+    assert.equal(forwarded.url, "https://www.shop.test/api/host");
+  });
+
   test("a page: status, headers, HTML body", async () => {
     const { status, result } = await fn.invoke(apigwV2Event({ target: "/app-ssr" }));
     assert.equal(status, 200);
@@ -975,6 +990,15 @@ describe("aws-lambda + aws-cloudfront (the server function as a Lambda@Edge orig
     ],
   });
 
+  test("request.url names the viewer's host (the Host CloudFront forwards, or x-forwarded-host), over https", async () => {
+    const url = async (headers) => JSON.parse((await fn.invoke(cfEvent("/api/host", "a=1", headers))).result.body).url;
+    assert.equal(await url({}), "https://d111111abcdef8.cloudfront.net/api/host?a=1");
+    assert.equal(
+      await url({ "x-forwarded-host": [{ key: "X-Forwarded-Host", value: "www.example.com" }] }),
+      "https://www.example.com/api/host?a=1",
+    );
+  });
+
   test("pages, cookies and binary bodies as CloudFront generated responses", async () => {
     const page = (await fn.invoke(cfEvent("/app-ssr"))).result;
     assert.equal(page.status, "200");
@@ -1050,6 +1074,11 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
     });
     try {
       const base = `http://127.0.0.1:${port}`;
+      // request.url is what the client asked for: preview's host (127.0.0.1 is `localhost` to Next, as
+      // with next start), port and scheme, or the Host a client or proxy sent.
+      const seen = async (headers) => JSON.parse((await request(`${base}/api/host`, { headers })).body.toString()).url;
+      assert.equal(await seen({}), `http://localhost:${port}/api/host`);
+      assert.equal(await seen({ host: "shop.test:8080" }), "http://shop.test:8080/api/host");
       const r = await timedGet(`${base}/app-stream`);
       assert.equal(r.status, 200);
       assert.match(r.headers["content-type"], /^text\/html/);

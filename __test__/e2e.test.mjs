@@ -357,6 +357,19 @@ for (const name of fixtures) {
       });
 
     if (name === "next16")
+      test("request.url is the URL the client used (Host, x-forwarded-host/-proto, the port), not localhost:3000", async () => {
+        const port = new URL(ours.base).port;
+        const seen = async (headers) => JSON.parse((await request(`${ours.base}/api/host?q=1`, { headers })).body.toString()).url;
+        // 127.0.0.1 is `localhost` to Next's URL class (next start does the same).
+        assert.equal(await seen({}), `http://localhost:${port}/api/host?q=1`);
+        assert.equal(await seen({ host: "shop.test:8080" }), "http://shop.test:8080/api/host?q=1");
+        assert.equal(
+          await seen({ "x-forwarded-host": "www.shop.test", "x-forwarded-proto": "https" }),
+          "https://www.shop.test/api/host?q=1",
+        );
+      });
+
+    if (name === "next16")
       test("external middleware is refused for Node.js proxy.ts, and the previous output is kept", () => {
         const configFile = path.join(dir, "open-next.external.config.ts");
         writeFileSync(configFile, nodeConfig(false).replace("} satisfies", "  middleware: { external: true },\n} satisfies"));

@@ -85,12 +85,17 @@ function splitTarget(url: string): [string, string] {
 export function apiGatewayEvent(converter: string, req: IncomingMessage, body: Buffer): Record<string, unknown> {
   const [path, rawQuery] = splitTarget(req.url ?? "/");
   const host = req.headers.host ?? "localhost";
+  // As API Gateway adds them, for the scheme and port preview serves (unless a proxy in front set them).
+  const forwarded: Record<string, string> = {};
+  if (req.headers["x-forwarded-proto"] === undefined) forwarded["x-forwarded-proto"] = "http";
+  if (req.headers["x-forwarded-port"] === undefined && req.socket.localPort) forwarded["x-forwarded-port"] = String(req.socket.localPort);
   const sourceIp = req.socket.remoteAddress ?? "127.0.0.1";
   const now = new Date();
   const bodyFields = body.length ? { body: body.toString("base64"), isBase64Encoded: true } : { isBase64Encoded: false };
   if (converter === "aws-apigw-v1") {
     const multiValueHeaders: Record<string, string[]> = {};
     for (let i = 0; i < req.rawHeaders.length; i += 2) (multiValueHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1]);
+    for (const [k, v] of Object.entries(forwarded)) multiValueHeaders[k] = [v];
     const multiQuery: Record<string, string[]> = {};
     for (const [k, v] of new URLSearchParams(rawQuery)) (multiQuery[k] ??= []).push(v);
     return {
@@ -118,7 +123,7 @@ export function apiGatewayEvent(converter: string, req: IncomingMessage, body: B
       isBase64Encoded: body.length > 0,
     };
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...forwarded };
   let cookies: string[] | undefined;
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;

@@ -129,6 +129,35 @@ function registerRouterServerMethods(server: any, dir: string, onRevalidated?: (
   };
 }
 
+/** Where Next keeps a request's metadata (`next/dist/server/request-meta`). */
+const REQUEST_META = Symbol.for("NextInternalRequestMeta");
+
+/**
+ * Keeps the URL the client requested as the request's `initURL`. Next's render
+ * server replaces it on every request with `<proto>://<its hostname>:<its
+ * port><path>` (`localhost:3000` here), which is what `request.url`, absolute
+ * redirects and `metadataBase` fallbacks are built from; behind API Gateway,
+ * CloudFront or any proxy they must name the viewer's host instead. Routing
+ * hands the request's own URL (Host or `x-forwarded-host`, the converter's
+ * scheme, the real port) over as `initURL`, and it stays.
+ */
+function keepRequestUrl(server: any): void {
+  const attach = server.attachRequestMeta;
+  if (typeof attach !== "function") return;
+  server.attachRequestMeta = function (this: unknown, req: Record<symbol, Record<string, unknown> | undefined>, ...rest: unknown[]) {
+    const meta = req[REQUEST_META];
+    const initURL = meta?.initURL;
+    const initProtocol = meta?.initProtocol;
+    const out = attach.call(this, req, ...rest);
+    const after = req[REQUEST_META];
+    if (after && typeof initURL === "string") {
+      after.initURL = initURL;
+      if (initProtocol !== undefined) after.initProtocol = initProtocol;
+    }
+    return out;
+  };
+}
+
 export async function startRenderServer(options: NextServerOptions): Promise<RenderServer> {
   const { files } = options;
   const { conf, require, port } = prepareNext(options);
@@ -145,6 +174,7 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
   });
   await server.prepare();
   registerRouterServerMethods(server, files.functionDir, options.onRevalidated);
+  keepRequestUrl(server);
   debug("next render server is ready", files.nextVersion);
   return {
     handlerWithMeta: (meta) => server.getRequestHandlerWithMetadata(meta),

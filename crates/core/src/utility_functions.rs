@@ -185,10 +185,28 @@ pub fn utility_entry_source(runtime_dir: &Path, kind: UtilityKind, o: &UtilityOv
     src
 }
 
+/// The `prerender-manifest.json` the revalidation function ships: the build's,
+/// cut down to what it reads (`preview`; `version` and empty route maps keep
+/// the manifest's shape). The routes are the bulk of the file and unused there.
+fn revalidation_manifest(build: &NextBuild) -> Result<Vec<u8>> {
+    let path = build.dist_dir.join("prerender-manifest.json");
+    let bytes = std::fs::read(&path).map_err(CoreError::io("read", &path))?;
+    let full: Value = serde_json::from_slice(&bytes).map_err(|e| CoreError::Json { path: path.clone(), message: e.to_string() })?;
+    let slim = serde_json::json!({
+        "version": full.get("version").cloned().unwrap_or(Value::from(4)),
+        "routes": {},
+        "dynamicRoutes": {},
+        "notFoundRoutes": [],
+        "preview": full.get("preview").cloned().unwrap_or(Value::Null),
+    });
+    Ok(serde_json::to_vec(&slim).expect("json"))
+}
+
 /// Writes one utility function folder into `out` (`.open-next/` being staged):
 /// minified unless `<key>.minify` is `false` (as OpenNext ships them), the
-/// revalidation function with the build's `prerender-manifest.json` beside it.
-/// (The initializer's `dynamodb-cache.json` is written by the cache step.)
+/// revalidation function with the build's preview id beside it
+/// ([`revalidation_manifest`]). (The initializer's `dynamodb-cache.json` is
+/// written by the cache step.)
 pub fn write_utility_function(
     out: &Path,
     kind: UtilityKind,
@@ -199,10 +217,7 @@ pub fn write_utility_function(
     raw: &Value,
 ) -> Result<usize> {
     let files = match kind {
-        UtilityKind::Revalidation => {
-            let manifest = build.dist_dir.join("prerender-manifest.json");
-            vec![("prerender-manifest.json".to_string(), std::fs::read(&manifest).map_err(CoreError::io("read", &manifest))?)]
-        }
+        UtilityKind::Revalidation => vec![("prerender-manifest.json".to_string(), revalidation_manifest(build)?)],
         _ => vec![],
     };
     let minify = raw.pointer(&format!("/{}/minify", kind.config_key())).and_then(Value::as_bool) != Some(false);

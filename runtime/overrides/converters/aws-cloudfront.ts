@@ -15,7 +15,7 @@
  * Header rules: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html
  */
 import { cloudFrontAllows, collect } from "../../http/aws.ts";
-import { queryFromSearchParams } from "../../http/util.ts";
+import { firstValue, queryFromSearchParams } from "../../http/util.ts";
 import { BadEventError } from "../../utils/errors.ts";
 import type { Converter, InternalEvent, InternalResult, MiddlewareResult } from "../../types/overrides.ts";
 
@@ -93,7 +93,9 @@ const converter: Converter<InternalEvent, InternalResult | MiddlewareResult> = {
     if (!request?.uri) throw new BadEventError("aws-cloudfront: the event is not a CloudFront request event (no Records[0].cf.request)");
     const headers = fromCfHeaders(request.headers ?? {});
     const proto = headers["cloudfront-forwarded-proto"] === "http" ? "http" : "https";
-    const host = headers.host ?? "localhost";
+    // The viewer's host: CloudFront sends the origin's as Host unless the Host is forwarded; a
+    // viewer-request function forwards the viewer's as x-forwarded-host.
+    const host = firstValue(headers["x-forwarded-host"]) ?? headers.host ?? "localhost";
     const qs = request.querystring ? `?${request.querystring}` : "";
     const url = new URL(`${proto}://${host}${request.uri}${qs}`);
     const body = request.body?.data ? Buffer.from(request.body.data, request.body.encoding === "base64" ? "base64" : "utf8") : undefined;
