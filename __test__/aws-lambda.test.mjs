@@ -693,12 +693,10 @@ describe("incrementalCache multi-tier-ddb-s3 on moto", { timeout: 600_000 }, () 
       assert.equal(renderTime(second.body), renderTime(first.body));
       assert.equal(proxy.calls["GET S3"], 1, "the second request was served from memory");
       assert.equal(proxy.calls["DynamoDB_20120810.GetItem"], 1, "after checking the metadata item");
-      const previewModeId = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview.previewModeId;
       await sleep(20);
-      const regen = await b.invoke(
-        apigwV2Event({ method: "HEAD", target: "/app-isr", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } }),
-      );
-      assert.equal(regen.result.statusCode, 200);
+      // Instance b regenerates the page on demand (res.revalidate()) and writes it to S3.
+      const regen = await b.invoke(apigwV2Event({ method: "POST", target: "/api/pages-revalidate?path=/app-isr" }));
+      assert.equal(regen.result.statusCode, 200, regen.result.body);
       const after = await get();
       assert.equal(proxy.calls["GET S3"], 2, "instance a read the regenerated page from S3");
       assert.notEqual(renderTime(after.body), renderTime(first.body));
@@ -733,6 +731,48 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     for (const f of composableFiles()) rmSync(path.join(dir, ".open-next/cache", buildId, f));
     await assertUseCacheShared(fn, fn);
     assert.equal(composableFiles().length, 1, JSON.stringify(composableFiles()));
+  });
+
+  test("ISR regeneration keeps the data cache: the page is new, its unstable_cache and force-cache fetch values are not", async () => {
+    let hits = 0;
+    const upstream = http.createServer((_req, res) => res.end(`upstream-${++hits}`));
+    await new Promise((r) => upstream.listen(0, "127.0.0.1", r));
+    const f = await startLambda(fnDir, { env: { ISR_DATA_URL: `http://127.0.0.1:${upstream.address().port}/data` } });
+    const text = (html, id) => new RegExp(`id="${id}">([^<]*)<`).exec(html)?.[1];
+    const get = async () => {
+      const r = (await f.invoke(apigwV2Event({ target: "/isr-data" }))).result;
+      return {
+        cache: r.headers["x-nextjs-cache"],
+        cached: text(r.body, "cached"),
+        fetched: text(r.body, "fetched"),
+        time: renderTime(r.body),
+      };
+    };
+    // Past `revalidate` (3 s) a hit is STALE and queues the regeneration (the `direct` queue:
+    // done before the invocation returns); the next hit is the regenerated page.
+    const regenerated = async (before) => {
+      await sleep(3200);
+      assert.equal((await get()).cache, "STALE");
+      const after = await get();
+      assert.equal(after.cache, "HIT");
+      assert.notEqual(after.time, before.time, "the page was rendered again");
+      return after;
+    };
+    try {
+      const built = await get();
+      assert.ok(built.cached, "the build's entry has the unstable_cache value");
+      const first = await regenerated(built);
+      assert.equal(first.cached, built.cached, "unstable_cache (revalidate: false) was read, not run again");
+      assert.equal(first.fetched, "upstream-1");
+      const second = await regenerated(first);
+      assert.equal(second.cached, built.cached);
+      assert.equal(second.fetched, "upstream-1", "the force-cache fetch came from the fetch cache");
+      assert.equal(hits, 1);
+      assert.doesNotMatch(f.log(), /\[open-next\]/, f.log());
+    } finally {
+      f.stop();
+      upstream.close();
+    }
   });
 
   test("res.revalidate() in a Pages API route regenerates the page", async () => {

@@ -239,6 +239,10 @@ export class OpenNextCacheHandler {
           // IMAGE entries belong to the image optimizer's cache.
           return;
       }
+      if (data.kind !== "FETCH") {
+        const store = getStore();
+        if (store) store.wroteCacheEntry = true;
+      }
       await this.registerTags(backend, key, data, ctx);
     } catch (e) {
       error("failed to write cache entry", key, e);

@@ -263,6 +263,22 @@ export class InternalResponse extends Writable {
     return Buffer.concat(this.chunks);
   }
 
+  /**
+   * Sends a response that was buffered (made without a stream creator) through
+   * `streamCreator`, with `extra` headers over the ones it was made with.
+   */
+  replay(streamCreator: StreamCreator, extra: Record<string, string> = {}): void {
+    if (!this.headersSent) this.flushHeaders();
+    const target = streamCreator.writeHeaders({
+      statusCode: this.statusCode,
+      cookies: [...this.cookies],
+      headers: { ...this.sentHeaders, ...extra },
+    });
+    const body = Buffer.concat(this.chunks);
+    streamCreator.onFinish?.(body.length);
+    target.end(body);
+  }
+
   toInternalResult(): InternalResult {
     if (!this.headersSent) this.flushHeaders();
     const headers = this.getSentHeaders();

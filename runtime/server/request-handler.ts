@@ -7,7 +7,8 @@
  * `purpose: prefetch`, which stops Next from regenerating in the background of
  * this request) and their regeneration is sent to the queue once the response
  * is done — as OpenNext does, so it works the same where nothing may run after
- * a response (serverless).
+ * a response (serverless). The queue's request comes back here and lets Next
+ * regenerate the stale entry as `next start` would, data caches included.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { invalidatePages } from "../cache/cdn.ts";
@@ -22,12 +23,13 @@ import type { InternalEvent, InternalResult, OpenNextHandler, OpenNextHandlerOpt
 import {
   ISR_HEADER,
   NEXTJS_CACHE,
+  PRERENDER_REVALIDATE_HEADER,
   fixCacheControlForError,
   fixCacheHeaderForHtmlPages,
   fixISRHeaders,
   fixSWRCacheHeader,
 } from "../utils/cache-headers.ts";
-import { addPending, type CacheBackend, getStore, runWithRequestContext } from "../utils/context.ts";
+import { addPending, type CacheBackend, drainPending, getStore, runWithRequestContext } from "../utils/context.ts";
 import { error } from "../utils/logger.ts";
 import { messageGroupId } from "../utils/message-group.ts";
 import type { NextFiles } from "./next-files.ts";
@@ -100,6 +102,38 @@ async function revalidateIfStale(backend: CacheBackend, event: InternalEvent, re
   }
 }
 
+/**
+ * A regeneration request from the queue (`x-isr: 1` with the preview id in
+ * `x-prerender-revalidate`, as the revalidation function and the `direct`
+ * queue send it).
+ */
+function isQueuedRegeneration(event: InternalEvent, previewModeId: string | undefined): boolean {
+  return event.headers[ISR_HEADER] === "1" && !!previewModeId && event.headers[PRERENDER_REVALIDATE_HEADER] === previewModeId;
+}
+
+/**
+ * Answers a regeneration once Next's background work is done: `REVALIDATED`
+ * when the entry was written again during the request or was fresh already
+ * (`HIT`: another request regenerated it), Next's own answer otherwise (then
+ * the queue retries).
+ */
+async function answerRegeneration(
+  res: InternalResponse,
+  result: InternalResult,
+  options?: OpenNextHandlerOptions,
+): Promise<InternalResult> {
+  const store = getStore();
+  if (store) await drainPending(store);
+  const cache = result.headers[NEXTJS_CACHE];
+  const extra: Record<string, string> = {};
+  if (res.statusCode < 500 && (store?.wroteCacheEntry || cache === "HIT")) {
+    extra[NEXTJS_CACHE] = "REVALIDATED";
+    result.headers[NEXTJS_CACHE] = "REVALIDATED";
+  }
+  if (options?.streamCreator) res.replay(options.streamCreator, extra);
+  return result;
+}
+
 function failed(res: InternalResponse, event: InternalEvent, e: unknown): void {
   error("Next.js failed to handle", event.method, event.url, e);
   if (!res.headersSent) {
@@ -123,7 +157,7 @@ export function createRequestHandler({
     runWithRequestContext(
       {
         requestId: randomUUID(),
-        isISRRevalidation: event.headers[ISR_HEADER] === "1",
+        isISRRevalidation: isQueuedRegeneration(event, previewModeId),
         waitUntil: options?.waitUntil,
         backend,
       },
@@ -133,10 +167,19 @@ export function createRequestHandler({
         const headers = stripInternalHeaders(event.headers, previewModeId);
         if (headers["x-forwarded-host"]) headers.host = headers["x-forwarded-host"];
         if (routed) headers.host = new URL(routed.url).host;
-        // Serve stale entries without regenerating them here; the queue does it.
-        headers.purpose = "prefetch";
+        const regeneration = getStore()?.isISRRevalidation === true;
+        if (regeneration) {
+          // Not an on-demand revalidation for Next (that would bypass the fetch cache,
+          // `unstable_cache` and `'use cache'`): a request that finds the entry stale
+          // and regenerates it in the background, as `next start` does.
+          delete headers[PRERENDER_REVALIDATE_HEADER];
+        } else {
+          // Serve stale entries without regenerating them here; the queue does it.
+          headers.purpose = "prefetch";
+        }
         const res = new InternalResponse({
-          streamCreator: options?.streamCreator,
+          // A regeneration's answer waits for the regeneration: made whole, then sent.
+          streamCreator: regeneration ? undefined : options?.streamCreator,
           fixHeaders: (h, status) => fixHeaders(event, files, h, status),
         });
         let url: URL | undefined;
@@ -161,6 +204,7 @@ export function createRequestHandler({
         }
         await res.done();
         const result = res.toInternalResult();
+        if (regeneration) return answerRegeneration(res, result, options);
         addPending(revalidateIfStale(backend, event, result));
         // `res.revalidate()` regenerated this page on demand: the CDN's copy is out of date.
         if (result.headers[NEXTJS_CACHE] === "REVALIDATED" && event.headers[ISR_HEADER] !== "1" && backend.cdn) {

@@ -28,7 +28,7 @@ export interface CacheBackend {
 
 export interface RequestStore {
   requestId: string;
-  /** True for the revalidation requests the queue sends. */
+  /** True for the regeneration requests the queue sends (`x-isr: 1` with the preview id). */
   isISRRevalidation: boolean;
   /**
    * Last modification time of the response's cache entry, set by the cache
@@ -39,6 +39,8 @@ export interface RequestStore {
   pending: Set<Promise<unknown>>;
   /** Tag/path pairs already written during this request. */
   writtenTags: Set<string>;
+  /** A page, route or redirect entry was written to the incremental cache during this request. */
+  wroteCacheEntry?: boolean;
   /** Tag revalidations already done during this request (Next asks every cache handler). */
   revalidatedTags?: Set<string>;
   /** The implicit tags each `'use cache'` read of this request came with, by cache key. */
@@ -84,7 +86,8 @@ export function addPending(promise: Promise<unknown>, store: RequestStore | unde
   store.waitUntil?.(p as Promise<void>);
 }
 
-async function drainPending(store: RequestStore): Promise<void> {
+/** Waits for the request's pending work, including work added while waiting. */
+export async function drainPending(store: RequestStore): Promise<void> {
   // New work may be added while waiting.
   while (store.pending.size > 0) {
     await Promise.all([...store.pending]);
@@ -99,6 +102,8 @@ async function drainPending(store: RequestStore): Promise<void> {
  * the invocation has returned). Outside a request, Next falls back to its own.
  */
 export function installNextRequestContext(): void {
+  // Read by the patched response cache of Next (patch `disable-background-revalidation`).
+  (globalThis as Record<string, unknown>).__openNextIsRegeneration = () => getStore()?.isISRRevalidation === true;
   const key = Symbol.for("@next/request-context");
   const g = globalThis as Record<symbol, unknown>;
   g[key] = {

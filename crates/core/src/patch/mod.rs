@@ -113,7 +113,8 @@ impl Visit for StaleCheckFinder<'_> {
         if let Expr::Bin(b) = e {
             if self.guarded > 0 && !parent_bin && b.op == BinaryOp::LogicalOr && is_stale_check(b) {
                 let (start, end) = self.offsets.range(b.span);
-                self.edits.push(Edit { start, end, text: "true".into() });
+                self.edits.push(Edit { start, end: start, text: format!("(!{REGENERATION_CHECK}||(") });
+                self.edits.push(Edit { start: end, end, text: "))".into() });
             }
             self.parent_is_bin = true;
             b.visit_children_with(self);
@@ -131,9 +132,16 @@ fn is_stale_check(b: &BinExpr) -> bool {
     left_ok && is_member_prop(unwrap_parens(&b.right), "isPrefetch")
 }
 
+/// Whether the current request is a regeneration the queue asked for (the
+/// runtime defines it on `globalThis`; undefined outside our runtime).
+const REGENERATION_CHECK: &str = "globalThis.__openNextIsRegeneration?.()";
+
 /// Next serves a stale ISR entry and then regenerates it in the same process.
-/// This makes the check "entry is fresh or this is a prefetch" always true, so
-/// the stale entry is served and regeneration is left to our queue.
+/// This makes the check "entry is fresh or this is a prefetch" true for every
+/// request but the queue's regeneration requests, so a stale entry is served
+/// and its regeneration left to the queue; the queue's request then
+/// regenerates it as `next start` would (data caches read as usual, unlike an
+/// on-demand revalidation).
 pub const BACKGROUND_REVALIDATION: Patch = Patch {
     name: "disable-background-revalidation",
     path_filter: |rel| {
@@ -280,14 +288,17 @@ mod tests {
     fn background_revalidation_unminified() {
         let src = "async function g(){ if (prev && !context.isOnDemandRevalidate && prev.isStale !== -1) { resolve(prev); if (!prev.isStale || context.isPrefetch) { return prev; } } }";
         let out = run(&BACKGROUND_REVALIDATION, src);
-        assert!(out.contains("if (true) { return prev; }"), "{out}");
+        assert!(
+            out.contains("if ((!globalThis.__openNextIsRegeneration?.()||(!prev.isStale || context.isPrefetch))) { return prev; }"),
+            "{out}"
+        );
     }
 
     #[test]
     fn background_revalidation_minified() {
         let src = "async function g(){if((a=await e.get(e))&&!r.isOnDemandRevalidate&&-1!==a.isStale&&(n(a),i=!0,!a.isStale||r.isPrefetch))return a;let s=1}";
         let out = run(&BACKGROUND_REVALIDATION, src);
-        assert!(out.contains("(n(a),i=!0,true))return a;"), "{out}");
+        assert!(out.contains("(n(a),i=!0,(!globalThis.__openNextIsRegeneration?.()||(!a.isStale||r.isPrefetch))))return a;"), "{out}");
     }
 
     #[test]
