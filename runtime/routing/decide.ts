@@ -93,5 +93,8 @@ export async function decide(router: Router, url: URL, headers: RequestHeaders, 
   }
   const decision = router.resume(first.token, read.outcome);
   if (configWins && decision.resolvedHeaders) decision.resolvedHeaders = keepWinners(decision.resolvedHeaders, first.responseHeaders);
+  // `NextResponse.next({ status })` keeps its status; a rewrite's status is dropped, as
+  // `next start` drops it (15.5 to 16.5 answer the destination's own status).
+  if (response && response.status !== 200 && !read.outcome.rewrite && !decision.redirect) decision.middlewareStatus = response.status;
   return { kind: "route", headers: fromMap(read.requestHeaders), decision };
 }

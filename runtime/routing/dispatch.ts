@@ -370,6 +370,8 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     }
     if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);
     if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);
+    // Next's router server sets middleware's status on the response the page is then rendered into.
+    if (d.middlewareStatus) res.statusCode = d.middlewareStatus;
 
     const found = staticFile(d.resolvedPathname);
     if (found) return sendStatic(input, headers, found);

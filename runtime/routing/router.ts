@@ -26,6 +26,12 @@ export interface RouteDecision {
   resolvedHeaders?: HeaderPairs;
   status?: number;
   routeMatches?: Record<string, string>;
+  /**
+   * The status of middleware's response when it continued
+   * (`NextResponse.next({ status: 403 })`): the page is rendered with it, as
+   * Next's router server does. Set by `decide`, not by the router.
+   */
+  middlewareStatus?: number;
 }
 
 /** Returned instead of a decision when middleware must run first. */
