@@ -21,7 +21,16 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
 import { type Decided, decide, type MiddlewareRunner, type RequestHeaders } from "../routing/decide.ts";
-import { externalEvent, fromWebStream, paramsDecode, pipeBody, redirectHeaders, redirectOf, setHeaders } from "../routing/dispatch.ts";
+import {
+  externalEvent,
+  fromWebStream,
+  paramsDecode,
+  pipeBody,
+  redirectHeaders,
+  redirectOf,
+  repeatedSlashRedirect,
+  setHeaders,
+} from "../routing/dispatch.ts";
 import { isInternalHeader, stripInternalHeaders } from "../routing/internal-headers.ts";
 import { readMiddlewareResponse } from "../routing/middleware.ts";
 import { routeHeaders } from "../routing/route-header.ts";
@@ -148,6 +157,8 @@ function routeAtTheEdge(
     } catch {
       return respond(400, [["content-type", "text/plain; charset=utf-8"]], "Bad Request");
     }
+    const slashes = repeatedSlashRedirect(url);
+    if (slashes) return respond(slashes.status, redirectHeaders(slashes), slashes.location);
     const headers: RequestHeaders = stripInternalHeaders(event.headers, meta.previewModeId);
     const run: MiddlewareRunner = async (call) => {
       // No middleware in the app, or an on-demand revalidation (Next skips middleware for those).

@@ -117,6 +117,16 @@ export function redirectOf(d: RouteDecision, url: URL): { status: number; locati
   return location === undefined ? undefined : { status: d.status, location: nextQueryEncoding(location) };
 }
 
+/**
+ * A path with a backslash or repeated slashes: `next start`'s router server
+ * answers 308 to the path with them collapsed (query kept) before any routing,
+ * so none of next.config's headers go on it.
+ */
+export function repeatedSlashRedirect(url: URL): { status: number; location: string } | undefined {
+  if (!/(\\|\/\/)/.test(url.pathname)) return undefined;
+  return { status: 308, location: url.pathname.replace(/\\/g, "/").replace(/\/\/+/g, "/") + url.search };
+}
+
 /** The headers a redirect answer carries: `Location`, and `Refresh` on a 308 (as `next start`). */
 export function redirectHeaders(redirect: { status: number; location: string }): HeaderPairs {
   const out: HeaderPairs = [["location", redirect.location]];
@@ -336,6 +346,11 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   return async (input) => {
     const { res, url } = input;
+    const slashes = repeatedSlashRedirect(url);
+    if (slashes) {
+      for (const [k, v] of redirectHeaders(slashes)) res.setHeader(k, v);
+      return end(res, slashes.status, slashes.location);
+    }
     if (input.preRouted) {
       debug("routed by external middleware", url.pathname, input.preRouted.decision);
       return answer(input, input.preRouted.headers, input.preRouted.decision);

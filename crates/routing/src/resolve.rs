@@ -8,7 +8,7 @@ use super::headers::Headers;
 use super::jsregex::JsMatch;
 use super::jsurl::{parse_search_params, JsUrl};
 use super::manifests::qs_escape;
-use super::table::{CompiledCond, CompiledRoute, I18nConfig, I18nDomain, RoutingTable};
+use super::table::{CompiledCond, CompiledRoute, I18nConfig, I18nDomain, RoutingSpec, RoutingTable};
 use std::collections::BTreeMap;
 
 /// A query value: one string or several.
@@ -649,16 +649,18 @@ fn cookie_locale(cookie: Option<&str>, locales: &[String], next_start_compat: bo
 /// cookie and `Accept-Language`, and only `Accept-Language` sends a request to
 /// another domain (`<scheme>://<domain>/<locale>`, without the query); elsewhere
 /// the cookie, then `Accept-Language`, picks a locale other than the default,
-/// which redirects to `<basePath>/<locale>` with the query kept.
+/// which redirects to `<basePath>/<locale>` (`/` added under `trailingSlash`)
+/// with the query kept.
 fn next_start_locale_redirect(
+    spec: &RoutingSpec,
     i18n: &I18nConfig,
     domain: Option<&I18nDomain>,
     default: &str,
     cookie: Option<&str>,
     accept: Option<&str>,
-    bp: &str,
     url: &JsUrl,
 ) -> Option<Redirect> {
+    let bp = spec.base_path.as_str();
     let preferred = next_start_accept_language(accept.unwrap_or(""), &i18n.locales);
     let detected = domain
         .map(|d| d.default_locale.clone())
@@ -680,7 +682,8 @@ fn next_start_locale_redirect(
         return None;
     }
     let mut target = url.clone();
-    target.set_pathname(&format!("{bp}/{detected}"));
+    // Under `trailingSlash` the locale root keeps its slash (`/base/fr/`).
+    target.set_pathname(&format!("{bp}/{detected}{}", if spec.trailing_slash { "/" } else { "" }));
     Some(Redirect { url: target, status: 307 })
 }
 
@@ -841,8 +844,9 @@ fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, re
 /// `next start`'s pathname for its internal (priority) routes with i18n: the
 /// default locale, which routing added or the request carried, is left out, so
 /// e.g. the trailing-slash redirect of `/about/` goes to `/about`, not `/en/about`.
-fn internal_route_pathname(pathname: &str, bp: &str, locales: &[String], default_locale: &str) -> String {
-    let had_slash = pathname.ends_with('/');
+/// `had_slash` is whether the request's own pathname ended with `/` (routing
+/// adds the locale to the root without one: `/base/` is routed as `/base/en`).
+fn internal_route_pathname(pathname: &str, had_slash: bool, bp: &str, locales: &[String], default_locale: &str) -> String {
     let mut cur = match pathname.strip_prefix(bp) {
         Some(rest) if !bp.is_empty() && (rest.is_empty() || rest.starts_with('/')) => {
             if rest.is_empty() {
@@ -1023,10 +1027,13 @@ fn matches_page(p: &str, table: &RoutingTable, locale_api_path: Option<&str>) ->
 }
 
 /// `<basePath>/<locale><pathname>`; with `next_start_compat` the root is
-/// `/<locale>` (as `next start` prefixes it), not `/<locale>/`.
-fn with_locale(bp: &str, locale: &str, pathname: &str, compat: bool) -> String {
+/// `/<locale>` (as `next start` prefixes it), not `/<locale>/`, unless
+/// `trailingSlash` is on.
+fn with_locale(bp: &str, locale: &str, pathname: &str, compat: bool, trailing_slash: bool) -> String {
     if compat && pathname == "/" {
-        format!("{bp}/{locale}")
+        // Under `trailingSlash` `next start` gives the locale root its slash too
+        // (`/base/en/`), before any route matches.
+        format!("{bp}/{locale}{}", if trailing_slash { "/" } else { "" })
     } else {
         format!("{bp}/{locale}{pathname}")
     }
@@ -1227,6 +1234,13 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     }
     let mut canonical_locale: Option<(String, String)> = None;
     let mut locale_api_path = None;
+    // `next start` gives no locale to a path outside the basePath (`/about` or
+    // `/basement` with basePath `/base`): it matches no page and runs no middleware.
+    // Only its locale redirect of the root still applies (`/` → `/base/fr/`).
+    let outside_bp = spec.next_start_compat && !bp.is_empty() && {
+        let p = url.pathname();
+        p != bp && !p.starts_with(&format!("{bp}/"))
+    };
     if let (Some(i18n), false) = (&spec.i18n, is_next_data) {
         let p = url.pathname().to_string();
         let e = match p.strip_prefix(bp) {
@@ -1252,7 +1266,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                 // `next start` answers its locale redirect before any route or middleware
                 // runs, with none of their headers; otherwise routing goes on with the
                 // (domain's) default locale.
-                if let Some(r) = next_start_locale_redirect(i18n, dom, &default, cookie.as_deref(), accept.as_deref(), bp, &url) {
+                if let Some(r) = next_start_locale_redirect(spec, i18n, dom, &default, cookie.as_deref(), accept.as_deref(), &url) {
                     let mut res = Headers::default();
                     res.set("location", r.url.href());
                     return Phase1::Done(Box::new(RouteResult { redirect: Some(r), resolved_headers: Some(res), ..Default::default() }));
@@ -1272,15 +1286,17 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                     }
                     if target_dom.is_none_or(|td| td.domain == host) {
                         let mut t = url.clone();
-                        t.set_pathname(&with_locale(bp, &locale, &e, spec.next_start_compat));
+                        t.set_pathname(&with_locale(bp, &locale, &e, spec.next_start_compat, spec.trailing_slash));
                         pending_redirect = Some(Redirect { url: t, status: 307 });
                     }
                 }
             }
-            if spec.next_start_compat && in_path && (rest == "/api" || rest.starts_with("/api/")) {
+            if outside_bp {
+                // Nothing else: the path keeps no locale.
+            } else if spec.next_start_compat && in_path && (rest == "/api" || rest.starts_with("/api/")) {
                 locale_api_path = Some(url.pathname().to_string());
             }
-            if let (Some(l), true) = (&detected, spec.next_start_compat) {
+            if let (Some(l), true, false) = (&detected, spec.next_start_compat, outside_bp) {
                 // `next start` takes `/DE-DE/x` as the `de-DE` locale's `/x` (once its
                 // redirects, which keep the case, have run).
                 let ends_segment = e.as_bytes().get(1 + l.len()).is_none_or(|b| *b == b'/');
@@ -1288,13 +1304,13 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                     canonical_locale = Some((url.pathname().to_string(), format!("{bp}/{l}{}", &e[1 + l.len()..])));
                 }
             }
-            if !in_path && pending_redirect.is_none() {
+            if !in_path && pending_redirect.is_none() && !outside_bp {
                 let l = if locale.is_empty() {
                     dom.map(|d| d.default_locale.clone()).unwrap_or_else(|| i18n.default_locale.clone())
                 } else {
                     locale
                 };
-                url.set_pathname(&with_locale(bp, &l, &e, spec.next_start_compat));
+                url.set_pathname(&with_locale(bp, &l, &e, spec.next_start_compat, spec.trailing_slash));
             }
         }
     }
@@ -1306,7 +1322,8 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
             let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
             let mut u = url.clone();
-            u.set_pathname(&internal_route_pathname(url.pathname(), bp, &i18n.locales, default));
+            let had_slash = req.url.pathname().ends_with('/');
+            u.set_pathname(&internal_route_pathname(url.pathname(), had_slash, bp, &i18n.locales, default));
             Some(u)
         }
         _ => None,
@@ -1618,7 +1635,7 @@ pub fn resolve(table: &RoutingTable, req: &RouteRequest, middleware: &mut dyn Fn
 mod tests {
     use super::*;
     use crate::jsregex::JsRegex;
-    use crate::table::{RouteDef, RoutingSpec};
+    use crate::table::RouteDef;
 
     fn i18n_table(compat: bool) -> RoutingTable {
         let spec = RoutingSpec {
@@ -1873,10 +1890,14 @@ mod tests {
     #[test]
     fn internal_route_pathname_follows_next_start() {
         let locales = ["en".to_string(), "fr".to_string()];
-        assert_eq!(internal_route_pathname("/en/about/", "", &locales, "en"), "/about/");
-        assert_eq!(internal_route_pathname("/fr/about/", "", &locales, "en"), "/fr/about/");
-        assert_eq!(internal_route_pathname("/base/en/", "/base", &locales, "en"), "/base/");
-        assert_eq!(internal_route_pathname("/base/fr/x", "/base", &locales, "en"), "/base/fr/x");
+        assert_eq!(internal_route_pathname("/en/about/", true, "", &locales, "en"), "/about/");
+        assert_eq!(internal_route_pathname("/fr/about/", true, "", &locales, "en"), "/fr/about/");
+        assert_eq!(internal_route_pathname("/base/en/", true, "/base", &locales, "en"), "/base/");
+        assert_eq!(internal_route_pathname("/base/fr/x", false, "/base", &locales, "en"), "/base/fr/x");
+        // `/base/` is routed as `/base/en`: the root keeps the request's slash (else the
+        // trailing-slash redirect of `/base` would send `/base/` to itself).
+        assert_eq!(internal_route_pathname("/base/en", true, "/base", &locales, "en"), "/base/");
+        assert_eq!(internal_route_pathname("/base/en", false, "/base", &locales, "en"), "/base");
     }
 
     #[test]
