@@ -356,6 +356,21 @@ for (const name of fixtures) {
         }
       });
 
+    if (name === "next15")
+      test("'use cache' through Next 15.5's cacheHandlers interface: kept in the fs-dev cache, expired by revalidateTag", async () => {
+        const value = async () => /id="cached">([^<]+)</.exec((await request(`${ours.base}/use-cache`)).body.toString())?.[1];
+        const first = await value();
+        assert.ok(first);
+        assert.equal(await value(), first, "the second request reads the stored entry");
+        const files = readdirSync(path.join(dir, ".open-next/cache", buildId)).filter((f) => f.endsWith(".composable"));
+        assert.equal(files.length, 1, JSON.stringify(files));
+        const r = await request(`${ours.base}/api/revalidate-tag?tag=use-cache-tag`, { method: "POST" });
+        assert.equal(r.status, 200);
+        const after = await value();
+        assert.notEqual(after, first, "expired by the tag (expireTags)");
+        assert.equal(await value(), after);
+      });
+
     if (name === "next16")
       test("request.url is the URL the client used (Host, x-forwarded-host/-proto, the port), not localhost:3000", async () => {
         const port = new URL(ours.base).port;
