@@ -964,6 +964,27 @@ describe("aws-lambda-streaming + aws-apigw-v2 (Lambda response streaming)", { ti
     assert.deepEqual(png.body, PNG);
   });
 
+  test("a queued regeneration is answered once done: the stale page is written again, then REVALIDATED goes out", async () => {
+    const previewModeId = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview.previewModeId;
+    const file = readdirSync(path.join(dir, ".open-next/cache"), { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith("isr-data.cache"));
+    const before = readFileSync(path.join(dir, ".open-next/cache", file), "utf8");
+    // Past `revalidate` (3 s) the entry is stale, so the request regenerates it. (No stale hit
+    // first: the regeneration the `direct` queue runs for it goes on after that hit's stream
+    // has ended, while the invocation finishes, and would race this one.)
+    await sleep(3200);
+    const r = await fn.invokeStream(
+      apigwV2Event({ method: "HEAD", target: "/isr-data", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } }),
+    );
+    assert.equal(r.prelude.statusCode, 200);
+    assert.equal(r.prelude.headers["x-nextjs-cache"], "REVALIDATED");
+    assert.equal(r.body.length, 0);
+    assert.notEqual(readFileSync(path.join(dir, ".open-next/cache", file), "utf8"), before, "the entry was written again");
+    const after = await fn.invokeStream(apigwV2Event({ target: "/isr-data" }));
+    assert.equal(after.prelude.headers["x-nextjs-cache"], "HIT");
+  });
+
   test("empty bodies, cookies, bad events and warmer events end the invocation", async () => {
     const options = await fn.invokeStream(apigwV2Event({ method: "OPTIONS", target: "/api/echo" }));
     assert.equal(options.prelude.statusCode, 204);
