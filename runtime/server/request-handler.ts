@@ -192,7 +192,7 @@ export function createRequestHandler({
         }
         if (!url) {
           await res.done();
-          return res.toInternalResult();
+          return regeneration ? answerRegeneration(res, res.toInternalResult(), options) : res.toInternalResult();
         }
         try {
           if (dispatch) {
