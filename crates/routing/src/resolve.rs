@@ -1291,9 +1291,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                     }
                 }
             }
-            if outside_bp {
-                // Nothing else: the path keeps no locale.
-            } else if spec.next_start_compat && in_path && (rest == "/api" || rest.starts_with("/api/")) {
+            if spec.next_start_compat && !outside_bp && in_path && (rest == "/api" || rest.starts_with("/api/")) {
                 locale_api_path = Some(url.pathname().to_string());
             }
             if let (Some(l), true, false) = (&detected, spec.next_start_compat, outside_bp) {
