@@ -22,7 +22,7 @@ import type { CacheValue, StoredComposableEntry } from "../types/overrides.ts";
 import { addPending, getStore } from "../utils/context.ts";
 import { debug, error } from "../utils/logger.ts";
 import { currentBackend } from "./handler.ts";
-import { composableTagPath, hasBeenRevalidated, isStaleByTags, revalidateTags, writeTags } from "./tags.ts";
+import { composableTagPath, hasBeenRevalidated, isStaleByTags, registerTagPairs, revalidateTags } from "./tags.ts";
 
 /** Entries being written by this instance: a `get` for one waits for it. */
 const pending = new Map<string, Promise<StoredComposableEntry | undefined>>();
@@ -115,19 +115,7 @@ export const composableCacheHandler = {
         // Like Next's own handler: an entry that expires at once is never stored.
         if (!entry || entry.expire === 0 || backend.config.dangerous?.disableIncrementalCache) return;
         await backend.incrementalCache.set(key, entry, "composable");
-        if (backend.tagCache.mode !== "nextMode") {
-          const tags = [...new Set([...(entry.tags ?? []), ...softTags])];
-          if (tags.length > 0) {
-            const path = composableTagPath(key);
-            const known = new Set(await backend.tagCache.getByPath(path));
-            const missing = tags.filter((t) => !known.has(t));
-            // revalidatedAt 1: known pairs that were never revalidated.
-            await writeTags(
-              backend,
-              missing.map((tag) => ({ tag, path, revalidatedAt: 1 })),
-            );
-          }
-        }
+        await registerTagPairs(backend, composableTagPath(key), [...(entry.tags ?? []), ...softTags]);
       } catch (e) {
         error(`use cache: cannot write ${key}:`, e);
       } finally {

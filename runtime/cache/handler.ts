@@ -21,7 +21,7 @@ import { isBinaryContentType } from "../utils/binary.ts";
 import { CACHE_TAGS_HEADER } from "../utils/cache-headers.ts";
 import { addPending, type CacheBackend, getStore } from "../utils/context.ts";
 import { debug, error, warn } from "../utils/logger.ts";
-import { SOFT_TAG_PREFIX, hasBeenRevalidated, isStaleByTags, revalidateTags, staleLastModified, writeTags } from "./tags.ts";
+import { SOFT_TAG_PREFIX, hasBeenRevalidated, isStaleByTags, registerTagPairs, revalidateTags, staleLastModified } from "./tags.ts";
 
 let defaultBackend: CacheBackend | undefined;
 
@@ -249,29 +249,19 @@ export class OpenNextCacheHandler {
     }
   }
 
-  /** Records the entry's tags in the tag cache ("original" mode only), so that `revalidateTag` finds it. */
+  /** Records the entry's tags in the tag cache, so that `revalidateTag` finds it. */
   private async registerTags(
     backend: CacheBackend,
     key: string,
     data: IncrementalCacheValue,
     ctx: SetIncrementalCacheContext | undefined,
   ): Promise<void> {
-    const tc = backend.tagCache;
-    if (backend.config.dangerous?.disableTagCache || tc.mode === "nextMode") return;
     let derived: string[] = [];
     if (data.kind === "FETCH") derived = ctx?.tags ?? data.tags ?? [];
     else if (data.kind === "APP_PAGE" || data.kind === "PAGES" || data.kind === "APP_ROUTE") {
       derived = tagsFromHeaders(data.headers);
     }
-    if (derived.length === 0) return;
-    const stored = new Set(await tc.getByPath(key));
-    const missing = derived.filter((t) => !stored.has(t));
-    if (missing.length === 0) return;
-    // revalidatedAt 1: known pairs that were never revalidated.
-    await writeTags(
-      backend,
-      missing.map((tag) => ({ tag, path: key, revalidatedAt: 1 })),
-    );
+    await registerTagPairs(backend, key, derived);
   }
 
   async revalidateTag(tags: string | string[], durations?: RevalidateTagDurations): Promise<void> {

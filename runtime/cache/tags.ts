@@ -104,6 +104,24 @@ export async function writeTags(
 }
 
 /**
+ * Records tag/path pairs for a cache entry ("original" mode only; `nextMode`
+ * keeps no pairs), so that `revalidateTag` finds the entry. Pairs the tag cache
+ * already has are not written again.
+ */
+export async function registerTagPairs(backend: CacheBackend, path: string, tags: string[]): Promise<void> {
+  const tc = backend.tagCache;
+  if (tagCacheDisabled(backend) || tc.mode === "nextMode" || tags.length === 0) return;
+  const stored = new Set(await tc.getByPath(path));
+  const missing = [...new Set(tags)].filter((t) => !stored.has(t));
+  if (missing.length === 0) return;
+  // revalidatedAt 1: known pairs that were never revalidated.
+  await writeTags(
+    backend,
+    missing.map((tag) => ({ tag, path, revalidatedAt: 1 })),
+  );
+}
+
+/**
  * Revalidates tags (`revalidateTag`, `revalidatePath`, `updateTag`): without
  * `durations` they expire now; with them (Next 16 profiles) they are stale now
  * and expire after `durations.expire` seconds. Next asks every cache handler
