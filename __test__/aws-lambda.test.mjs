@@ -39,6 +39,21 @@ const PNG = Buffer.concat([
   Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
 ]);
 
+/**
+ * Builds the fixture with `configSource` as its open-next.config.ts (without
+ * `next build`), then does what a stack's deployment does on moto: OpenNext's
+ * bucket, tag table and queue, with `cache/` uploaded under `_cache`.
+ */
+async function buildOnMoto(configSource) {
+  writeFileSync(path.join(dir, "open-next.config.ts"), configSource);
+  const r = runCli(["build", "--skip-next-build"], dir);
+  if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+  const moto = await startMoto();
+  const env = await createStack(moto);
+  await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+  return { moto, env, buildId: readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim() };
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const renderTime = (html) => /id="time">(\d+)</.exec(html)?.[1];
 
@@ -436,19 +451,11 @@ describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000
   let fn;
   const out = path.join(dir, ".open-next");
   before(async () => {
-    writeFileSync(
-      path.join(dir, "open-next.config.ts"),
-      `export default {
+    ({ moto, env } = await buildOnMoto(`export default {
   default: { override: { wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "s3", tagCache: "dynamodb", queue: "sqs" } },
   initializationFunction: { tagCache: "dynamodb" },
 };
-`,
-    );
-    const r = runCli(["build", "--skip-next-build"], dir);
-    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
-    moto = await startMoto();
-    env = await createStack(moto);
-    await uploadDir(moto, "cache", path.join(out, "cache"), "_cache");
+`));
     const provider = await startLambda(path.join(out, "dynamodb-provider"), { env });
     try {
       const seeded = await provider.invoke({
@@ -509,13 +516,7 @@ describe("tagCache dynamodb-nextMode on moto", { timeout: 600_000 }, () => {
   let env;
   let buildId;
   before(async () => {
-    writeFileSync(path.join(dir, "open-next.config.ts"), `export default { default: { override: { tagCache: "dynamodb-nextMode" } } };\n`);
-    const r = runCli(["build", "--skip-next-build"], dir);
-    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
-    buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
-    moto = await startMoto();
-    env = await createStack(moto);
-    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+    ({ moto, env, buildId } = await buildOnMoto(`export default { default: { override: { tagCache: "dynamodb-nextMode" } } };\n`));
   });
   after(() => {
     moto?.stop();
@@ -585,13 +586,7 @@ describe("cdnInvalidation cloudfront on moto", { timeout: 600_000 }, () => {
     return { paths: paths.sort(), ids: list.map((i) => i.Id) };
   };
   before(async () => {
-    writeFileSync(path.join(dir, "open-next.config.ts"), `export default { default: { override: { cdnInvalidation: "cloudfront" } } };\n`);
-    const r = runCli(["build", "--skip-next-build"], dir);
-    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
-    buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
-    moto = await startMoto();
-    env = await createStack(moto);
-    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+    ({ moto, env, buildId } = await buildOnMoto(`export default { default: { override: { cdnInvalidation: "cloudfront" } } };\n`));
     await putItems(moto, "tags", JSON.parse(readFileSync(path.join(dir, ".open-next/dynamodb-provider/dynamodb-cache.json"), "utf8")));
     const created = await cloudfront().send(
       new CreateDistributionCommand({
@@ -666,15 +661,7 @@ describe("incrementalCache multi-tier-ddb-s3 on moto", { timeout: 600_000 }, () 
   let moto;
   let env;
   before(async () => {
-    writeFileSync(
-      path.join(dir, "open-next.config.ts"),
-      `export default { default: { override: { incrementalCache: "multi-tier-ddb-s3" } } };\n`,
-    );
-    const r = runCli(["build", "--skip-next-build"], dir);
-    if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
-    moto = await startMoto();
-    env = await createStack(moto);
-    await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
+    ({ moto, env } = await buildOnMoto(`export default { default: { override: { incrementalCache: "multi-tier-ddb-s3" } } };\n`));
   });
   after(() => {
     moto?.stop();
