@@ -4,7 +4,8 @@
 // documents (`helpers/aws-events.mjs`).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { cliPath, freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
@@ -102,7 +103,7 @@ async function assertUseCacheShared(a, b) {
   return byPath.value;
 }
 
-describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-lite, sqs-lite) on moto", {
+describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-lite, sqs-lite; the provider on the SDK) on moto", {
   timeout: 600_000,
 }, () => {
   let moto;
@@ -173,6 +174,11 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
     });
     const provider = await startLambda(path.join(out, "dynamodb-provider"), { env });
     const broken = await startLambda(path.join(out, "dynamodb-provider"), { env: { ...env, CACHE_DYNAMO_TABLE: "no-such-table" } });
+    // The SDK is the Lambda runtime's, not in the bundle: a folder with no SDK to load
+    // fails to CloudFormation with the fix, not with a module-not-found crash.
+    const bare = mkdtempSync(path.join(os.tmpdir(), "provider-no-sdk-"));
+    cpSync(path.join(out, "dynamodb-provider"), bare, { recursive: true });
+    const noSdk = await startLambda(bare, { env });
     try {
       const created = await provider.invoke(cfEvent("Create", "r-1"));
       assert.equal(created.status, 200);
@@ -192,9 +198,16 @@ describe("no config: OpenNext's defaults (aws-lambda, aws-apigw-v2, s3-lite, dyn
       assert.equal(failed.status, 200, "the failure is reported to CloudFormation, not thrown");
       assert.equal(answers[2].body.Status, "FAILED");
       assert.match(answers[2].body.Reason, /no-such-table/);
+      const code = readFileSync(path.join(out, "dynamodb-provider/index.mjs"), "utf8");
+      assert.ok(code.length < 16_000 && !/smithy|aws4fetch|AwsClient/.test(code), "neither the SDK nor the signer is bundled");
+      await noSdk.invoke(cfEvent("Create", "r-4"));
+      assert.equal(answers[3].body.Status, "FAILED");
+      assert.match(answers[3].body.Reason, /@aws-sdk\/client-dynamodb.*dynamodb-lite/);
     } finally {
       provider.stop();
       broken.stop();
+      noSdk.stop();
+      rmSync(bare, { recursive: true, force: true });
       cfn.close();
     }
   });
@@ -1143,6 +1156,15 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
       const buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
       const asset = await request(`${base}/BUILD_ID`);
       assert.equal(asset.body.toString(), buildId);
+      // A body whose event is over Lambda's 6 MB payload limit is refused as AWS refuses it (5 MB is
+      // 6.7 MB in base64), and said so in the log; the next request is served.
+      const big = await request(`${base}/api/echo`, { method: "POST", body: Buffer.alloc(5 * 1024 * 1024, 0xff) });
+      assert.equal(big.status, 413);
+      assert.deepEqual(JSON.parse(big.body.toString()), { message: "Request Entity Too Large" });
+      assert.match(preview.log(), /POST \/api\/echo: the Lambda event would be \d+ bytes, over Lambda's 6 MB invocation payload limit/);
+      const small = await request(`${base}/api/echo`, { method: "POST", body: "x".repeat(1024 * 1024) });
+      assert.equal(small.status, 200);
+      assert.equal(JSON.parse(small.body.toString()).body.length, 1024 * 1024);
     } finally {
       preview.stop();
     }

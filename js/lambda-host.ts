@@ -67,13 +67,38 @@ class PreludeStream extends Writable {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Lambda's limit on a synchronous invocation's payload, the event JSON: 6 MB.
+ * A request whose event would be larger never reaches the function on AWS.
+ */
+export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+
+/** The request body, or `undefined` once it is already over the event limit (the rest is not buffered). */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_EVENT_BYTES) {
+        chunks.length = 0;
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+/** API Gateway's answer when Lambda refuses an event over its payload limit, and the log line saying so. */
+function tooLarge(req: IncomingMessage, res: ServerResponse, bytes: number | undefined): void {
+  const size = bytes === undefined ? `over ${MAX_EVENT_BYTES}` : String(bytes);
+  console.error(
+    `[open-next] ${req.method} ${req.url}: the Lambda event would be ${size} bytes, over Lambda's 6 MB invocation payload limit, so AWS refuses it before the function runs; send large uploads to S3 directly (a presigned URL) instead`,
+  );
+  res.writeHead(413, { "content-type": "application/json", connection: "close" });
+  res.end(JSON.stringify({ message: "Request Entity Too Large" }));
 }
 
 function splitTarget(url: string): [string, string] {
@@ -181,7 +206,14 @@ export async function loadLambdaOrigin(file: string, converter: string, name: st
     callbackWaitsForEmptyEventLoop: true,
   });
   return async (req, res) => {
-    const event = apiGatewayEvent(converter, req, await readBody(req));
+    const body = await readBody(req);
+    if (body === undefined) return tooLarge(req, res, undefined);
+    const event = apiGatewayEvent(converter, req, body);
+    // A body is base64 in the event (4/3 of its size); only a large one can reach the limit.
+    if (body.length > MAX_EVENT_BYTES / 2) {
+      const bytes = Buffer.byteLength(JSON.stringify(event));
+      if (bytes > MAX_EVENT_BYTES) return tooLarge(req, res, bytes);
+    }
     if (handler[STREAMING] === "response") {
       const stream = new PreludeStream(res);
       await handler(event, stream, context());

@@ -17,21 +17,10 @@
 import { AwsClient } from "aws4fetch";
 import { intEnv } from "../utils/env.ts";
 import { debug } from "../utils/logger.ts";
+import { AwsError } from "./errors.ts";
 
 /** The services the lite overrides call. */
 export type Service = "s3" | "dynamodb" | "sqs" | "lambda" | "cloudfront";
-
-/** A failed AWS call: names the service, the operation and what went wrong. */
-export class AwsError extends Error {
-  readonly status?: number;
-  readonly code?: string;
-  constructor(message: string, status?: number, code?: string) {
-    super(message);
-    this.name = "AwsError";
-    this.status = status;
-    this.code = code;
-  }
-}
 
 const THROTTLING = /Throttl|SlowDown|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests|RequestThrottled/;
 
@@ -55,11 +44,6 @@ export function customEndpoint(service: Service): boolean {
     !envTrue(process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) &&
     !!(process.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || process.env.AWS_ENDPOINT_URL)
   );
-}
-
-/** The region of the cache bucket and of the tag table (`CACHE_BUCKET_REGION`, as OpenNext reads it for both). */
-export function cacheRegion(): string {
-  return process.env.CACHE_BUCKET_REGION || process.env.AWS_REGION || "us-east-1";
 }
 
 const clients = new Map<string, AwsClient>();
@@ -172,15 +156,4 @@ export async function jsonCall<T = any>(service: Service, region: string, target
   );
   const text = await res.text();
   return (text ? JSON.parse(text) : {}) as T;
-}
-
-/** An AWS SDK error as an {@link AwsError} naming the call. */
-export function sdkError(e: unknown, what: string): AwsError {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = err?.$metadata?.httpStatusCode;
-  return new AwsError(
-    `${what} failed: ${status ?? ""} ${err?.name ?? ""}: ${err?.message ?? e}`.replace(/ +/g, " ").replace(" :", ":"),
-    status,
-    err?.name,
-  );
 }

@@ -15,7 +15,7 @@ import type { NextModeTagCache, NextModeTagCacheWriteInput, OriginalTagCache, Or
 import { getStore } from "../utils/context.ts";
 import { intEnv } from "../utils/env.ts";
 import { error } from "../utils/logger.ts";
-import { cacheRegion as region } from "./client.ts";
+import { cacheRegion as region } from "./region.ts";
 
 /** How one DynamoDB client sends a Query and a BatchWriteItem (inputs and outputs as in the API). */
 export interface DynamoTransport {

@@ -5,7 +5,7 @@
  * miss; any other failure throws, naming the bucket and key.
  */
 import type { CacheEntryType, CacheValue, IncrementalCache, WithLastModified } from "../types/overrides.ts";
-import { cacheRegion } from "./client.ts";
+import { cacheRegion } from "./region.ts";
 import { cacheObjectKey } from "./s3.ts";
 
 /** How one S3 client reads, writes and deletes an object. */

@@ -104,6 +104,7 @@ pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &Middlewar
         minify: code.minify,
         files: code.routing_json.map(|r| ("routing.json".to_string(), r.as_bytes().to_vec())).into_iter().collect(),
         runtime_addons: if x64.is_empty() { code.runtime_addons } else { &x64 },
+        external: &[],
     })?;
     let files = edge_files(build)?;
     for rel in &files {

@@ -334,6 +334,7 @@ pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode
         minify,
         files,
         runtime_addons,
+        external: &[],
     })?;
     if !build.package_path.is_empty() {
         write(&fn_dir.join("index.mjs"), format!("export * from \"./{}/index.mjs\";\n", build.package_path))?;

@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | `revalidation-function/` | `revalidate` | `aws-lambda` + `sqs-revalidate` | `functions/revalidation.ts` |
 //! | `warmer-function/` | `warmer` | `aws-lambda` + `dummy`, `invokeFunction: "aws-lambda"` | `functions/warmer.ts` |
-//! | `dynamodb-provider/` | `initializationFunction` | `aws-lambda` + `dummy`, `tagCache: "dynamodb-lite"` | `functions/initializer.ts` |
+//! | `dynamodb-provider/` | `initializationFunction` | `aws-lambda` + `dummy`, `tagCache: "dynamodb"` (the SDK from the Lambda runtime) | `functions/initializer.ts` |
 
 use crate::config::{pick_override, OverrideChoice, CONVERTERS, WRAPPERS};
 use crate::error::{CoreError, Result};
@@ -57,6 +57,17 @@ impl UtilityKind {
         }
     }
 
+    /// The npm packages the function loads from the Lambda runtime instead of
+    /// carrying them: the initializer's AWS SDK DynamoDB client (its default
+    /// `tagCache: "dynamodb"`), which every Lambda Node.js runtime provides, as
+    /// in OpenNext's `dynamodb-provider`.
+    fn external(self) -> &'static [&'static str] {
+        match self {
+            UtilityKind::Initializer => &["@aws-sdk/client-dynamodb"],
+            _ => &[],
+        }
+    }
+
     fn default_converter(self) -> &'static str {
         match self {
             UtilityKind::Revalidation => "sqs-revalidate",
@@ -77,7 +88,7 @@ impl UtilityKind {
             }),
             UtilityKind::Initializer => Some(ExtraOverride {
                 key: "tagCache",
-                default: "dynamodb-lite",
+                default: "dynamodb",
                 valid: crate::config::TAG_CACHES,
                 implemented: &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"],
                 folder: "tagCache",
@@ -231,6 +242,7 @@ pub fn write_utility_function(
         minify,
         files,
         runtime_addons: &[],
+        external: kind.external(),
     })
 }
 
@@ -247,7 +259,8 @@ mod tests {
         let w = utility_overrides("c.ts", &raw, UtilityKind::Warmer).unwrap();
         assert_eq!(w.extra.unwrap().name(), "aws-lambda");
         let i = utility_overrides("c.ts", &raw, UtilityKind::Initializer).unwrap();
-        assert_eq!((i.converter.name(), i.extra.unwrap().name()), ("dummy", "dynamodb-lite"));
+        assert_eq!((i.converter.name(), i.extra.unwrap().name()), ("dummy", "dynamodb"));
+        assert_eq!(UtilityKind::Initializer.external(), ["@aws-sdk/client-dynamodb"], "taken from the Lambda runtime");
     }
 
     #[test]

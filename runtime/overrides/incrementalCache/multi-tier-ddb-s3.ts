@@ -10,7 +10,8 @@
  * since; otherwise (or when DynamoDB cannot be read) S3 is read. Writes go to S3
  * first, then to the metadata item.
  */
-import { cacheRegion as region, jsonCall } from "../../aws/client.ts";
+import { jsonCall } from "../../aws/client.ts";
+import { cacheRegion as region } from "../../aws/region.ts";
 import type { CacheEntryType, CacheValue, IncrementalCache, WithLastModified } from "../../types/overrides.ts";
 import { intEnv } from "../../utils/env.ts";
 import { debug, error } from "../../utils/logger.ts";

@@ -5,7 +5,7 @@
  * `CACHE_BUCKET_REGION`.
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { sdkError } from "../../aws/client.ts";
+import { sdkError } from "../../aws/errors.ts";
 import { intEnv } from "../../utils/env.ts";
 import { createS3IncrementalCache } from "../../aws/s3-cache.ts";
 

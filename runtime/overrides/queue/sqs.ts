@@ -3,7 +3,7 @@
  * AWS SDK v3's SQSClient (its credentials chain, endpoint variables and retries).
  */
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { sdkError } from "../../aws/client.ts";
+import { sdkError } from "../../aws/errors.ts";
 import { createSqsQueue } from "../../aws/sqs-queue.ts";
 
 const clients = new Map<string, SQSClient>();

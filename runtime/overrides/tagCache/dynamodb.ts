@@ -2,29 +2,46 @@
  * TagCache `dynamodb`: OpenNext's DynamoDB tag table (`aws/dynamo-tag-cache.ts`)
  * through the AWS SDK v3's DynamoDBClient (its credentials chain, endpoint
  * variables and retries).
+ *
+ * The SDK is loaded on first use. The server function carries it; the
+ * initializer (`dynamodb-provider/`) takes it from the Lambda Node.js runtime,
+ * as OpenNext's does, so a missing SDK is reported with the fix.
  */
-import { BatchWriteItemCommand, DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { sdkError } from "../../aws/client.ts";
+import { sdkError } from "../../aws/errors.ts";
 import { createDynamoTagCache } from "../../aws/dynamo-tag-cache.ts";
 
-const clients = new Map<string, DynamoDBClient>();
-function client(region: string): DynamoDBClient {
+type Sdk = typeof import("@aws-sdk/client-dynamodb");
+
+let sdk: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import("@aws-sdk/client-dynamodb").catch((e) => {
+    sdk = undefined;
+    throw new Error(
+      `tagCache "dynamodb" needs @aws-sdk/client-dynamodb, which the AWS Lambda Node.js runtime provides and this process cannot load (${(e as Error)?.message ?? e}); install it beside the function, or use tagCache: "dynamodb-lite"`,
+    );
+  });
+  return sdk;
+}
+
+const clients = new Map<string, InstanceType<Sdk["DynamoDBClient"]>>();
+async function send(region: string, command: (s: Sdk) => any): Promise<any> {
+  const s = await loadSdk();
   let c = clients.get(region);
-  if (!c) clients.set(region, (c = new DynamoDBClient({ region })));
-  return c;
+  if (!c) clients.set(region, (c = new s.DynamoDBClient({ region })));
+  return c.send(command(s));
 }
 
 export default createDynamoTagCache("dynamodb", {
   async query(input, region, what) {
     try {
-      return await client(region).send(new QueryCommand(input as any));
+      return await send(region, (s) => new s.QueryCommand(input as any));
     } catch (e) {
       throw sdkError(e, what);
     }
   },
   async batchWrite(input, region, what) {
     try {
-      return (await client(region).send(new BatchWriteItemCommand(input as any))) as any;
+      return await send(region, (s) => new s.BatchWriteItemCommand(input as any));
     } catch (e) {
       throw sdkError(e, what);
     }
