@@ -1,11 +1,13 @@
-// 3. Image transforms: the anchor is sharp (libvips), doing what Next's image
-// optimizer does for `/_next/image?w=640&q=75` with a WebP Accept header: decode a
-// 1920×1280 JPEG, resize to 640 wide, encode WebP at quality 75. Our Rust image
-// transforms are not built yet; the harness says so and still measures sharp.
+// 3. Image transforms: ours (`optimizeImage` of the runtime addon) against sharp
+// (libvips) doing what Next's image optimizer asks of it (`rotate()`, resize
+// without enlarging, `webp({ quality })` / `jpeg({ quality, mozjpeg: true })`), on
+// each case of CASES, one transform after another, each tool in its own process;
+// then the SSIM of both outputs against a lossless resize of the same input.
 //
 //   node bench/images.mjs [--runs 5]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { here, measure, root, stats, work } from "./lib.mjs";
 
@@ -25,69 +27,182 @@ function svg(w, h) {
 <text x="60" y="${h / 2}" font-size="140" fill="#fff" font-family="sans-serif">open-next-rs bench</text></svg>`;
 }
 
-/** A deterministic 1920×1280 JPEG (q90), made offline with sharp from an SVG. */
-async function inputImage() {
-  const file = path.join(work, "images/input-1920x1280.jpg");
+/** The cases: what Next's optimizer does for `/_next/image?w=<w>&q=<q>` with the negotiated type. */
+export const CASES = [
+  {
+    id: "jpeg1920-webp640",
+    label: "1920×1280 JPEG → 640w WebP q75",
+    make: [1920, 1280, "jpeg"],
+    width: 640,
+    quality: 75,
+    type: "image/webp",
+  },
+  {
+    id: "jpeg2725-jpeg720",
+    label: "2725×2225 JPEG → 720w JPEG q80",
+    make: [2725, 2225, "jpeg"],
+    width: 720,
+    quality: 80,
+    type: "image/jpeg",
+  },
+  {
+    id: "jpeg2725-webp720",
+    label: "2725×2225 JPEG → 720w WebP q80",
+    make: [2725, 2225, "jpeg"],
+    width: 720,
+    quality: 80,
+    type: "image/webp",
+  },
+  {
+    id: "png-alpha-webp640",
+    label: "1600×1200 PNG with alpha → 640w WebP q75",
+    make: [1600, 1200, "png"],
+    width: 640,
+    quality: 75,
+    type: "image/webp",
+  },
+];
+
+/** The input of a case, made once, offline, with sharp from an SVG (JPEG q90, or PNG with alpha). */
+async function caseInput(c) {
+  const [w, h, kind] = c.make;
+  const file = path.join(work, `images/input-${w}x${h}.${kind}`);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
     const sharp = createRequire(path.join(here, "package.json"))("sharp");
-    writeFileSync(
-      file,
-      await sharp(Buffer.from(svg(1920, 1280)))
-        .jpeg({ quality: 90 })
-        .toBuffer(),
-    );
+    let img = sharp(Buffer.from(svg(w, h)));
+    img = kind === "png" ? img.ensureAlpha(0.7).png() : img.jpeg({ quality: 90 });
+    writeFileSync(file, await img.toBuffer());
   }
   return file;
 }
 
-async function worker(tool, file, runs) {
-  const input = readFileSync(file);
-  if (tool !== "sharp") throw new Error(`unknown tool ${tool}`);
-  const sharp = createRequire(path.join(here, "package.json"))("sharp");
-  sharp.cache(false);
-  const one = () => sharp(input).rotate().resize({ width: 640, withoutEnlargement: true }).webp({ quality: 75 }).toBuffer();
-  for (let i = 0; i < 3; i++) await one();
-  const perSec = [];
-  let bytes = 0;
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    // Sequential, one request after another (libvips uses its own thread pool per image).
-    for (let i = 0; i < PER_RUN; i++) bytes = (await one()).length;
-    perSec.push(PER_RUN / ((performance.now() - t) / 1000));
-  }
-  process.stdout.write(JSON.stringify({ perSec, bytes, threads: sharp.concurrency() }));
+/** One transform as Next's `optimizeImage` asks sharp for it. */
+function sharpTransform(sharp, input, c) {
+  const t = sharp(input).rotate().resize(c.width, undefined, { withoutEnlargement: true });
+  if (c.type === "image/webp") t.webp({ quality: c.quality });
+  else if (c.type === "image/png") t.png({ quality: c.quality });
+  else t.jpeg({ quality: c.quality, mozjpeg: true });
+  return t.toBuffer();
 }
 
-/** The native addon's exports that look like image transforms (none yet). */
-export function nativeImageApi() {
+/** The runtime addon every function ships (`optimizeImage`), or null when it has none. */
+export function ourImageApi() {
   try {
-    const native = createRequire(import.meta.url)(path.join(root, "index.js"));
-    return Object.keys(native).filter((k) => /image/i.test(k));
+    const file = path.join(root, `open-next-runtime.linux-${process.arch}-gnu.node`);
+    const native = createRequire(import.meta.url)(file);
+    return typeof native.optimizeImage === "function" ? native : null;
   } catch {
-    return [];
+    return null;
   }
+}
+
+async function worker(tool, runs) {
+  let one;
+  let threads = 1;
+  if (tool === "sharp") {
+    const sharp = createRequire(path.join(here, "package.json"))("sharp");
+    sharp.cache(false);
+    // Next's own setting: half the cores, at least one.
+    sharp.concurrency(Math.floor(Math.max(os.availableParallelism() / 2, 1)));
+    threads = sharp.concurrency();
+    one = (input, c) => sharpTransform(sharp, input, c);
+  } else if (tool === "ours") {
+    const native = ourImageApi();
+    one = async (input, c) => (await native.optimizeImage(input, { width: c.width, quality: c.quality, contentType: c.type })).data;
+  } else throw new Error(`unknown tool ${tool}`);
+  const out = {};
+  for (const c of CASES) {
+    const input = readFileSync(await caseInput(c));
+    for (let i = 0; i < 3; i++) await one(input, c);
+    const perSec = [];
+    let bytes;
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      // Sequential, one request after another, as a function instance serves them.
+      for (let i = 0; i < PER_RUN; i++) bytes = await one(input, c);
+      perSec.push(PER_RUN / ((performance.now() - t) / 1000));
+    }
+    writeFileSync(path.join(work, `images/out-${tool}-${c.id}`), bytes);
+    out[c.id] = { perSec, bytes: bytes.length };
+  }
+  process.stdout.write(JSON.stringify({ cases: out, threads }));
+}
+
+/**
+ * Mean SSIM of `a` against `b` on luma, 8×8 windows (both decoded to the
+ * reference's size): the quality side of the byte comparison.
+ */
+async function ssim(sharp, file, ref) {
+  const { data: r, info } = await sharp(ref.data, { raw: ref.info }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { data: a } = await sharp(file)
+    .resize(info.width, info.height, { fit: "fill" })
+    .flatten()
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const [C1, C2] = [(0.01 * 255) ** 2, (0.03 * 255) ** 2];
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y + 8 <= info.height; y += 8) {
+    for (let x = 0; x + 8 <= info.width; x += 8) {
+      let [ma, mb, va, vb, cov] = [0, 0, 0, 0, 0];
+      for (let j = 0; j < 8; j++)
+        for (let i = 0; i < 8; i++) {
+          const k = (y + j) * info.width + x + i;
+          ma += a[k];
+          mb += r[k];
+        }
+      ma /= 64;
+      mb /= 64;
+      for (let j = 0; j < 8; j++)
+        for (let i = 0; i < 8; i++) {
+          const k = (y + j) * info.width + x + i;
+          va += (a[k] - ma) ** 2;
+          vb += (r[k] - mb) ** 2;
+          cov += (a[k] - ma) * (r[k] - mb);
+        }
+      [va, vb, cov] = [va / 63, vb / 63, cov / 63];
+      sum += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+      n++;
+    }
+  }
+  return sum / n;
 }
 
 export async function runImages({ runs = 5 } = {}) {
-  const file = await inputImage();
-  const res = { input: path.relative(root, file), inputBytes: readFileSync(file).length, perRun: PER_RUN, ours: null, sharp: null };
-  const api = nativeImageApi();
-  res.ours = api.length
-    ? { notWired: `the addon exports ${api.join(", ")}, but this harness does not call it yet` }
-    : { notBuilt: "not built yet (no image transform in the native addon)" };
-  try {
-    const r = await measure(process.execPath, [path.join(here, "images.mjs"), "--worker", "sharp", file, String(runs)], { cwd: here });
-    const j = JSON.parse(r.stdout);
-    res.sharp = { perSec: stats(j.perSec), bytes: j.bytes, rssMb: r.rssMb, threads: j.threads };
-  } catch (e) {
-    res.sharp = { error: e.message.split("\n").slice(0, 6).join("\n") };
+  const res = { perRun: PER_RUN, cases: CASES.map(({ id, label }) => ({ id, label })), ours: null, sharp: null };
+  for (const c of CASES) await caseInput(c);
+  const run = async (tool) => {
+    try {
+      const r = await measure(process.execPath, [path.join(here, "images.mjs"), "--worker", tool, String(runs)], { cwd: here });
+      const j = JSON.parse(r.stdout);
+      return {
+        rssMb: r.rssMb,
+        threads: j.threads,
+        cases: Object.fromEntries(Object.entries(j.cases).map(([k, v]) => [k, { ...v, perSec: stats(v.perSec) }])),
+      };
+    } catch (e) {
+      return { error: e.message.split("\n").slice(0, 6).join("\n") };
+    }
+  };
+  res.ours = ourImageApi() ? await run("ours") : { notBuilt: "the runtime addon has no optimizeImage (run npm run build)" };
+  res.sharp = await run("sharp");
+  if (res.ours.cases && res.sharp.cases) {
+    // Quality: SSIM of each output against a lossless resize of the same input.
+    const sharp = createRequire(path.join(here, "package.json"))("sharp");
+    for (const c of CASES) {
+      const input = readFileSync(await caseInput(c));
+      const ref = await sharp(input).rotate().resize(c.width).flatten().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      for (const tool of ["ours", "sharp"])
+        res[tool].cases[c.id].ssim = await ssim(sharp, path.join(work, `images/out-${tool}-${c.id}`), ref);
+    }
   }
   return res;
 }
 
 const argv = process.argv.slice(2);
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (argv[0] === "--worker") await worker(argv[1], argv[2], Number(argv[3]));
+  if (argv[0] === "--worker") await worker(argv[1], Number(argv[2]));
   else console.log(JSON.stringify(await runImages({ runs: Number(argv[argv.indexOf("--runs") + 1] || 5) }), null, 2));
 }

@@ -161,7 +161,7 @@ if (only.has("bundle")) {
 if (only.has("trace")) res.trace = runTrace();
 if (only.has("routing")) res.routingFixture = runRoutingDecisions();
 if (only.has("images")) {
-  log("images: sharp");
+  log("images: ours and sharp");
   res.images = await runImages({ runs });
 }
 res.finishedAt = new Date().toISOString();
@@ -408,21 +408,27 @@ function render(r) {
   } else row("2", "bundling", "—", "not run (`--only`)", "", "esbuild", "", "", "—", "≤ 1.5×", "—");
   // Images
   if (r.images) {
-    const sh = r.images.sharp;
-    const ours = r.images.ours.notBuilt ?? r.images.ours.notWired;
-    row(
-      "3",
-      "image transform (1920×1280 JPEG → 640w WebP q75), images/s",
-      "—",
-      ours,
-      "",
-      `sharp ${m.sharp}`,
-      sh.error ? `failed: ${oneLine(sh.error)}` : `${minMed(sh.perSec, (x) => x.toFixed(1))} img/s`,
-      sh.error ? "" : `${fmtMb(sh.rssMb)} MiB`,
-      "—",
-      "≥ sharp's throughput",
-      "— not built yet",
-    );
+    const { ours, sharp: sh } = r.images;
+    for (const c of r.images.cases) {
+      const o = ours.cases?.[c.id];
+      const t = sh.cases?.[c.id];
+      const speed = o && t ? o.perSec.median / t.perSec.median : undefined;
+      row(
+        "3",
+        `image transform (${c.label}), images/s`,
+        "—",
+        o ? `${minMed(o.perSec, (x) => x.toFixed(1))} img/s` : (ours.notBuilt ?? `failed: ${oneLine(ours.error ?? "")}`),
+        o ? `${fmtMb(ours.rssMb)} MiB` : "",
+        `sharp ${m.sharp}`,
+        t ? `${minMed(t.perSec, (x) => x.toFixed(1))} img/s` : `failed: ${oneLine(sh.error ?? "")}`,
+        t ? `${fmtMb(sh.rssMb)} MiB` : "",
+        speed
+          ? `${speed.toFixed(2)}× sharp's throughput; ${(o.bytes / t.bytes).toFixed(3)}× its bytes at SSIM ${o.ssim.toFixed(4)} / ${t.ssim.toFixed(4)}`
+          : "—",
+        "≥ sharp's throughput; ≤ 1.05× bytes",
+        speed === undefined ? "—" : speed >= 1 && o.bytes <= 1.05 * t.bytes ? "✅ met" : "❌ not met",
+      );
+    }
   } else row("3", "image transforms", "—", "not run (`--only`)", "", "sharp", "", "", "—", "≥ sharp", "—");
   // Routing decisions
   for (const s of r.sizes) {
@@ -670,19 +676,28 @@ function render(r) {
   p("## 3. Image transforms against sharp");
   p();
   if (r.images) {
-    const sh = r.images.sharp;
+    const { ours, sharp: sh } = r.images;
     p(
-      `Workload: what Next's optimizer does for \`/_next/image?w=640&q=75\` with \`Accept: image/webp\`: decode a ${fmtBytes(r.images.inputBytes)} 1920×1280 JPEG (generated offline), auto-rotate, resize to 640 wide, encode WebP q75. ${r.images.perRun} sequential transforms per run.`,
+      `Workload: what Next's optimizer does for \`/_next/image?w=<w>&q=<q>\` with the negotiated type: decode, auto-rotate, resize without enlarging, encode (sharp called as Next calls it, with Next's concurrency, ${sh.threads ?? "?"} thread here). ${r.images.perRun} sequential transforms per run. Inputs are generated offline from an SVG. SSIM is on luma against a lossless resize of the same input.`,
     );
     p();
-    p("| tool | min img/s | median img/s | output | peak RSS MiB |");
-    p("|---|---|---|---|---|");
-    p(`| open-next-rs | ${r.images.ours.notBuilt ?? r.images.ours.notWired} | | | |`);
-    if (sh.error) p(`| sharp | failed: ${oneLine(sh.error)} | | | |`);
-    else
+    p("| case | ours min / median img/s | sharp min / median img/s | ours / sharp | bytes ours / sharp | SSIM ours / sharp |");
+    p("|---|---|---|---|---|---|");
+    for (const c of r.images.cases) {
+      const o = ours.cases?.[c.id];
+      const t = sh.cases?.[c.id];
+      if (!o || !t) {
+        p(
+          `| ${c.label} | ${o ? minMed(o.perSec, (x) => x.toFixed(1)) : (ours.notBuilt ?? oneLine(ours.error ?? ""))} | ${t ? minMed(t.perSec, (x) => x.toFixed(1)) : oneLine(sh.error ?? "")} | — | — | — |`,
+        );
+        continue;
+      }
       p(
-        `| sharp ${m.sharp} (libvips concurrency ${sh.threads}) | ${sh.perSec.min.toFixed(1)} | ${sh.perSec.median.toFixed(1)} | ${fmtBytes(sh.bytes)} | ${fmtMb(sh.rssMb)} |`,
+        `| ${c.label} | ${minMed(o.perSec, (x) => x.toFixed(1))} | ${minMed(t.perSec, (x) => x.toFixed(1))} | ${(o.perSec.median / t.perSec.median).toFixed(2)}× | ${fmtBytes(o.bytes)} / ${fmtBytes(t.bytes)} (${(o.bytes / t.bytes).toFixed(3)}×) | ${o.ssim.toFixed(4)} / ${t.ssim.toFixed(4)} |`,
       );
+    }
+    p();
+    if (ours.rssMb && sh.rssMb) p(`Peak RSS of the whole run: ours ${fmtMb(ours.rssMb)} MiB, sharp ${fmtMb(sh.rssMb)} MiB.`);
   } else p("Not run (`--only`).");
   p();
 

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/open-next/target}"
 export NEXT_TELEMETRY_DISABLED=1
+bash scripts/system-deps.sh
 npm install --no-audit --no-fund --loglevel=error
 npm run build --silent
 cd examples/basic

@@ -18,6 +18,9 @@ npm install --no-audit --no-fund --loglevel=error
 step "install moto (S3, DynamoDB and SQS for the AWS tests)"
 python3 -c "import moto.server" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "moto[server]"
 
+step "install system packages (nasm)"
+bash scripts/system-deps.sh
+
 step "build the native addon and the JS"
 npm run build --silent
 if ! git diff --quiet -- index.js index.d.ts; then
@@ -32,7 +35,7 @@ cargo clippy --profile ci --workspace --all-targets --quiet -- -D warnings
 npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers __test__/trace/*.mjs bench >/dev/null
 
 step "Rust unit tests"
-cargo test --profile ci -p open_next_core -p open_next_routing -p open_next_trace
+cargo test --profile ci -p open_next_core -p open_next_routing -p open_next_trace -p open_next_image
 
 step "fuzz the router and URL handling (bounded)"
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on the stable toolchain.

@@ -1,0 +1,239 @@
+//! Decoding into 8-bit RGB or RGBA, with JPEG's DCT-domain downscaling
+//! ("shrink-on-load"): a JPEG bound for a much smaller width is decoded at
+//! `n/8` of its size, which is most of libvips's speed.
+
+use crate::error::{guarded, ImageError, Result};
+use crate::format::InputFormat;
+use crate::orient::{exif_orientation, Orientation};
+
+/// Decoded pixels: rows of RGB (3 bytes) or RGBA (4 bytes), tightly packed.
+#[derive(Debug, Clone)]
+pub struct Pixels {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Whether there is an alpha channel (RGBA) or not (RGB).
+    pub alpha: bool,
+    /// The samples.
+    pub data: Vec<u8>,
+}
+
+impl Pixels {
+    /// Bytes per pixel.
+    pub fn channels(&self) -> usize {
+        if self.alpha {
+            4
+        } else {
+            3
+        }
+    }
+}
+
+/// A decoded image and how it is meant to be turned (EXIF orientation).
+pub struct Decoded {
+    /// The pixels as stored.
+    pub pixels: Pixels,
+    /// The EXIF orientation to apply.
+    pub orientation: Orientation,
+}
+
+/// Decodes `bytes`. For a JPEG, `target_width` (the width wanted after
+/// orientation) lets the decoder skip resolution it would throw away, keeping
+/// at least twice the target for the resampling filter. `max_pixels` bounds
+/// the input's size before anything is allocated.
+pub fn decode(format: InputFormat, bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decoded> {
+    match format {
+        InputFormat::Jpeg => decode_jpeg(bytes, target_width, max_pixels),
+        InputFormat::Png => decode_png(bytes, max_pixels),
+        InputFormat::Webp => decode_webp(bytes, max_pixels),
+        InputFormat::Gif => decode_gif(bytes, max_pixels),
+    }
+}
+
+fn check_pixels(width: u64, height: u64, limit: u64) -> Result<()> {
+    let pixels = width.saturating_mul(height);
+    if width == 0 || height == 0 {
+        return Err(ImageError::Invalid(format!("the input is {width}×{height}")));
+    }
+    if limit > 0 && pixels > limit {
+        return Err(ImageError::TooManyPixels { width, height, pixels, limit });
+    }
+    Ok(())
+}
+
+fn decode_err(format: InputFormat) -> impl FnOnce(String) -> ImageError {
+    move |message| ImageError::Decode { format: format.name(), message }
+}
+
+/// The `n` of an `n/8` JPEG scale that keeps at least twice `target` of `full`.
+fn jpeg_scale(full: u32, target: u32) -> u8 {
+    if target == 0 || target.saturating_mul(2) >= full {
+        return 8;
+    }
+    let n = (16 * u64::from(target)).div_ceil(u64::from(full));
+    n.clamp(1, 8) as u8
+}
+
+fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decoded> {
+    let fmt = InputFormat::Jpeg;
+    guarded(decode_err(fmt), || {
+        let io = |e: std::io::Error| decode_err(fmt)(e.to_string());
+        let mut d = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(14)]).from_mem(bytes).map_err(io)?;
+        let (w, h) = (d.width() as u32, d.height() as u32);
+        check_pixels(w.into(), h.into(), max_pixels)?;
+        let orientation = d
+            .markers()
+            .filter(|m| m.marker == mozjpeg::Marker::APP(1))
+            .find_map(|m| exif_orientation(m.data))
+            .unwrap_or(Orientation::Normal);
+        let adobe_inverted = d.markers().any(|m| m.marker == mozjpeg::Marker::APP(14) && m.data.starts_with(b"Adobe"));
+        let full = if orientation.swaps_axes() { h } else { w };
+        d.scale(jpeg_scale(full, target_width));
+        let pixels = match d.image().map_err(io)? {
+            mozjpeg::Format::RGB(mut s) => {
+                let data: Vec<u8> = s.read_scanlines().map_err(io)?;
+                let (width, height) = (s.width() as u32, s.height() as u32);
+                s.finish().map_err(io)?;
+                Pixels { width, height, alpha: false, data }
+            }
+            mozjpeg::Format::Gray(mut s) => {
+                let gray: Vec<u8> = s.read_scanlines().map_err(io)?;
+                let (width, height) = (s.width() as u32, s.height() as u32);
+                s.finish().map_err(io)?;
+                Pixels { width, height, alpha: false, data: gray.iter().flat_map(|&g| [g, g, g]).collect() }
+            }
+            mozjpeg::Format::CMYK(mut s) => {
+                let cmyk: Vec<u8> = s.read_scanlines().map_err(io)?;
+                let (width, height) = (s.width() as u32, s.height() as u32);
+                s.finish().map_err(io)?;
+                Pixels { width, height, alpha: false, data: cmyk_to_rgb(&cmyk, adobe_inverted) }
+            }
+        };
+        Ok(Decoded { pixels, orientation })
+    })
+}
+
+/// CMYK to RGB without a colour profile (Adobe's files store the inks inverted).
+fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
+    for p in cmyk.chunks_exact(4) {
+        let (c, m, y, k) = if inverted { (p[0], p[1], p[2], p[3]) } else { (255 - p[0], 255 - p[1], 255 - p[2], 255 - p[3]) };
+        let k = u16::from(k);
+        out.extend([c, m, y].map(|v| ((u16::from(v) * k + 127) / 255) as u8));
+    }
+    out
+}
+
+fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
+    let err = |e: png::DecodingError| decode_err(InputFormat::Png)(e.to_string());
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    // 16-bit and palette images come out as 8-bit RGB(A) or gray.
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(err)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    check_pixels(w.into(), h.into(), max_pixels)?;
+    let size = reader.output_buffer_size().ok_or_else(|| decode_err(InputFormat::Png)("the image is too large to hold".into()))?;
+    let mut buf = vec![0; size];
+    let frame = reader.next_frame(&mut buf).map_err(err)?;
+    buf.truncate(frame.buffer_size());
+    let (width, height) = (frame.width, frame.height);
+    let pixels = match frame.color_type {
+        png::ColorType::Rgb => Pixels { width, height, alpha: false, data: buf },
+        png::ColorType::Rgba => Pixels { width, height, alpha: true, data: buf },
+        png::ColorType::Grayscale => Pixels { width, height, alpha: false, data: buf.iter().flat_map(|&g| [g, g, g]).collect() },
+        png::ColorType::GrayscaleAlpha => {
+            Pixels { width, height, alpha: true, data: buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect() }
+        }
+        png::ColorType::Indexed => return Err(decode_err(InputFormat::Png)("an indexed image was not expanded".into())),
+    };
+    Ok(Decoded { pixels, orientation: Orientation::Normal })
+}
+
+fn decode_gif(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
+    let err = |e: gif::DecodingError| decode_err(InputFormat::Gif)(e.to_string());
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options.read_info(bytes).map_err(err)?;
+    let (w, h) = (u32::from(decoder.width()), u32::from(decoder.height()));
+    check_pixels(w.into(), h.into(), max_pixels)?;
+    let frame = decoder.read_next_frame().map_err(err)?.ok_or_else(|| decode_err(InputFormat::Gif)("no image in the file".into()))?;
+    // The first frame, placed on a transparent canvas of the logical screen's size.
+    let mut data = vec![0u8; w as usize * h as usize * 4];
+    let (fw, fh, fl, ft) = (frame.width as usize, frame.height as usize, frame.left as usize, frame.top as usize);
+    for row in 0..fh {
+        let y = ft + row;
+        if y >= h as usize {
+            break;
+        }
+        for col in 0..fw {
+            let x = fl + col;
+            if x >= w as usize {
+                break;
+            }
+            let src = (row * fw + col) * 4;
+            let dst = (y * w as usize + x) * 4;
+            data[dst..dst + 4].copy_from_slice(&frame.buffer[src..src + 4]);
+        }
+    }
+    Ok(Decoded { pixels: Pixels { width: w, height: h, alpha: true, data }, orientation: Orientation::Normal })
+}
+
+fn decode_webp(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
+    let fail = || decode_err(InputFormat::Webp)("libwebp refused the data".into());
+    // SAFETY: libwebp reads `bytes` within the given length and writes the
+    // features struct we own; the decoded buffer is copied and freed below.
+    unsafe {
+        let mut features = std::mem::zeroed::<libwebp_sys::WebPBitstreamFeatures>();
+        if libwebp_sys::WebPGetFeatures(bytes.as_ptr(), bytes.len(), &mut features) != libwebp_sys::VP8StatusCode::VP8_STATUS_OK {
+            return Err(fail());
+        }
+        check_pixels(features.width as u64, features.height as u64, max_pixels)?;
+        let alpha = features.has_alpha != 0;
+        let (mut w, mut h) = (0, 0);
+        let ptr = if alpha {
+            libwebp_sys::WebPDecodeRGBA(bytes.as_ptr(), bytes.len(), &mut w, &mut h)
+        } else {
+            libwebp_sys::WebPDecodeRGB(bytes.as_ptr(), bytes.len(), &mut w, &mut h)
+        };
+        if ptr.is_null() {
+            return Err(fail());
+        }
+        let len = w as usize * h as usize * if alpha { 4 } else { 3 };
+        let data = std::slice::from_raw_parts(ptr, len).to_vec();
+        libwebp_sys::WebPFree(ptr.cast());
+        Ok(Decoded { pixels: Pixels { width: w as u32, height: h as u32, alpha, data }, orientation: Orientation::Normal })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_scale_keeps_twice_the_target() {
+        assert_eq!(jpeg_scale(1920, 640), 6, "1440 ≥ 1280");
+        assert_eq!(jpeg_scale(1920, 1000), 8);
+        assert_eq!(jpeg_scale(4000, 256), 2, "1000 ≥ 512");
+        assert_eq!(jpeg_scale(8000, 16), 1);
+        assert_eq!(jpeg_scale(100, 0), 8);
+    }
+
+    #[test]
+    fn too_many_pixels_is_refused_before_decoding() {
+        let e = check_pixels(20_000, 20_000, 268_402_689).unwrap_err();
+        assert!(e.to_string().contains("400000000 pixels"), "{e}");
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_not_panics() {
+        for (f, b) in [
+            (InputFormat::Jpeg, &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 1, 2][..]),
+            (InputFormat::Png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            (InputFormat::Webp, b"RIFF\x10\0\0\0WEBPVP8 \x04\0\0\0"),
+            (InputFormat::Gif, b"GIF89a\x01"),
+        ] {
+            assert!(matches!(decode(f, b, 100, 0), Err(ImageError::Decode { .. } | ImageError::Invalid(_))), "{f:?}");
+        }
+    }
+}

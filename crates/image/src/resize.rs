@@ -1,0 +1,48 @@
+//! Resampling with a Lanczos-3 filter (sharp's default kernel), in the
+//! image's own sRGB values as sharp does, alpha premultiplied.
+
+use crate::decode::Pixels;
+use crate::error::{ImageError, Result};
+use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+/// The height that keeps the aspect ratio at `width`, rounded, at least 1.
+pub fn height_for(width: u32, src_w: u32, src_h: u32) -> u32 {
+    let h = (u64::from(src_h) * u64::from(width) + u64::from(src_w) / 2) / u64::from(src_w.max(1));
+    h.max(1) as u32
+}
+
+/// `p` resampled to `width`×`height`.
+pub fn resize(p: Pixels, width: u32, height: u32) -> Result<Pixels> {
+    if (width, height) == (p.width, p.height) {
+        return Ok(p);
+    }
+    let err = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("resize to {width}×{height}: {e}"));
+    let kind = if p.alpha { PixelType::U8x4 } else { PixelType::U8x3 };
+    let alpha = p.alpha;
+    let src = Image::from_vec_u8(p.width, p.height, p.data, kind).map_err(|e| err(&e))?;
+    let mut dst = Image::new(width, height, kind);
+    Resizer::new()
+        .resize(&src, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)))
+        .map_err(|e| err(&e))?;
+    Ok(Pixels { width, height, alpha, data: dst.into_vec() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_aspect_ratio() {
+        assert_eq!(height_for(640, 1920, 1280), 427);
+        assert_eq!(height_for(720, 2725, 2225), 588);
+        assert_eq!(height_for(1, 5000, 10), 1);
+    }
+
+    #[test]
+    fn a_flat_colour_stays_flat() {
+        let p = Pixels { width: 40, height: 20, alpha: false, data: [10u8, 200, 30].repeat(800) };
+        let r = resize(p, 10, 5).unwrap();
+        assert_eq!((r.width, r.height, r.data.len()), (10, 5, 150));
+        assert!(r.data.chunks(3).all(|c| c == [10, 200, 30]));
+    }
+}
