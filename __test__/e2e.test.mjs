@@ -14,6 +14,7 @@ import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
 import { freePort, repoRoot, request, runCli, startCloudFront, startServer } from "./helpers/util.mjs";
+import { imageSize } from "./helpers/image-size.mjs";
 
 // The Next 15 fixture runs a minified server function (swc mangling of the
 // runtime) and proxies external rewrites with fetch instead of node:http.
@@ -399,6 +400,59 @@ for (const name of fixtures) {
         } finally {
           rmSync(configFile, { force: true });
         }
+      });
+
+    if (existsSync(path.join(dir, "public/img")))
+      test("/_next/image: Next's optimizer with the pixel work in Rust, answered as next start (sharp) answers", async () => {
+        const webp = { accept: "image/avif,image/webp,*/*" };
+        const any = { accept: "*/*" };
+        const img = (url, w, q = 75) => `/_next/image?url=${encodeURIComponent(url)}&w=${w}&q=${q}`;
+        const cases = [
+          ["JPEG → WebP", img("/img/photo.jpg", 640), webp],
+          ["JPEG → JPEG without WebP in Accept", img("/img/photo.jpg", 640), any],
+          ["not enlarged past the source", img("/img/photo.jpg", 3840), webp],
+          ["EXIF orientation 6 turned upright", img("/img/rotated.jpg", 256), webp],
+          ["PNG with alpha → WebP", img("/img/alpha.png", 128), webp],
+          ["PNG stays PNG", img("/img/alpha.png", 128), any],
+          ["animated GIF passed through", img("/img/anim.gif", 64), webp],
+          ["truncated JPEG: the original is served", img("/img/broken.jpg", 640), webp],
+          ["not an image", img("/img/not-an-image.jpg", 640), webp],
+          ["SVG without dangerouslyAllowSVG", img("/logo.svg", 64), webp],
+          ["missing upstream", img("/img/missing.jpg", 640), webp],
+          ["width not in the sizes", img("/img/photo.jpg", 641), webp],
+          ["quality not in images.qualities", img("/img/photo.jpg", 640, 80), webp],
+          ["no url", "/_next/image?w=640&q=75", webp],
+          ["protocol-relative url", img("//example.com/a.jpg", 640), webp],
+          ["recursive url", img("/_next/image?url=/img/photo.jpg", 640), webp],
+          ["remote host not in remotePatterns", img("https://example.com/a.jpg", 640), webp],
+        ];
+        const headers = ["content-type", "cache-control", "vary", "content-disposition", "content-security-policy"];
+        for (const [what, p, h] of cases) {
+          const [a, b] = await Promise.all([request(ref.base + p, { headers: h }), request(ours.base + p, { headers: h })]);
+          const at = `${what} (${p})`;
+          assert.equal(b.status, a.status, `status: ${at}: ${b.body.toString().slice(0, 200)}`);
+          for (const k of headers) {
+            // 404 and 500 answers get OpenNext's no-store (its fixCacheControlForError), as every route's do.
+            if (k === "cache-control" && (a.status === 404 || a.status === 500)) continue;
+            assert.equal(b.headers[k], a.headers[k], `${k}: ${at}`);
+          }
+          if (a.status !== 200) {
+            assert.equal(b.body.toString(), a.body.toString(), `body: ${at}`);
+            continue;
+          }
+          const [sa, sb] = [imageSize(a.body), imageSize(b.body)];
+          assert.ok(sa && sb, `both are images: ${at}`);
+          assert.deepEqual(sb, sa, `type and size: ${at}`);
+          if (/GIF|original/.test(what)) assert.deepEqual(b.body, a.body, `the original bytes: ${at}`);
+          else assert.ok(b.body.length <= a.body.length * 1.25, `${b.body.length} bytes against sharp's ${a.body.length}: ${at}`);
+        }
+        // The ETag of an answer gets a 304 from the same server.
+        const p = img("/img/photo.jpg", 640);
+        const first = await request(ours.base + p, { headers: webp });
+        assert.ok(first.headers.etag);
+        const again = await request(ours.base + p, { headers: { ...webp, "if-none-match": first.headers.etag } });
+        assert.equal(again.status, 304);
+        assert.equal(again.body.length, 0);
       });
 
     test("routes are loaded on first request, not at start (routePreloadingBehavior: none)", async () => {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
+import { createNextImageHandler } from "../image/next-image.ts";
 import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
 import type { InternalEvent, OpenNextConfig, ProxyExternalRequest } from "../types/overrides.ts";
@@ -344,7 +345,28 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     return { response, read: readMiddlewareResponse(response.status, response.headers, call.headers, call.url, seen) };
   }
 
-  return async (input) => {
+  const imagePath = `${basePath}/_next/image`;
+  const image = createNextImageHandler({ requireFromFn, config: files.config });
+
+  /** `/_next/image`: Next's optimizer, a local `url` fetched through this same dispatch (GET, no cookies). */
+  function optimizeImage(input: DispatchInput, headers: RequestHeaders): Promise<void> {
+    return image({ method: input.event.method, url: input.url, headers }, input.res, {
+      notFound: () => notFound(input, headers),
+      fetchLocal: async (href) => {
+        const sink = new InternalResponse({});
+        await dispatch({
+          event: { ...input.event, method: "GET", body: undefined },
+          url: new URL(href, input.url),
+          headers: {},
+          res: sink,
+        });
+        await sink.done();
+        return { status: sink.statusCode, headers: sink.getSentHeaders(), body: sink.getBody() };
+      },
+    });
+  }
+
+  const dispatch = async (input: DispatchInput): Promise<void> => {
     const { res, url } = input;
     const slashes = repeatedSlashRedirect(url);
     if (slashes) {
@@ -364,6 +386,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     debug("routing", url.pathname, decided.decision);
     return answer(input, decided.headers, decided.decision);
   };
+  return dispatch;
 
   async function answer(input: DispatchInput, headers: RequestHeaders, d: RouteDecision): Promise<void> {
     const { res, url } = input;
@@ -384,6 +407,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       return end(res, redirect.status, redirect.location);
     }
     if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);
+    if ((d.resolvedPathname ?? url.pathname) === imagePath) return optimizeImage(input, headers);
     if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);
     // Next's router server sets middleware's status on the response the page is then rendered into.
     if (d.middlewareStatus) res.statusCode = d.middlewareStatus;

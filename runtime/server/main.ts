@@ -26,6 +26,7 @@ import type {
   Wrapper,
 } from "../types/overrides.ts";
 import { type CacheBackend, installNextRequestContext } from "../utils/context.ts";
+import { installSharpShim } from "../image/sharp.ts";
 import { createRoutedDispatch } from "../routing/dispatch.ts";
 import { loadRouter } from "../routing/router.ts";
 import { loadConfig, pick } from "../utils/config.ts";
@@ -86,6 +87,8 @@ async function initialise({ functionName, overrides, routeKey }: ServerFunctionO
   installCacheHandler();
   installComposableCacheHandler();
   installNextRequestContext();
+  // `/_next/image` through Next's optimizer with the pixel work in Rust.
+  installSharpShim(functionDir);
   const preloading = fnConfig?.routePreloadingBehavior ?? "none";
   const serverOptions = {
     files,

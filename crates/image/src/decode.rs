@@ -79,7 +79,10 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
     let fmt = InputFormat::Jpeg;
     guarded(decode_err(fmt), || {
         let io = |e: std::io::Error| decode_err(fmt)(e.to_string());
-        let mut d = mozjpeg::Decompress::with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(14)]).from_mem(bytes).map_err(io)?;
+        let mut d = mozjpeg::Decompress::with_err(strict_error_mgr())
+            .with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(14)])
+            .from_mem(bytes)
+            .map_err(io)?;
         let (w, h) = (d.width() as u32, d.height() as u32);
         check_pixels(w.into(), h.into(), max_pixels)?;
         let orientation = d
@@ -112,6 +115,35 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
         };
         Ok(Decoded { pixels, orientation })
     })
+}
+
+/// libjpeg's error manager, failing on warnings as sharp does by default
+/// (`failOn: "warning"`): a truncated or corrupt JPEG is an error, so Next
+/// serves the original, instead of a picture padded with grey.
+fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
+    use mozjpeg_sys::{jpeg_common_struct, jpeg_error_mgr, jpeg_std_error};
+    use std::os::raw::c_int;
+
+    fn code(cinfo: &jpeg_common_struct) -> c_int {
+        // SAFETY: libjpeg calls back with its own struct, whose `err` is this manager.
+        unsafe { cinfo.err.as_ref().map_or(0, |e| e.msg_code) }
+    }
+    extern "C-unwind" fn on_error(cinfo: &mut jpeg_common_struct) {
+        std::panic::resume_unwind(Box::new(format!("corrupt JPEG data (libjpeg error {})", code(cinfo))));
+    }
+    extern "C-unwind" fn on_message(cinfo: &mut jpeg_common_struct, level: c_int) {
+        if level < 0 {
+            std::panic::resume_unwind(Box::new(format!("corrupt or truncated JPEG data (libjpeg warning {})", code(cinfo))));
+        }
+    }
+    // SAFETY: a zeroed manager is what `jpeg_std_error` expects to fill in.
+    unsafe {
+        let mut err: jpeg_error_mgr = std::mem::zeroed();
+        jpeg_std_error(&mut err);
+        err.error_exit = Some(on_error);
+        err.emit_message = Some(on_message);
+        err
+    }
 }
 
 /// CMYK to RGB without a colour profile (Adobe's files store the inks inverted).

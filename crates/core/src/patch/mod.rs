@@ -200,8 +200,47 @@ pub const NO_IMAGE_OPTIMIZER: Patch = Patch {
     },
 };
 
+/// Finds `require('sharp')` calls.
+struct SharpRequireFinder<'a> {
+    offsets: &'a Offsets,
+    edits: Vec<Edit>,
+}
+
+impl Visit for SharpRequireFinder<'_> {
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        let is_require = matches!(&c.callee, Callee::Expr(e) if matches!(&**e, Expr::Ident(i) if &*i.sym == "require"));
+        let sharp = c.args.len() == 1 && matches!(&*c.args[0].expr, Expr::Lit(Lit::Str(s)) if s.value.as_str() == Some("sharp"));
+        if is_require && sharp {
+            let (start, end) = self.offsets.range(c.span);
+            self.edits.push(Edit { start, end, text: format!("({SHARP_SHIM}||require('sharp'))") });
+            return;
+        }
+        c.visit_children_with(self);
+    }
+}
+
+/// The runtime's sharp stand-in over the Rust image stage (`runtime/image/sharp.ts`),
+/// defined on `globalThis` where images are optimized; undefined elsewhere.
+const SHARP_SHIM: &str = "globalThis.__openNextSharp";
+
+/// Next's image optimizer does its pixel work through `sharp(...)`, required in
+/// one place (`image-optimizer.js` in 15.5, `image-optimizer/transform.js` in
+/// 16). That require returns the runtime's stand-in, which runs the Rust image
+/// stage, so every other part of Next's optimizer (validation, upstream
+/// fetches, headers, ETags, fallbacks) is Next's own, for its version.
+pub const SHARP_TO_RUST: Patch = Patch {
+    name: "sharp-to-rust",
+    path_filter: |rel| in_next_dist(rel, "server/image-optimizer.js") || in_next_dist(rel, "server/image-optimizer/transform.js"),
+    content_filter: |src| src.contains("require('sharp')") || src.contains("require(\"sharp\")"),
+    find: |program, offsets| {
+        let mut f = SharpRequireFinder { offsets, edits: vec![] };
+        program.visit_with(&mut f);
+        f.edits
+    },
+};
+
 /// Patches applied to every server function.
-pub const SERVER_PATCHES: &[&Patch] = &[&BACKGROUND_REVALIDATION, &NO_IMAGE_OPTIMIZER];
+pub const SERVER_PATCHES: &[&Patch] = &[&BACKGROUND_REVALIDATION, &NO_IMAGE_OPTIMIZER, &SHARP_TO_RUST];
 
 /// Parses `src` and returns the edits of `patch` (empty when nothing matches or
 /// the file does not parse).
@@ -309,6 +348,19 @@ mod tests {
         // Part of a bigger binary expression: untouched.
         let src = "function g(){ if (!r.isOnDemandRevalidate) { if (!a.isStale || r.isPrefetch || q) return a; } }";
         assert_eq!(run(&BACKGROUND_REVALIDATION, src), src);
+    }
+
+    #[test]
+    fn sharp_require_goes_to_the_shim() {
+        let src =
+            "function getSharp(c){ if (_sharp) return _sharp; try { _sharp = require('sharp'); _sharp.block({}); } catch (e) { throw e } }";
+        let out = run(&SHARP_TO_RUST, src);
+        assert!(out.contains("_sharp = (globalThis.__openNextSharp||require('sharp'));"), "{out}");
+        let other = "const x = require('sharpen'); const y = require(\"sharp\", 1);";
+        assert_eq!(run(&SHARP_TO_RUST, other), other);
+        assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer/transform.js"));
+        assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer.js"));
+        assert!(!(SHARP_TO_RUST.path_filter)("node_modules/next/dist/esm/server/image-optimizer.js.map"));
     }
 
     #[test]

@@ -1,0 +1,157 @@
+/**
+ * `/_next/image` for the self-hosted server function, answered by the app's own
+ * Next image optimizer (`next/dist/server/image-optimizer`): its validation and
+ * messages, upstream fetches (remote ones with Next's redirect and local-IP
+ * checks), format negotiation, fallbacks, `Cache-Control`, `Vary`, ETag and 304,
+ * `Content-Disposition` and CSP, for the installed version. Only the pixel work
+ * is ours: the `sharp-to-rust` patch hands it to the Rust stage (`sharp.ts`).
+ *
+ * A local `url` is fetched through the server's own routing, as Next's router
+ * fetches it, without the request's cookies. Responses are not cached on disk
+ * (`X-Nextjs-Cache: MISS`); a CDN in front caches them by `Cache-Control`.
+ */
+import { createHash } from "node:crypto";
+import type { NextConfig } from "../types/next.ts";
+import { debug, error } from "../utils/logger.ts";
+
+/** A local upstream as the server answered it. */
+export interface LocalAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** The request, as far as the optimizer reads it. */
+export interface ImageRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string | string[]>;
+}
+
+/** What the handler writes to (an `InternalResponse` or a `ServerResponse`). */
+export interface ImageResponse {
+  statusCode: number;
+  setHeader(name: string, value: string | number | readonly string[]): unknown;
+  getHeader(name: string): unknown;
+  removeHeader(name: string): unknown;
+  end(body?: Buffer | string): unknown;
+}
+
+interface ImageOptimizerModule {
+  ImageOptimizerCache: { validateParams(req: unknown, query: unknown, config: unknown, isDev: boolean): any };
+  imageOptimizer(upstream: unknown, params: unknown, config: unknown, opts: unknown): Promise<any>;
+  fetchExternalImage(href: string, ...rest: unknown[]): Promise<any>;
+  sendResponse(...args: unknown[]): void;
+  ImageError: new (status: number, message: string) => Error & { statusCode: number };
+}
+
+/** Next's upstream ETag: the upstream's own, base64url, or the SHA-256 of the bytes. */
+function extractEtag(etag: string | undefined, buffer: Buffer): string {
+  return etag ? Buffer.from(etag).toString("base64url") : createHash("sha256").update(buffer).digest("base64url");
+}
+
+function header(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+function queryOf(url: URL): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    const prev = q[k];
+    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return q;
+}
+
+export interface NextImageOptions {
+  /** `require` from the function (resolves its `next`). */
+  requireFromFn: NodeRequire;
+  /** Next's serialized config (`required-server-files.json#config`). */
+  config: NextConfig;
+}
+
+/** What one request's handling needs from the server. */
+export interface ImageContext {
+  /** Fetches a local `url` through the server's routing (GET, no cookies). */
+  fetchLocal(href: string): Promise<LocalAnswer>;
+  /** Answers 404 as the server does (a non-default loader or `unoptimized`). */
+  notFound(): Promise<void>;
+}
+
+/** The `/_next/image` handler. */
+export function createNextImageHandler(o: NextImageOptions) {
+  let io: ImageOptimizerModule | undefined;
+  const images = (o.config as { images?: Record<string, any> }).images ?? {};
+  const config = o.config as Record<string, any>;
+
+  async function upstreamOf(m: ImageOptimizerModule, params: any, ctx: ImageContext) {
+    if (params.isAbsolute) {
+      // Next 16: (href, dangerouslyAllowLocalIP, maximumResponseBody, maximumRedirects); 15.5: (href, maximumResponseBody).
+      return m.fetchExternalImage.length >= 3
+        ? m.fetchExternalImage(params.href, images.dangerouslyAllowLocalIP, images.maximumResponseBody, images.maximumRedirects)
+        : m.fetchExternalImage(params.href, images.maximumResponseBody);
+    }
+    let answer: LocalAnswer;
+    try {
+      answer = await ctx.fetchLocal(params.href);
+    } catch (e) {
+      error("upstream image response failed for", params.href, e);
+      throw new m.ImageError(500, '"url" parameter is valid but upstream response is invalid');
+    }
+    if (answer.status < 200 || answer.status > 299) {
+      error("internal image response failed for", params.href, answer.status);
+      throw new m.ImageError(answer.status, '"url" parameter is valid but internal response is invalid');
+    }
+    if (answer.body.length === 0) {
+      error("internal image response is empty for", params.href);
+      throw new m.ImageError(400, '"url" parameter is valid but internal response is invalid');
+    }
+    return {
+      buffer: answer.body,
+      contentType: header(answer.headers, "content-type"),
+      cacheControl: header(answer.headers, "cache-control"),
+      etag: extractEtag(header(answer.headers, "etag"), answer.body),
+    };
+  }
+
+  return async (req: ImageRequest, res: ImageResponse, ctx: ImageContext): Promise<void> => {
+    if ((images.loader ?? "default") !== "default" || images.unoptimized) return ctx.notFound();
+    io ??= o.requireFromFn("next/dist/server/image-optimizer.js") as ImageOptimizerModule;
+    const m = io;
+    const params = m.ImageOptimizerCache.validateParams({ headers: req.headers }, queryOf(req.url), config, false);
+    if ("errorMessage" in params) {
+      res.statusCode = 400;
+      res.end(params.errorMessage);
+      return;
+    }
+    try {
+      const upstream = await upstreamOf(m, params, ctx);
+      const result = await m.imageOptimizer(upstream, params, config, { isDev: false });
+      if (result.error)
+        error("the image stage could not optimize", params.href, "- serving the original:", result.error?.message ?? result.error);
+      const { getExtension } = o.requireFromFn("next/dist/server/serve-static.js") as { getExtension(t: string): string };
+      debug("image", params.href, params.width, params.quality, "→", result.contentType, result.buffer.length);
+      m.sendResponse(
+        { method: req.method, headers: req.headers },
+        res,
+        params.href,
+        getExtension(result.contentType),
+        result.buffer,
+        result.etag,
+        params.isStatic,
+        "MISS",
+        images,
+        result.maxAge,
+        false,
+      );
+    } catch (e: any) {
+      if (e instanceof m.ImageError) {
+        res.statusCode = e.statusCode;
+        res.end(e.message);
+        return;
+      }
+      throw e;
+    }
+  };
+}
