@@ -11,6 +11,7 @@ import zlib from "node:zlib";
 import { cliPath, freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
+import { imageSize } from "./helpers/image-size.mjs";
 import { createStack, putItems, startMoto, uploadDir } from "./helpers/moto.mjs";
 import { faults, startFaultProxy } from "./helpers/fault-proxy.mjs";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
@@ -53,6 +54,46 @@ async function buildOnMoto(configSource) {
   const env = await createStack(moto);
   await uploadDir(moto, "cache", path.join(dir, ".open-next/cache"), "_cache");
   return { moto, env, buildId: readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim() };
+}
+
+/**
+ * The image function on moto with `assets/` uploaded as a stack does (under
+ * `_assets`), asked for a photo, an EXIF-rotated one, a missing one and a bad
+ * width through API Gateway v2 events; each answer is checked.
+ */
+async function checkImageFunction(moto, env) {
+  const out = path.join(dir, ".open-next");
+  await uploadDir(moto, "cache", path.join(out, "assets"), "_assets");
+  const images = await startLambda(path.join(out, "image-optimization-function"), {
+    env: { ...env, BUCKET_NAME: "cache", BUCKET_KEY_PREFIX: "_assets" },
+  });
+  try {
+    const ask = async (url, w, accept = "image/avif,image/webp,*/*") => {
+      const { result } = await images.invoke(
+        apigwV2Event({ target: `/_next/image?url=${encodeURIComponent(url)}&w=${w}&q=75`, headers: { accept } }),
+      );
+      const body = Buffer.from(result.body ?? "", result.isBase64Encoded ? "base64" : "utf8");
+      return { status: result.statusCode, headers: result.headers ?? {}, body };
+    };
+    const photo = await ask("/img/photo.jpg", 640);
+    assert.equal(photo.status, 200, photo.body.toString());
+    assert.deepEqual(imageSize(photo.body), { type: "webp", width: 640, height: 427 });
+    assert.equal(photo.headers["content-type"], "image/webp");
+    assert.equal(photo.headers.vary, "Accept");
+    assert.match(photo.headers["cache-control"], /^public, max-age=\d+, must-revalidate$/);
+    assert.match(photo.headers["content-disposition"], /filename="photo\.webp"/);
+    const upright = await ask("/img/rotated.jpg", 256, "*/*");
+    assert.deepEqual(imageSize(upright.body), { type: "jpeg", width: 256, height: 384 });
+    const gone = await ask("/img/missing.jpg", 640);
+    assert.equal(gone.status, 404);
+    assert.equal(gone.body.toString(), '"url" parameter is valid but internal response is invalid');
+    const bad = await ask("/img/photo.jpg", 641);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.toString(), '"w" parameter (width) of 641 is not allowed');
+    assert.match(images.log(), /internal image response failed for \/img\/missing\.jpg 404/);
+  } finally {
+    images.stop();
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -126,6 +167,13 @@ describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-l
     fn?.stop();
     api?.close();
     moto?.stop();
+  });
+
+  test("image function (loader s3, OpenNext's default): Next's optimizer and the Rust stage, images from the assets bucket", async () => {
+    const fnFiles = readdirSync(path.join(out, "image-optimization-function")).sort();
+    assert.deepEqual(fnFiles, [".next", "index.mjs", "node_modules", "open-next-runtime.linux-x64-gnu.node", "open-next.config.mjs"]);
+    assert.ok(!existsSync(path.join(out, "image-optimization-function/node_modules/sharp")), "no sharp");
+    await checkImageFunction(moto, env);
   });
 
   test("every function folder has index.mjs and the config, and only what it needs", () => {
@@ -467,6 +515,7 @@ describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000
     ({ moto, env } = await buildOnMoto(`export default {
   default: { override: { wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "s3", tagCache: "dynamodb", queue: "sqs" } },
   initializationFunction: { tagCache: "dynamodb" },
+  imageOptimization: { loader: "s3-lite" },
 };
 `));
     const provider = await startLambda(path.join(out, "dynamodb-provider"), { env });
@@ -489,6 +538,10 @@ describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000
     fn?.stop();
     moto?.stop();
     rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+  });
+
+  test("image function with loader s3-lite: the same answers, the bucket read with signed fetch", async () => {
+    await checkImageFunction(moto, env);
   });
 
   test("the SDK clients are bundled into the function", () => {
@@ -1119,7 +1172,14 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
         if (r.headers["x-nextjs-cache"] === "HIT" && renderTime(r.body.toString()) !== shown) fresh = r;
       }
       assert.ok(fresh, `a regenerated page was served within 20 s:\n${preview.log()}`);
-      assert.match(preview.log(), /local S3\/DynamoDB\/SQS \(moto\) on http:\/\/127\.0\.0\.1:\d+: \d+ cache files, \d+ tag items/);
+      assert.match(
+        preview.log(),
+        /local S3\/DynamoDB\/SQS \(moto\) on http:\/\/127\.0\.0\.1:\d+: \d+ cache files, \d+ assets, \d+ tag items/,
+      );
+      // The image function reads the assets uploaded to moto.
+      const image = await request(`${base}/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75`, { headers: { accept: "image/webp" } });
+      assert.equal(image.status, 200, image.body.toString());
+      assert.deepEqual(imageSize(image.body), { type: "webp", width: 128, height: 96 });
       assert.match(preview.log(), /revalidated 1 of 1 queued page/);
     } finally {
       preview.stop();
@@ -1156,6 +1216,10 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
       const buildId = readFileSync(path.join(dir, ".next/BUILD_ID"), "utf8").trim();
       const asset = await request(`${base}/BUILD_ID`);
       assert.equal(asset.body.toString(), buildId);
+      // `/_next/image` (the imageOptimizer behavior) is optimized, not a 501.
+      const image = await request(`${base}/_next/image?url=%2Fimg%2Fphoto.jpg&w=640&q=75`, { headers: { accept: "image/webp" } });
+      assert.equal(image.status, 200, image.body.toString());
+      assert.deepEqual(imageSize(image.body), { type: "webp", width: 640, height: 427 });
       // A body whose event is over Lambda's 6 MB payload limit is refused as AWS refuses it (5 MB is
       // 6.7 MB in base64), and said so in the log; the next request is served.
       const big = await request(`${base}/api/echo`, { method: "POST", body: Buffer.alloc(5 * 1024 * 1024, 0xff) });

@@ -6,7 +6,8 @@
  *   `CACHE_BUCKET_NAME`), they are used as they are;
  * - otherwise, when moto is installed (`pip install "moto[server]"`), a local
  *   S3/DynamoDB/SQS server is started on 127.0.0.1 and set up as a stack would
- *   be: the cache bucket with `cache/` under `_cache`, the tag table (index
+ *   be: the bucket with `cache/` under `_cache` and `assets/` under `_assets` (the
+ *   image function's loader reads them there), the tag table (index
  *   `revalidate`) seeded from `dynamodb-provider/dynamodb-cache.json`, and the
  *   FIFO revalidation queue; it stops with the preview;
  * - the queue is drained into the real revalidation function, whose requests
@@ -139,10 +140,23 @@ async function startMoto(outputDir: string): Promise<{ env: Record<string, strin
       new BatchWriteItemCommand({ RequestItems: { [table]: seed.slice(i, i + 25).map((Item: any) => ({ PutRequest: { Item } })) } }),
     );
   }
+  // The image function's assets bucket (loaders `s3`, `s3-lite`): `assets/` under `_assets`, as a stack uploads it.
+  const assetsDir = path.join(outputDir, "assets");
+  let assets = 0;
+  if (fs.existsSync(assetsDir)) {
+    for (const f of fs.readdirSync(assetsDir, { recursive: true }).map(String)) {
+      const file = path.join(assetsDir, f);
+      if (!fs.statSync(file).isFile()) continue;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `_assets/${f.split(path.sep).join("/")}`, Body: fs.readFileSync(file) }));
+      assets++;
+    }
+  }
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({ QueueName: "open-next-revalidation.fifo", Attributes: { FifoQueue: "true" } }),
   );
-  log(`local S3/DynamoDB/SQS (moto) on ${endpoint}: ${uploaded} cache files, ${seed.length} tag items, queue ${QueueUrl}`);
+  log(
+    `local S3/DynamoDB/SQS (moto) on ${endpoint}: ${uploaded} cache files, ${assets} assets, ${seed.length} tag items, queue ${QueueUrl}`,
+  );
   return {
     child,
     env: {
@@ -156,6 +170,9 @@ async function startMoto(outputDir: string): Promise<{ env: Record<string, strin
       CACHE_DYNAMO_TABLE: table,
       REVALIDATION_QUEUE_URL: QueueUrl ?? "",
       REVALIDATION_QUEUE_REGION: region,
+      BUCKET_NAME: bucket,
+      BUCKET_KEY_PREFIX: "_assets",
+      BUCKET_REGION: region,
     },
   };
 }

@@ -16,7 +16,10 @@
  *   `aws-apigw-v2`/`v1` converters), become that converter's events for its
  *   `handler` export (`lambda-host.ts`), streaming included; the AWS caches use
  *   the environment's AWS settings (`AWS_ENDPOINT_URL` & co.);
- * - the image optimizer is not built yet: 501.
+ * - `/_next/image` (the `imageOptimizer` origin) goes to the image function (its
+ *   `s3`/`s3-lite` loader reads preview's moto, where `assets/` is uploaded, or
+ *   `.open-next/assets` without one), else to the default origin, whose server
+ *   function runs the same optimizer.
  */
 import fs from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -263,14 +266,25 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
       .pipe(res);
   };
 
+  /**
+   * Whether the image function itself answers `/_next/image`: a Lambda build behind API Gateway.
+   * Without a bucket for its `s3`/`s3-lite` loader it reads `.open-next/assets`
+   * (`OPEN_NEXT_PREVIEW_ASSETS_DIR`), the preview's copy of the assets bucket.
+   */
+  const imageFunctionRuns = (origin: Record<string, any>): boolean =>
+    LAMBDA_WRAPPERS.has(String(origin.wrapper ?? "")) && API_CONVERTERS.has(String(origin.converter ?? ""));
+  process.env.OPEN_NEXT_PREVIEW_ASSETS_DIR ??= path.join(outputDir, "assets");
+
   const dispatchToOrigin = async (originName: string, req: IncomingMessage, res: ServerResponse, urlPath: string): Promise<void> => {
     const origin = origins[originName];
     if (!origin) {
       sendText(res, 502, `open-next preview: behavior points to unknown origin "${originName}"`);
       return;
     }
-    if (originName === "imageOptimizer") {
-      sendText(res, 501, "open-next preview: the image optimization function is not supported yet (/_next/image)");
+    if (originName === "imageOptimizer" && !imageFunctionRuns(origin) && defaultOrigin !== originName) {
+      // The server function answers `/_next/image` with the same optimizer (Next's, with the
+      // Rust stage), reading local images through its own routing.
+      await dispatchToOrigin(defaultOrigin, req, res, urlPath);
       return;
     }
     if (origin.type === "s3") {
@@ -310,7 +324,12 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
   const functionOrigins = new Set(
     behaviors
       .map((b) => b.behavior.origin)
-      .filter((o): o is string => !!o && (origins[o]?.type === "function" || origins[o]?.type === "ecs") && o !== "imageOptimizer"),
+      .filter(
+        (o): o is string =>
+          !!o &&
+          (origins[o]?.type === "function" || origins[o]?.type === "ecs") &&
+          (o !== "imageOptimizer" || imageFunctionRuns(origins[o])),
+      ),
   );
   await Promise.all([...functionOrigins].map((name) => loadFunction(name)));
 

@@ -10,7 +10,7 @@ import { loadConfig, pick } from "../utils/config.ts";
 import { error } from "../utils/logger.ts";
 
 /** The config key of a function kind (OpenNext's names). */
-export type FunctionType = "revalidate" | "warmer" | "initializationFunction";
+export type FunctionType = "revalidate" | "warmer" | "initializationFunction" | "imageOptimization";
 
 export interface GenericFunctionOptions<E extends BaseEventOrResult, R extends BaseEventOrResult> {
   type: FunctionType;

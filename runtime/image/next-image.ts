@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import type { NextConfig } from "../types/next.ts";
 import { debug, error } from "../utils/logger.ts";
+import { versionAtLeast } from "../utils/semver.ts";
 
 /** A local upstream as the server answered it. */
 export interface LocalAnswer {
@@ -69,6 +70,8 @@ export interface NextImageOptions {
   requireFromFn: NodeRequire;
   /** Next's serialized config (`required-server-files.json#config`). */
   config: NextConfig;
+  /** The installed Next.js version (how its optimizer's functions are called). */
+  nextVersion: string;
 }
 
 /** What one request's handling needs from the server. */
@@ -87,10 +90,14 @@ export function createNextImageHandler(o: NextImageOptions) {
 
   async function upstreamOf(m: ImageOptimizerModule, params: any, ctx: ImageContext) {
     if (params.isAbsolute) {
-      // Next 16: (href, dangerouslyAllowLocalIP, maximumResponseBody, maximumRedirects); 15.5: (href, maximumResponseBody).
-      return m.fetchExternalImage.length >= 3
-        ? m.fetchExternalImage(params.href, images.dangerouslyAllowLocalIP, images.maximumResponseBody, images.maximumRedirects)
-        : m.fetchExternalImage(params.href, images.maximumResponseBody);
+      // As the installed version's own server calls it (the arguments changed in 15.5.10, 16.0 and 16.1.5).
+      const v = o.nextVersion;
+      if (versionAtLeast(v, "16.1.5")) {
+        return m.fetchExternalImage(params.href, !!images.dangerouslyAllowLocalIP, images.maximumResponseBody, images.maximumRedirects);
+      }
+      if (versionAtLeast(v, "16.0.0")) return m.fetchExternalImage(params.href, !!images.dangerouslyAllowLocalIP);
+      if (versionAtLeast(v, "15.5.10")) return m.fetchExternalImage(params.href, images.maximumResponseBody);
+      return m.fetchExternalImage(params.href);
     }
     let answer: LocalAnswer;
     try {

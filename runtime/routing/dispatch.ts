@@ -346,7 +346,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
   }
 
   const imagePath = `${basePath}/_next/image`;
-  const image = createNextImageHandler({ requireFromFn, config: files.config });
+  const image = createNextImageHandler({ requireFromFn, config: files.config, nextVersion: files.nextVersion });
 
   /** `/_next/image`: Next's optimizer, a local `url` fetched through this same dispatch (GET, no cookies). */
   function optimizeImage(input: DispatchInput, headers: RequestHeaders): Promise<void> {

@@ -385,3 +385,19 @@ export interface Warmer {
   /** OpenNext's resolve to nothing; the built-in one says what it warmed, per function. */
   invoke(warmerId: string): Promise<void | Record<string, { sent: number; answered: number; instances: number }>>;
 }
+
+/** What an image loader returns for a local image `url` (OpenNext's shape). */
+export interface ImageLoaderResult {
+  body?: import("node:stream").Readable | ReadableStream<Uint8Array> | Buffer | Uint8Array;
+  contentType?: string;
+  cacheControl?: string;
+}
+
+/**
+ * Where the image function reads local images (`imageOptimization.loader`):
+ * `load` gets the image's path (`/img/a.png`, with the basePath) and resolves
+ * with its bytes, or rejects; an error with `status: 404` is a missing image.
+ */
+export type ImageLoader = BaseOverride & {
+  load(url: string): Promise<ImageLoaderResult>;
+};

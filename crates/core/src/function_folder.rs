@@ -72,6 +72,7 @@ fn kind_dir(kind: &str) -> &'static str {
         "proxyExternalRequest" => "proxyExternalRequest",
         "originResolver" => "originResolver",
         "cdnInvalidation" => "cdnInvalidation",
+        "imageLoader" => "imageLoader",
         _ => "queue",
     }
 }

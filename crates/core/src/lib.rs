@@ -15,6 +15,7 @@ pub mod patch;
 pub mod pipeline;
 pub use open_next_routing as routing;
 pub mod function_folder;
+pub mod image_function;
 pub mod middleware_function;
 pub mod server_function;
 pub mod utility_functions;

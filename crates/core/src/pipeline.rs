@@ -7,6 +7,7 @@ use crate::cache::create_cache_assets;
 use crate::config::{self, OpenNextConfig};
 use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
+use crate::image_function::{self, image_overrides, write_image_function};
 use crate::middleware_function::{check_edge_middleware, new_route_key, write_middleware_function, MiddlewareCode};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
@@ -99,6 +100,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         .into_iter()
         .map(|kind| Ok((kind, utility_overrides(&file, &cfg.raw, kind)?)))
         .collect::<Result<Vec<_>>>()?;
+    let image = image_overrides(&file, &cfg.raw)?;
     let mut phases = Vec::new();
     let mut warnings = Vec::new();
     if !app.supported {
@@ -201,7 +203,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     Ok((copied, patched))
                 },
                 || {
-                    timed("bundle functions (server, middleware, revalidation, warmer)", &|| {
+                    timed("bundle functions (server, middleware, revalidation, warmer, image)", &|| {
                         let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
                         let modules = write_function_code(
                             &nb,
@@ -227,6 +229,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 write_utility_function(&out, *kind, overrides, &nb, &opts.runtime_dir, &opts.compiled_config, &cfg.raw)?;
                             functions.insert(kind.dir().to_string(), json!({"modules": modules}));
                         }
+                        let (image_modules, image_files) = write_image_function(
+                            &out,
+                            &image,
+                            &nb,
+                            &opts.runtime_dir,
+                            &opts.compiled_config,
+                            &cfg.raw,
+                            &opts.runtime_addons,
+                        )?;
+                        functions.insert(image_function::DIR.to_string(), json!({"modules": image_modules, "nextFiles": image_files}));
                         let middleware = match (&cfg.middleware, &route_key) {
                             (Some(overrides), Some(key)) => write_middleware_function(
                                 &nb,
@@ -275,8 +287,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
     staging.commit()?;
     phases.push(Phase { name: "output".into(), ms: ms(t) });
-    warnings
-        .push("not built yet by this version: image-optimization-function (open-next.output.json still lists it, as OpenNext does)".into());
     Ok(BuildReport {
         output_dir: target.display().to_string(),
         next_version: app.next_version.clone(),

@@ -1,0 +1,87 @@
+/**
+ * The image function (`.open-next/image-optimization-function/`, the
+ * `imageOptimizer` origin for `/_next/image*`): Next's own image optimizer
+ * (`image/next-image.ts`, from the `next` traced beside the bundle) with the
+ * pixel work in Rust (`image/sharp.ts`), local images read through the
+ * `imageOptimization.loader` override, remote ones fetched as Next fetches them
+ * (`images.remotePatterns`, redirects checked hop by hop, local IPs refused
+ * unless `images.dangerouslyAllowLocalIP`).
+ *
+ * The answer is Next's: the same status, body and headers `next start` sends
+ * (`Cache-Control` from `minimumCacheTTL` and the upstream, `Vary: Accept`,
+ * ETag and 304, `Content-Disposition`, CSP). A loader error with a `status`
+ * (404 for a missing object) is that status, as Next answers a local 404.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { InternalResponse } from "../http/response.ts";
+import { createNextImageHandler, type LocalAnswer } from "../image/next-image.ts";
+import { installSharpShim } from "../image/sharp.ts";
+import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
+import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
+import { pick } from "../utils/config.ts";
+import { debug } from "../utils/logger.ts";
+
+const functionDir = path.dirname(fileURLToPath(import.meta.url));
+
+async function bytesOf(body: ImageLoaderResult["body"]): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  const stream = body instanceof Readable ? body : Readable.fromWeb(body as any);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+/** The image function's handler over the selected loader. */
+export function imageHandler(builtin: ImageLoader) {
+  const required = JSON.parse(fs.readFileSync(path.join(functionDir, ".next/required-server-files.json"), "utf8"));
+  const config = required.config ?? {};
+  (globalThis as { __openNextBasePath?: string }).__openNextBasePath = config.basePath ?? "";
+  const nextPkg = createRequire(path.join(functionDir, "index.mjs"));
+  const shim = installSharpShim(functionDir);
+  debug("image function: Rust image stage", shim ? "loaded" : "missing");
+  const nextVersion = (nextPkg("next/package.json") as { version: string }).version;
+  const optimize = createNextImageHandler({ requireFromFn: nextPkg, config, nextVersion });
+  let loader: Promise<ImageLoader> | undefined;
+
+  return async (event: InternalEvent, options?: OpenNextHandlerOptions): Promise<InternalResult> => {
+    const openNextConfig = (globalThis as { openNextConfig?: { imageOptimization?: { loader?: unknown } } }).openNextConfig;
+    // `open-next preview` without a bucket: the bucket loaders read the preview's copy of the assets.
+    const previewAssets = process.env.OPEN_NEXT_PREVIEW_ASSETS_DIR;
+    if (previewAssets && !process.env.BUCKET_NAME && /^s3(-lite)?$/.test(builtin.name)) {
+      loader ??= Promise.resolve(assetsLoader(previewAssets, `${builtin.name} (preview: ${previewAssets})`));
+    }
+    loader ??= pick<ImageLoader>(openNextConfig?.imageOptimization?.loader, builtin);
+    const l = await loader;
+    // OpenNext's host loader reads HOST: the request's host unless the function sets its own.
+    process.env.HOST ??= event.headers["x-forwarded-host"] ?? event.headers.host;
+    const res = new InternalResponse({ streamCreator: options?.streamCreator });
+    const url = new URL(event.url);
+    await optimize({ method: event.method, url, headers: event.headers }, res, {
+      notFound: async () => {
+        res.statusCode = 404;
+        res.end("Not Found");
+      },
+      fetchLocal: async (href): Promise<LocalAnswer> => {
+        try {
+          const r = await l.load(href);
+          const headers: Record<string, string> = {};
+          if (r.contentType) headers["content-type"] = r.contentType;
+          if (r.cacheControl) headers["cache-control"] = r.cacheControl;
+          return { status: 200, headers, body: await bytesOf(r.body) };
+        } catch (e: any) {
+          if (typeof e?.status === "number") return { status: e.status, headers: {}, body: Buffer.alloc(0) };
+          throw e;
+        }
+      },
+    });
+    if (!res.writableEnded) res.end();
+    await res.done();
+    return res.toInternalResult();
+  };
+}
