@@ -123,7 +123,7 @@ export type IncludedConverter = "aws-apigw-v2" | "aws-apigw-v1" | "aws-cloudfron
 /** Built-in incremental cache names. */
 export type IncludedIncrementalCache = "s3" | "s3-lite" | "multi-tier-ddb-s3" | "fs-dev" | "dummy";
 /** Built-in tag cache names. */
-export type IncludedTagCache = "dynamodb" | "dynamodb-lite" | "dynamodb-nextMode" | "fs-dev" | "dummy";
+export type IncludedTagCache = "dynamodb" | "dynamodb-lite" | "dynamodb-nextMode" | "fs-dev" | "fs-dev-nextMode" | "dummy";
 /** Built-in queue names. */
 export type IncludedQueue = "sqs" | "sqs-lite" | "direct" | "dummy";
 /** Built-in image loader names. */

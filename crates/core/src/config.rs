@@ -23,7 +23,7 @@ pub const CONVERTERS: &[&str] = &["aws-apigw-v2", "aws-apigw-v1", "aws-cloudfron
 /// Built-in incremental caches.
 pub const INCREMENTAL_CACHES: &[&str] = &["s3", "s3-lite", "multi-tier-ddb-s3", "fs-dev", "dummy"];
 /// Built-in tag caches.
-pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"];
+pub const TAG_CACHES: &[&str] = &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "fs-dev-nextMode", "dummy"];
 /// Built-in queues.
 pub const QUEUES: &[&str] = &["sqs", "sqs-lite", "direct", "dummy"];
 /// Built-in external-rewrite proxies.
@@ -36,10 +36,10 @@ pub const ORIGIN_RESOLVERS: &[&str] = &["pattern-env", "dummy"];
 /// Overrides implemented by this version's runtime (the rest are valid OpenNext
 /// names that are refused with a clear message until they land).
 pub const IMPLEMENTED: &[(&str, &[&str])] = &[
-    ("wrapper", &["node", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "aws-apigw-streaming", "dummy"]),
+    ("wrapper", &["node", "express-dev", "aws-lambda", "aws-lambda-streaming", "aws-lambda-compressed", "aws-apigw-streaming", "dummy"]),
     ("converter", &["node", "aws-apigw-v2", "aws-apigw-v1", "aws-cloudfront", "dummy"]),
     ("incrementalCache", &["fs-dev", "s3", "s3-lite", "multi-tier-ddb-s3", "dummy"]),
-    ("tagCache", &["fs-dev", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),
+    ("tagCache", &["fs-dev", "fs-dev-nextMode", "dynamodb", "dynamodb-lite", "dynamodb-nextMode", "dummy"]),
     ("queue", &["direct", "sqs", "sqs-lite", "dummy"]),
     ("proxyExternalRequest", &["node", "fetch", "dummy"]),
     ("cdnInvalidation", &["cloudfront", "dummy"]),

@@ -90,7 +90,7 @@ impl UtilityKind {
                 key: "tagCache",
                 default: "dynamodb",
                 valid: crate::config::TAG_CACHES,
-                implemented: &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "dummy"],
+                implemented: &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "fs-dev-nextMode", "dummy"],
                 folder: "tagCache",
             }),
         }

@@ -1,0 +1,95 @@
+// OpenNext's own local configuration, as its example apps ship it
+// (`open-next.config.local.ts`: `express-dev` + `node`, `fs-dev` caches, the
+// `direct` queue, `fs-dev-nextMode` tags, and the image function with `dummy`
+// wrapper/converter and the `fs-dev` loader), built as is on the Next 16 fixture
+// (already built by `next build` in an earlier test file) and served.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { imageSize } from "./helpers/image-size.mjs";
+import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
+
+const dir = path.join(repoRoot, "__test__/fixtures/next16");
+const configFile = path.join(dir, "open-next.config.ts");
+
+// The shape of opennextjs-aws examples/app-router/open-next.config.local.ts (their own names and values).
+const LOCAL_CONFIG = `export default {
+  default: {
+    override: {
+      wrapper: "express-dev",
+      converter: "node",
+      incrementalCache: "fs-dev",
+      queue: "direct",
+      tagCache: "fs-dev-nextMode",
+    },
+  },
+  dangerous: { middlewareHeadersOverrideNextConfigHeaders: true },
+  imageOptimization: {
+    override: { wrapper: "dummy", converter: "dummy" },
+    loader: "fs-dev",
+  },
+};
+`;
+
+let server;
+let base;
+
+before(async () => {
+  if (!existsSync(path.join(dir, ".next/BUILD_ID"))) runCli(["build"], dir);
+  writeFileSync(configFile, LOCAL_CONFIG);
+  const r = runCli(["build", "--skip-next-build"], dir);
+  if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+  const port = await freePort();
+  server = await startServer(process.execPath, [path.join(dir, ".open-next/server-functions/default/index.mjs")], {
+    cwd: dir,
+    env: { PORT: String(port), HOST: "127.0.0.1" },
+    url: `http://127.0.0.1:${port}/__health`,
+  });
+  base = `http://127.0.0.1:${port}`;
+});
+
+after(() => {
+  server?.stop();
+  rmSync(configFile, { force: true });
+});
+
+test("express-dev serves pages, static files and /_next/image", async () => {
+  const page = await request(`${base}/app-ssg`);
+  assert.equal(page.status, 200);
+  const file = await request(`${base}/nested/file.txt`);
+  assert.equal(file.status, 200);
+  const image = await request(`${base}/_next/image?url=%2Fimg%2Fphoto.jpg&w=640&q=75`, { headers: { accept: "image/webp" } });
+  assert.equal(image.status, 200, image.body.toString());
+  assert.deepEqual(imageSize(image.body), { type: "webp", width: 640, height: 427 });
+  // The image function was built for it too, with OpenNext's dummy wrapper: a plain (event) => result handler.
+  const { handler } = await import(path.join(dir, ".open-next/image-optimization-function/index.mjs"));
+  const url = "http://localhost/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75";
+  const result = await handler({
+    type: "core",
+    method: "GET",
+    rawPath: "/_next/image",
+    url,
+    headers: { accept: "image/webp", host: "localhost" },
+    query: Object.fromEntries(new URL(url).searchParams),
+    cookies: {},
+    remoteAddress: "127.0.0.1",
+  });
+  assert.equal(result.statusCode, 200);
+  const chunks = [];
+  for await (const c of result.body) chunks.push(c);
+  assert.deepEqual(imageSize(Buffer.concat(chunks)), { type: "webp", width: 128, height: 96 });
+});
+
+test("fs-dev-nextMode: revalidateTag expires a 'use cache' entry, and the tag is saved for the next start", async () => {
+  const value = async () => /id="cached">([^<]+)</.exec((await request(`${base}/use-cache`)).body.toString())?.[1];
+  const first = await value();
+  assert.ok(first);
+  assert.equal(await value(), first, "cached");
+  const r = await request(`${base}/api/revalidate-tag?tag=use-cache-tag`, { method: "POST" });
+  assert.equal(r.status, 200);
+  const next = await value();
+  assert.ok(next && next !== first, `a new value after revalidateTag (${first} → ${next})`);
+  const saved = JSON.parse(readFileSync(path.join(dir, ".open-next/fs-dev-tag-cache-nextMode.json"), "utf8"));
+  assert.ok(Number(saved["use-cache-tag"]?.revalidatedAt?.N) > 0, JSON.stringify(saved));
+});
