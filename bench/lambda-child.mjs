@@ -12,7 +12,9 @@ const [dir, mode, url, count = "0"] = process.argv.slice(2);
 process.chdir(dir);
 const { handler } = await import(pathToFileURL(path.resolve(dir, "index.mjs")).href);
 const context = { awsRequestId: "bench", getRemainingTimeInMillis: () => 30_000, callbackWaitsForEmptyEventLoop: true };
-const invoke = () => handler(apigwV2Event({ target: url }), context);
+// BENCH_ACCEPT sets the Accept header (the image function negotiates the format from it).
+const headers = process.env.BENCH_ACCEPT ? { accept: process.env.BENCH_ACCEPT } : {};
+const invoke = () => handler(apigwV2Event({ target: url, headers }), context);
 if (mode === "cold") {
   const r = await invoke();
   // performance.now() counts from the process's time origin: its start.

@@ -16,7 +16,8 @@
 //
 // Writes bench/LAMBDA-RESULTS.md and .work/lambda.json.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { prepareApp } from "./apps.mjs";
 import { ensureOpenNextAws } from "./postbuild.mjs";
@@ -51,6 +52,10 @@ const events = Number(opt("events", "2000"));
 const OURS = "open-next.config.ts";
 const THEIRS = "opennext-aws.config.ts";
 const HANDLER_OVERRIDES = `{ wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" }`;
+// The image function reads the app's public/ from `.open-next/assets` on both sides.
+const IMAGE_CONFIG = `imageOptimization: { loader: "fs-dev" }`;
+const IMAGE = "bench-photo.jpg";
+const IMAGE_URL = `/_next/image?url=%2F${IMAGE}&w=640&q=75`;
 
 async function buildBoth(dir, oursConfig, theirsConfig, keepAs, n) {
   const out = path.join(dir, ".open-next");
@@ -86,10 +91,10 @@ async function buildBoth(dir, oursConfig, theirsConfig, keepAs, n) {
   };
 }
 
-function child(fnDir, argv) {
+function child(fnDir, argv, env = {}) {
   const r = spawnSync(process.execPath, [path.join(here, "lambda-child.mjs"), fnDir, ...argv], {
     encoding: "utf8",
-    env: { ...process.env, AWS_REGION: "us-east-1", AWS_LAMBDA_FUNCTION_NAME: "bench" },
+    env: { ...process.env, AWS_REGION: "us-east-1", AWS_LAMBDA_FUNCTION_NAME: "bench", ...env },
     timeout: 300_000,
   });
   const line = r.stdout.trim().split("\n").pop();
@@ -104,6 +109,14 @@ async function main() {
   ensureOpenNextAws();
   const app = await prepareApp(size);
   const { dir } = app;
+  // A photo for the image functions (made offline with sharp, as bench/images.mjs does).
+  const photo = path.join(dir, "public", IMAGE);
+  if (!existsSync(photo)) {
+    mkdirSync(path.dirname(photo), { recursive: true });
+    const sharp = createRequire(path.join(here, "package.json"))("sharp");
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1920" height="1280"><rect width="1920" height="1280" fill="#345"/>${Array.from({ length: 40 }, (_, i) => `<circle cx="${(i * 137) % 1920}" cy="${(i * 89) % 1280}" r="${30 + ((i * 53) % 200)}" fill="hsl(${(i * 47) % 360},70%,55%)" fill-opacity="0.6"/>`).join("")}</svg>`;
+    writeFileSync(photo, await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toBuffer());
+  }
   log(`${size}: post-build with the default AWS config, ${runs} runs each`);
   const post = await buildBoth(dir, null, `export default { default: {}, buildCommand: "true" };\n`, "aws", runs);
   const sizes = { ours: measureSizes(post.dirs.ours), theirs: measureSizes(post.dirs.theirs) };
@@ -111,8 +124,8 @@ async function main() {
   log(`${size}: handler builds (aws-lambda + aws-apigw-v2, fs-dev caches)`);
   const handler = await buildBoth(
     dir,
-    `export default { default: { override: ${HANDLER_OVERRIDES} } };\n`,
-    `export default { default: { override: ${HANDLER_OVERRIDES} }, buildCommand: "true" };\n`,
+    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${IMAGE_CONFIG} };\n`,
+    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${IMAGE_CONFIG}, buildCommand: "true" };\n`,
     "lambda-fs",
     0,
   );
@@ -142,6 +155,20 @@ async function main() {
       }
     }
   }
+  // The image function: cold start and warm throughput for a 1920×1280 JPEG → 640w WebP.
+  const imageFn = (tool) => path.join(handler.dirs[tool], "image-optimization-function");
+  const webp = { BENCH_ACCEPT: "image/webp,*/*" };
+  const image = { cold: { ours: [], theirs: [] }, warm: { ours: [], theirs: [] }, status: {} };
+  for (let i = 0; i <= runs; i++) {
+    for (const tool of ["ours", "theirs"]) {
+      const r = child(imageFn(tool), ["cold", IMAGE_URL], webp);
+      image.status[tool] = r.status;
+      if (i > 0) image.cold[tool].push(r.ms);
+    }
+  }
+  for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) {
+    for (const tool of ["ours", "theirs"]) image.warm[tool].push(child(imageFn(tool), ["warm", IMAGE_URL, "60"], webp).perSecond);
+  }
   const result = {
     size,
     runs,
@@ -151,6 +178,12 @@ async function main() {
     postbuild: post,
     sizes,
     cold: { ours: stats(cold.ours), theirs: stats(cold.theirs), status },
+    image: {
+      url: IMAGE_URL,
+      status: image.status,
+      cold: { ours: stats(image.cold.ours), theirs: stats(image.cold.theirs) },
+      warm: { ours: stats(image.warm.ours), theirs: stats(image.warm.theirs) },
+    },
     warm: Object.fromEntries(
       Object.entries(warm).map(([k, v]) => [k, { url: v.url, status: v.status, ours: stats(v.ours), theirs: stats(v.theirs) }]),
     ),
@@ -198,6 +231,17 @@ function render(r) {
   for (const [name, w] of Object.entries(r.warm)) {
     L.push(
       `| warm events/s, ${name} \`${w.url}\` (status ${w.status.ours} / ${w.status.theirs}) | ${w.ours.median.toFixed(0)} | ${w.theirs.median.toFixed(0)} | ${fmtX(w.ours.median / w.theirs.median)} |`,
+    );
+  }
+  if (r.image) {
+    const im = r.image;
+    L.push("", "## Image function (aws-lambda + aws-apigw-v2, `fs-dev` loader on both sides; `Accept: image/webp`)", "");
+    L.push("| | ours | @opennextjs/aws | ratio |", "|---|---|---|---|");
+    L.push(
+      `| cold start, process start → first result for \`${im.url}\` (status ${im.status.ours} / ${im.status.theirs}) | ${fmtMs(im.cold.ours.median)} ms | ${fmtMs(im.cold.theirs.median)} ms | ${(im.cold.ours.median / im.cold.theirs.median).toFixed(2)}× theirs |`,
+    );
+    L.push(
+      `| warm images/s, one at a time | ${im.warm.ours.median.toFixed(1)} | ${im.warm.theirs.median.toFixed(1)} | ${fmtX(im.warm.ours.median / im.warm.theirs.median)} |`,
     );
   }
   L.push(
