@@ -66,13 +66,15 @@ fn decode_err(format: InputFormat) -> impl FnOnce(String) -> ImageError {
     move |message| ImageError::Decode { format: format.name(), message }
 }
 
-/// The `n` of an `n/8` JPEG scale that keeps at least twice `target` of `full`.
+/// The `n` of an `n/8` JPEG scale that keeps at least twice `target` of `full`:
+/// 8, 4, 2 or 1, the scales libjpeg-turbo decodes with SIMD (the others are
+/// slower than a full decode).
 fn jpeg_scale(full: u32, target: u32) -> u8 {
-    if target == 0 || target.saturating_mul(2) >= full {
-        return 8;
+    let mut n = 8u8;
+    while n > 1 && target > 0 && u64::from(full) * u64::from(n / 2) >= 16 * u64::from(target) {
+        n /= 2;
     }
-    let n = (16 * u64::from(target)).div_ceil(u64::from(full));
-    n.clamp(1, 8) as u8
+    n
 }
 
 fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decoded> {
@@ -244,8 +246,8 @@ mod tests {
 
     #[test]
     fn jpeg_scale_keeps_twice_the_target() {
-        assert_eq!(jpeg_scale(1920, 640), 6, "1440 ≥ 1280");
-        assert_eq!(jpeg_scale(1920, 1000), 8);
+        assert_eq!(jpeg_scale(1920, 640), 8, "960 < 1280");
+        assert_eq!(jpeg_scale(1920, 480), 4, "960 ≥ 960");
         assert_eq!(jpeg_scale(4000, 256), 2, "1000 ≥ 512");
         assert_eq!(jpeg_scale(8000, 16), 1);
         assert_eq!(jpeg_scale(100, 0), 8);

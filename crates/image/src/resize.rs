@@ -1,5 +1,9 @@
 //! Resampling with a Lanczos-3 filter (sharp's default kernel), in the
 //! image's own sRGB values as sharp does, alpha premultiplied.
+//!
+//! `fast_image_resize` is built for RGBA only (`only_u8x4`): every other pixel
+//! type's SIMD code would weigh on every function's addon. RGB is widened to
+//! RGBA for the resampling and narrowed back.
 
 use crate::decode::Pixels;
 use crate::error::{ImageError, Result};
@@ -17,14 +21,15 @@ pub fn resize(p: Pixels, width: u32, height: u32) -> Result<Pixels> {
         return Ok(p);
     }
     let err = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("resize to {width}×{height}: {e}"));
-    let kind = if p.alpha { PixelType::U8x4 } else { PixelType::U8x3 };
     let alpha = p.alpha;
-    let src = Image::from_vec_u8(p.width, p.height, p.data, kind).map_err(|e| err(&e))?;
-    let mut dst = Image::new(width, height, kind);
-    Resizer::new()
-        .resize(&src, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)))
-        .map_err(|e| err(&e))?;
-    Ok(Pixels { width, height, alpha, data: dst.into_vec() })
+    let rgba = if alpha { p.data } else { p.data.chunks_exact(3).flat_map(|c| [c[0], c[1], c[2], 255]).collect() };
+    let src = Image::from_vec_u8(p.width, p.height, rgba, PixelType::U8x4).map_err(|e| err(&e))?;
+    let mut dst = Image::new(width, height, PixelType::U8x4);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(alpha);
+    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| err(&e))?;
+    let out = dst.into_vec();
+    let data = if alpha { out } else { out.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect() };
+    Ok(Pixels { width, height, alpha, data })
 }
 
 #[cfg(test)]
@@ -44,5 +49,8 @@ mod tests {
         let r = resize(p, 10, 5).unwrap();
         assert_eq!((r.width, r.height, r.data.len()), (10, 5, 150));
         assert!(r.data.chunks(3).all(|c| c == [10, 200, 30]));
+        let p = Pixels { width: 40, height: 20, alpha: true, data: [10u8, 200, 30, 128].repeat(800) };
+        let r = resize(p, 10, 5).unwrap();
+        assert!(r.data.chunks(4).all(|c| c[3] == 128 && c[1].abs_diff(200) <= 1), "{:?}", &r.data[..8]);
     }
 }
