@@ -171,8 +171,10 @@ describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-l
 
   test("image function (loader s3, OpenNext's default): Next's optimizer and the Rust stage, images from the assets bucket", async () => {
     const fnFiles = readdirSync(path.join(out, "image-optimization-function")).sort();
-    assert.deepEqual(fnFiles, [".next", "index.mjs", "node_modules", "open-next-runtime.linux-x64-gnu.node", "open-next.config.mjs"]);
+    // The image addon only: no Router (nothing is routed there).
+    assert.deepEqual(fnFiles, [".next", "index.mjs", "node_modules", "open-next-image.linux-x64-gnu.node", "open-next.config.mjs"]);
     assert.ok(!existsSync(path.join(out, "image-optimization-function/node_modules/sharp")), "no sharp");
+    assert.ok(!existsSync(path.join(fnDir, "open-next-image.linux-x64-gnu.node")), "a Lambda server function carries no image stage");
     await checkImageFunction(moto, env);
   });
 

@@ -1,4 +1,4 @@
-// The image stage through the runtime addon every function ships: `optimizeImage`
+// The image stage through the image addon (`open-next-image.<platform>.node`): `optimizeImage`
 // as the image function will call it, its errors at the napi boundary.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { repoRoot } from "./helpers/util.mjs";
 
-const native = createRequire(import.meta.url)(path.join(repoRoot, `open-next-runtime.linux-${process.arch}-gnu.node`));
+const native = createRequire(import.meta.url)(path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`));
 
 function crc32(buf) {
   let c = ~0;

@@ -1,4 +1,4 @@
-// 3. Image transforms: ours (`optimizeImage` of the runtime addon) against sharp
+// 3. Image transforms: ours (`optimizeImage` of the image addon) against sharp
 // (libvips) doing what Next's image optimizer asks of it (`rotate()`, resize
 // without enlarging, `webp({ quality })` / `jpeg({ quality, mozjpeg: true })`), on
 // each case of CASES, one transform after another, each tool in its own process;
@@ -86,10 +86,10 @@ function sharpTransform(sharp, input, c) {
   return t.toBuffer();
 }
 
-/** The runtime addon every function ships (`optimizeImage`), or null when it has none. */
+/** The image addon (`optimizeImage`), or null when it is not built. */
 export function ourImageApi() {
   try {
-    const file = path.join(root, `open-next-runtime.linux-${process.arch}-gnu.node`);
+    const file = path.join(root, `open-next-image.linux-${process.arch}-gnu.node`);
     const native = createRequire(import.meta.url)(file);
     return typeof native.optimizeImage === "function" ? native : null;
   } catch {
@@ -186,7 +186,7 @@ export async function runImages({ runs = 5 } = {}) {
       return { error: e.message.split("\n").slice(0, 6).join("\n") };
     }
   };
-  res.ours = ourImageApi() ? await run("ours") : { notBuilt: "the runtime addon has no optimizeImage (run npm run build)" };
+  res.ours = ourImageApi() ? await run("ours") : { notBuilt: "the image addon is not built (run npm run build)" };
   res.sharp = await run("sharp");
   if (res.ours.cases && res.sharp.cases) {
     // Quality: SSIM of each output against a lossless resize of the same input.

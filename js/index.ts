@@ -93,12 +93,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
 }
 
 /**
- * The runtime addons every function ships (the Router, without the build tool):
- * `open-next-runtime.linux-<arch>-gnu.node` at the package root.
+ * The addons functions ship, at the package root: `open-next-runtime.linux-<arch>-gnu.node`
+ * (the Router, without the build tool) and `open-next-image.linux-<arch>-gnu.node` (the image stage).
  */
 function runtimeAddons(): string[] {
   return readdirSync(packageRoot)
-    .filter((f) => /^open-next-runtime\.linux-(x64|arm64)-gnu\.node$/.test(f))
+    .filter((f) => /^open-next-(runtime|image)\.linux-(x64|arm64)-gnu\.node$/.test(f))
     .map((f) => path.join(packageRoot, f));
 }
 

@@ -1,6 +1,6 @@
 /**
  * A stand-in for the part of sharp's API that Next's image optimizer calls, over
- * the runtime addon's `optimizeImage` (the Rust image stage, `crates/image`).
+ * the image addon's `optimizeImage` (the Rust image stage, `crates/image`).
  *
  * Next calls `sharp(buffer, { limitInputPixels, sequentialRead }).timeout(...)
  * .rotate().resize(width, undefined, { withoutEnlargement: true })` and one of
@@ -16,7 +16,6 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { runtimeAddonName } from "../routing/router.ts";
 
 interface OptimizedImage {
   data: Buffer;
@@ -114,12 +113,19 @@ export function createSharpShim(addon: ImageAddon) {
   });
 }
 
+/** The image addon's file for this machine. */
+export function imageAddonName(platform: string = process.platform, arch: string = process.arch): string {
+  return `open-next-image.${platform}-${arch}-gnu.node`;
+}
+
 /**
- * Loads the runtime addon of `functionDir` and makes it Next's sharp. Returns
- * false, leaving Next with sharp (or none), when the addon has no image stage.
+ * Loads the image addon of `functionDir` (`open-next-image.<platform>.node`)
+ * and makes it Next's sharp. Returns false, leaving Next with sharp (or none),
+ * when the function has none for this machine (a Lambda server function, whose
+ * `/_next/image` goes to the image function).
  */
 export function installSharpShim(functionDir: string): boolean {
-  const file = path.join(functionDir, runtimeAddonName());
+  const file = path.join(functionDir, imageAddonName());
   if (!fs.existsSync(file)) return false;
   const addon = createRequire(path.join(functionDir, "index.mjs"))(file) as Partial<ImageAddon>;
   if (typeof addon.optimizeImage !== "function") return false;

@@ -119,9 +119,13 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
-    /// No runtime addon (`open-next-runtime.<platform>.node`) was found to ship in the functions.
-    #[error("no runtime addon (open-next-runtime.linux-<arch>-gnu.node) was found in the open-next-rs package; reinstall it, or run `npm run build` in a source checkout")]
-    MissingRuntimeAddon,
+    /// No addon of the kind a function needs (`open-next-runtime.<platform>.node`,
+    /// the Router, or `open-next-image.<platform>.node`) was found to ship in it.
+    #[error("no {name}.linux-<arch>-gnu.node addon was found in the open-next-rs package; reinstall it, or run `npm run build` in a source checkout")]
+    MissingRuntimeAddon {
+        /// `open-next-runtime` or `open-next-image`.
+        name: &'static str,
+    },
     /// The open-next config is invalid.
     #[error("invalid open-next config ({file}): {message}")]
     Config {
@@ -148,7 +152,7 @@ impl CoreError {
             CoreError::MissingBuildOutput { .. } => "ERR_MISSING_BUILD_OUTPUT",
             CoreError::Config { .. } => "ERR_CONFIG",
             CoreError::Routing { .. } => "ERR_ROUTING",
-            CoreError::MissingRuntimeAddon => "ERR_RUNTIME_ADDON",
+            CoreError::MissingRuntimeAddon { .. } => "ERR_RUNTIME_ADDON",
         }
     }
 

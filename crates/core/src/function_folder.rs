@@ -101,15 +101,42 @@ pub(crate) fn js_string(s: &str) -> String {
     serde_json::to_string(s).expect("string")
 }
 
+/// The two addons functions ship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addon {
+    /// `open-next-runtime.<platform>.node`: the Router.
+    Router,
+    /// `open-next-image.<platform>.node`: the image stage.
+    Image,
+}
+
+impl Addon {
+    /// The file name's stem.
+    pub fn name(self) -> &'static str {
+        match self {
+            Addon::Router => "open-next-runtime",
+            Addon::Image => "open-next-image",
+        }
+    }
+}
+
+/// The addons of `kind` among `all` (by file name), at least one.
+pub fn addons_of(all: &[PathBuf], kind: Addon) -> Result<Vec<PathBuf>> {
+    let prefix = format!("{}.", kind.name());
+    let found: Vec<PathBuf> =
+        all.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix))).cloned().collect();
+    if found.is_empty() {
+        return Err(crate::CoreError::MissingRuntimeAddon { name: kind.name() });
+    }
+    Ok(found)
+}
+
 /// Copies the runtime addons (the Router the request path calls) next to
 /// `index.mjs`, keeping their `open-next-runtime.<platform>.node` names so the
 /// runtime picks the one for the machine it runs on.
 pub(crate) fn copy_runtime_addons(addons: &[PathBuf], app_dir: &Path) -> Result<()> {
-    if addons.is_empty() {
-        return Err(crate::CoreError::MissingRuntimeAddon);
-    }
     for addon in addons {
-        let name = addon.file_name().ok_or(crate::CoreError::MissingRuntimeAddon)?;
+        let Some(name) = addon.file_name() else { continue };
         let to = app_dir.join(name);
         crate::fsutil::link_or_copy(addon, &to).map_err(crate::CoreError::io("copy the runtime addon", addon))?;
     }

@@ -1,13 +1,12 @@
 //! The native addon that runs inside each server function at request time.
 //!
-//! It holds only what requests need (the `Router`, and `optimizeImage` for
-//! `/_next/image`), so a function carries a small binary instead of the build
-//! tool's (swc, tracing, bundling). The
+//! It holds only what requests need (the `Router`), so a function carries a
+//! small binary instead of the build tool's (swc, tracing, bundling). Images
+//! are a separate addon (`crates/image-napi`). The
 //! `Router` binding is the same source file as the build addon's, so the two
 //! cannot drift apart.
 #![deny(clippy::all)]
 
-pub mod image;
 #[path = "../../../src/router.rs"]
 mod router;
 

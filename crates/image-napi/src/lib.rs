@@ -1,5 +1,10 @@
-//! `optimizeImage`: the image stage (`open_next_image`) as an async task, off
-//! the JavaScript thread.
+//! The image addon (`open-next-image.<platform>.node`): `optimizeImage`, the
+//! image stage (`open_next_image`) as an async task, off the JavaScript thread.
+//!
+//! It ships apart from the Router's addon: the image function needs only this
+//! one, and a Lambda server function (whose `/_next/image` goes to the image
+//! function) only the Router's; a self-hosted server function carries both.
+#![deny(clippy::all)]
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
