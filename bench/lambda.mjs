@@ -52,8 +52,13 @@ const events = Number(opt("events", "2000"));
 const OURS = "open-next.config.ts";
 const THEIRS = "opennext-aws.config.ts";
 const HANDLER_OVERRIDES = `{ wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" }`;
-// The image function reads the app's public/ from `.open-next/assets` on both sides.
-const IMAGE_CONFIG = `imageOptimization: { loader: "fs-dev" }`;
+// The image function reads the app's public/ through the same custom loader on both sides (OpenNext's
+// own fs-dev loader only works inside its express-dev server, which defines `monorepoPackagePath`).
+const imageConfig = (publicDir, extra = "") =>
+  `imageOptimization: { loader: async () => ({ name: "bench-public", load: async (key) => ({ body: (await import("node:fs")).createReadStream(${JSON.stringify(publicDir)} + key), contentType: "image/jpeg", cacheControl: "public, max-age=31536000, immutable" }) })${extra} }`;
+// OpenNext installs sharp into its image function for linux-arm64 by default (and its default
+// sharp 0.32.6 downloads libvips from GitHub): here it gets the x64 build of the bench's sharp.
+const THEIRS_INSTALL = `, install: { packages: ["sharp@0.35.5"], arch: "x64" }`;
 const IMAGE = "bench-photo.jpg";
 const IMAGE_URL = `/_next/image?url=%2F${IMAGE}&w=640&q=75`;
 
@@ -124,8 +129,8 @@ async function main() {
   log(`${size}: handler builds (aws-lambda + aws-apigw-v2, fs-dev caches)`);
   const handler = await buildBoth(
     dir,
-    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${IMAGE_CONFIG} };\n`,
-    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${IMAGE_CONFIG}, buildCommand: "true" };\n`,
+    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${imageConfig(path.join(dir, "public"))} };\n`,
+    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${imageConfig(path.join(dir, "public"), THEIRS_INSTALL)}, buildCommand: "true" };\n`,
     "lambda-fs",
     0,
   );
@@ -155,7 +160,7 @@ async function main() {
       }
     }
   }
-  // The image function: cold start and warm throughput for a 1920×1280 JPEG → 640w WebP.
+  // The image function: cold start and warm throughput for a 1920×1280 JPEG → 640w WebP (theirs: sharp 0.35.5, x64).
   const imageFn = (tool) => path.join(handler.dirs[tool], "image-optimization-function");
   const webp = { BENCH_ACCEPT: "image/webp,*/*" };
   const image = { cold: { ours: [], theirs: [] }, warm: { ours: [], theirs: [] }, status: {} };
@@ -235,7 +240,11 @@ function render(r) {
   }
   if (r.image) {
     const im = r.image;
-    L.push("", "## Image function (aws-lambda + aws-apigw-v2, `fs-dev` loader on both sides; `Accept: image/webp`)", "");
+    L.push(
+      "",
+      "## Image function (aws-lambda + aws-apigw-v2, the same custom loader reading `public/` on both sides; `Accept: image/webp`)",
+      "",
+    );
     L.push("| | ours | @opennextjs/aws | ratio |", "|---|---|---|---|");
     L.push(
       `| cold start, process start → first result for \`${im.url}\` (status ${im.status.ours} / ${im.status.theirs}) | ${fmtMs(im.cold.ours.median)} ms | ${fmtMs(im.cold.theirs.median)} ms | ${(im.cold.ours.median / im.cold.theirs.median).toFixed(2)}× theirs |`,
