@@ -5,6 +5,7 @@
 // (already built by `next build` in an earlier test file) and served.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { imageSize } from "./helpers/image-size.mjs";
@@ -92,4 +93,33 @@ test("fs-dev-nextMode: revalidateTag expires a 'use cache' entry, and the tag is
   assert.ok(next && next !== first, `a new value after revalidateTag (${first} → ${next})`);
   const saved = JSON.parse(readFileSync(path.join(dir, ".open-next/fs-dev-tag-cache-nextMode.json"), "utf8"));
   assert.ok(Number(saved["use-cache-tag"]?.revalidatedAt?.N) > 0, JSON.stringify(saved));
+});
+
+test("a custom image loader is used (also under open-next preview, which points the bucket loaders at its assets)", async () => {
+  writeFileSync(
+    configFile,
+    LOCAL_CONFIG.replace(
+      'loader: "fs-dev"',
+      `loader: async () => ({ name: "mine", load: async (key) => { globalThis.__loaded = [...(globalThis.__loaded ?? []), key]; return { body: (await import("node:fs")).readFileSync(${JSON.stringify(path.join(dir, "public"))} + key), contentType: "image/png" }; } })`,
+    ),
+  );
+  const r = runCli(["build", "--skip-next-build"], dir);
+  assert.equal(r.code, 0, r.output);
+  // In its own process, as Lambda loads it (this one has another config module cached).
+  const script = `
+    const { handler } = await import(${JSON.stringify(path.join(dir, ".open-next/image-optimization-function/index.mjs"))});
+    const url = "http://localhost/_next/image?url=%2Fimg%2Falpha.png&w=64&q=75";
+    const r = await handler({ type: "core", method: "GET", rawPath: "/_next/image", url, headers: { accept: "*/*", host: "localhost" },
+      query: Object.fromEntries(new URL(url).searchParams), cookies: {}, remoteAddress: "127.0.0.1" });
+    const chunks = [];
+    for await (const c of r.body) chunks.push(c);
+    console.log(JSON.stringify({ status: r.statusCode, body: Buffer.concat(chunks).toString("base64"), loaded: globalThis.__loaded }));`;
+  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    env: { ...process.env, OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets") },
+  });
+  const result = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}");
+  assert.equal(result.status, 200, out.stderr);
+  assert.deepEqual(imageSize(Buffer.from(result.body, "base64")), { type: "png", width: 64, height: 48 });
+  assert.deepEqual(result.loaded, ["/img/alpha.png"]);
 });

@@ -38,7 +38,7 @@ async function bytesOf(body: ImageLoaderResult["body"]): Promise<Buffer> {
 }
 
 /** The image function's handler over the selected loader. */
-export function imageHandler(builtin: ImageLoader) {
+export function imageHandler(builtin: ImageLoader | undefined) {
   const required = JSON.parse(fs.readFileSync(path.join(functionDir, ".next/required-server-files.json"), "utf8"));
   const config = required.config ?? {};
   (globalThis as { __openNextBasePath?: string }).__openNextBasePath = config.basePath ?? "";
@@ -53,11 +53,12 @@ export function imageHandler(builtin: ImageLoader) {
     const openNextConfig = (globalThis as { openNextConfig?: { imageOptimization?: { loader?: unknown } } }).openNextConfig;
     // `open-next preview` without a bucket: the bucket loaders read the preview's copy of the assets.
     const previewAssets = process.env.OPEN_NEXT_PREVIEW_ASSETS_DIR;
-    if (previewAssets && !process.env.BUCKET_NAME && /^s3(-lite)?$/.test(builtin.name)) {
-      loader ??= Promise.resolve(assetsLoader(previewAssets, `${builtin.name} (preview: ${previewAssets})`));
+    if (previewAssets && !process.env.BUCKET_NAME && /^s3(-lite)?$/.test(builtin?.name ?? "")) {
+      loader ??= Promise.resolve(assetsLoader(previewAssets, `${builtin?.name} (preview: ${previewAssets})`));
     }
-    loader ??= pick<ImageLoader>(openNextConfig?.imageOptimization?.loader, builtin);
+    loader ??= pick<ImageLoader>(openNextConfig?.imageOptimization?.loader, builtin as ImageLoader);
     const l = await loader;
+    if (!l) throw new Error("imageOptimization.loader is a custom override, but the config beside the function has no loader function");
     // OpenNext's host loader reads HOST: the request's host unless the function sets its own.
     process.env.HOST ??= event.headers["x-forwarded-host"] ?? event.headers.host;
     const res = new InternalResponse({ streamCreator: options?.streamCreator });

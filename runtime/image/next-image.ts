@@ -1,14 +1,16 @@
 /**
- * `/_next/image` for the self-hosted server function, answered by the app's own
- * Next image optimizer (`next/dist/server/image-optimizer`): its validation and
+ * `/_next/image` for the self-hosted server function and the image function,
+ * answered by the app's own Next image optimizer (`next/dist/server/image-optimizer`): its validation and
  * messages, upstream fetches (remote ones with Next's redirect and local-IP
  * checks), format negotiation, fallbacks, `Cache-Control`, `Vary`, ETag and 304,
  * `Content-Disposition` and CSP, for the installed version. Only the pixel work
  * is ours: the `sharp-to-rust` patch hands it to the Rust stage (`sharp.ts`).
  *
- * A local `url` is fetched through the server's own routing, as Next's router
- * fetches it, without the request's cookies. Responses are not cached on disk
- * (`X-Nextjs-Cache: MISS`); a CDN in front caches them by `Cache-Control`.
+ * A local `url` is fetched by the caller's `fetchLocal` (the server's own
+ * routing, without the request's cookies, as Next's router fetches it; the
+ * image function's loader) and judged by Next's `fetchInternalImage`. Responses
+ * are not cached on disk (`X-Nextjs-Cache: MISS`); a CDN in front caches them
+ * by `Cache-Control`.
  */
 import type { NextConfig } from "../types/next.ts";
 import { debug, error } from "../utils/logger.ts";
