@@ -7,7 +7,7 @@ use crate::cache::create_cache_assets;
 use crate::config::{self, OpenNextConfig};
 use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
-use crate::image_function::{self, image_overrides, write_image_function};
+use crate::image_function::{image_overrides, write_image_function};
 use crate::middleware_function::{check_edge_middleware, new_route_key, write_middleware_function, MiddlewareCode};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
@@ -161,10 +161,34 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         let v = f()?;
         Ok((Phase { name: name.to_string(), ms: ms(t) }, v))
     };
-    let ((assets, cache), (copy, code)) = rayon::join(
+    let (((assets, image_fn), cache), (copy, code)) = rayon::join(
         || {
             rayon::join(
-                || timed("static assets", &|| create_static_assets(&app, &nb, &out).map(|s| json!({"files": s.files, "bytes": s.bytes}))),
+                || {
+                    // The image function (a trace of Next's optimizer, a copy, a bundle) runs beside the
+                    // server function's steps, not after them.
+                    rayon::join(
+                        || {
+                            timed("static assets", &|| {
+                                create_static_assets(&app, &nb, &out).map(|s| json!({"files": s.files, "bytes": s.bytes}))
+                            })
+                        },
+                        || {
+                            timed("image function", &|| {
+                                let (modules, files) = write_image_function(
+                                    &out,
+                                    &image,
+                                    &nb,
+                                    &opts.runtime_dir,
+                                    &opts.compiled_config,
+                                    &cfg.raw,
+                                    &opts.runtime_addons,
+                                )?;
+                                Ok(json!({"modules": modules, "nextFiles": files}))
+                            })
+                        },
+                    )
+                },
                 || {
                     timed("cache assets", &|| {
                         let c = create_cache_assets(&nb, &app.next_version, &out, with_tags)?;
@@ -203,7 +227,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                     Ok((copied, patched))
                 },
                 || {
-                    timed("bundle functions (server, middleware, revalidation, warmer, image)", &|| {
+                    timed("bundle functions (server, middleware, revalidation, warmer)", &|| {
                         let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
                         let modules = write_function_code(
                             &nb,
@@ -229,16 +253,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 write_utility_function(&out, *kind, overrides, &nb, &opts.runtime_dir, &opts.compiled_config, &cfg.raw)?;
                             functions.insert(kind.dir().to_string(), json!({"modules": modules}));
                         }
-                        let (image_modules, image_files) = write_image_function(
-                            &out,
-                            &image,
-                            &nb,
-                            &opts.runtime_dir,
-                            &opts.compiled_config,
-                            &cfg.raw,
-                            &opts.runtime_addons,
-                        )?;
-                        functions.insert(image_function::DIR.to_string(), json!({"modules": image_modules, "nextFiles": image_files}));
                         let middleware = match (&cfg.middleware, &route_key) {
                             (Some(overrides), Some(key)) => write_middleware_function(
                                 &nb,
@@ -262,7 +276,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             )
         },
     );
-    let (assets, cache, (copy, patched), code) = (assets?, cache?, copy?, code?);
+    let (assets, image_fn, cache, (copy, patched), code) = (assets?, image_fn?, cache?, copy?, code?);
     let patched_names: Vec<&str> = patched.1.as_array().into_iter().flatten().filter_map(|p| p.get(0).and_then(Value::as_str)).collect();
     for p in SERVER_PATCHES {
         if !patched_names.contains(&p.name) {
@@ -273,7 +287,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         }
     }
     let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
-    for (p, _) in [&assets, &cache, &copy, &patched, &code] {
+    for (p, _) in [&assets, &cache, &copy, &patched, &code, &image_fn] {
         phases.push(p.clone());
     }
     let initializer = utilities.iter().find(|(k, _)| *k == UtilityKind::Initializer).filter(|(k, _)| k.is_built(&cfg.raw, has_tag_seed));
@@ -296,7 +310,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "imageFunction": image_fn.1}),
         warnings,
     })
 }
