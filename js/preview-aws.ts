@@ -98,16 +98,20 @@ async function startMoto(outputDir: string): Promise<{ env: Record<string, strin
   const bucket = "open-next-cache";
   const table = "open-next-tags";
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const cacheDir = path.join(outputDir, "cache");
-  let uploaded = 0;
-  if (fs.existsSync(cacheDir)) {
-    for (const f of fs.readdirSync(cacheDir, { recursive: true }).map(String)) {
-      const file = path.join(cacheDir, f);
+  /** Uploads the files of `.open-next/<dir>` under `<prefix>/`, as a stack's deployment does; returns how many. */
+  const upload = async (dir: string, prefix: string): Promise<number> => {
+    const root = path.join(outputDir, dir);
+    if (!fs.existsSync(root)) return 0;
+    let n = 0;
+    for (const f of fs.readdirSync(root, { recursive: true }).map(String)) {
+      const file = path.join(root, f);
       if (!fs.statSync(file).isFile()) continue;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `_cache/${f.split(path.sep).join("/")}`, Body: fs.readFileSync(file) }));
-      uploaded++;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${f.split(path.sep).join("/")}`, Body: fs.readFileSync(file) }));
+      n++;
     }
-  }
+    return n;
+  };
+  const uploaded = await upload("cache", "_cache");
   await ddb.send(
     new CreateTableCommand({
       TableName: table,
@@ -141,16 +145,7 @@ async function startMoto(outputDir: string): Promise<{ env: Record<string, strin
     );
   }
   // The image function's assets bucket (loaders `s3`, `s3-lite`): `assets/` under `_assets`, as a stack uploads it.
-  const assetsDir = path.join(outputDir, "assets");
-  let assets = 0;
-  if (fs.existsSync(assetsDir)) {
-    for (const f of fs.readdirSync(assetsDir, { recursive: true }).map(String)) {
-      const file = path.join(assetsDir, f);
-      if (!fs.statSync(file).isFile()) continue;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `_assets/${f.split(path.sep).join("/")}`, Body: fs.readFileSync(file) }));
-      assets++;
-    }
-  }
+  const assets = await upload("assets", "_assets");
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({ QueueName: "open-next-revalidation.fifo", Attributes: { FifoQueue: "true" } }),
   );

@@ -12,11 +12,11 @@ import { revalidatedSince, staleSince, type TagItem, tagItem } from "../../cache
 import { openNextDir } from "../../server/paths.ts";
 import type { NextModeTagCache, NextModeTagCacheWriteInput } from "../../types/overrides.ts";
 import { error } from "../../utils/logger.ts";
+import { stateFileWriter } from "../../utils/state-file.ts";
 
 export const stateFile = path.join(openNextDir, "fs-dev-tag-cache-nextMode.json");
 
 let items: Map<string, TagItem> | undefined;
-let saving: Promise<void> = Promise.resolve();
 
 function load(): Map<string, TagItem> {
   if (!items) {
@@ -31,16 +31,10 @@ function load(): Map<string, TagItem> {
   return items;
 }
 
+const write = stateFileWriter(stateFile, "the tag cache");
+
 function save(): Promise<void> {
-  const snapshot = JSON.stringify(Object.fromEntries(load()));
-  saving = saving
-    .then(async () => {
-      const tmp = `${stateFile}.${process.pid}.tmp`;
-      await fs.promises.writeFile(tmp, snapshot);
-      await fs.promises.rename(tmp, stateFile);
-    })
-    .catch((e) => error("cannot save tag cache", e));
-  return saving;
+  return write(JSON.stringify(Object.fromEntries(load())));
 }
 
 const disabled = () =>

@@ -12,13 +12,13 @@ import path from "node:path";
 import { openNextDir } from "../../server/paths.ts";
 import type { OriginalTagCache, OriginalTagCacheWriteInput } from "../../types/overrides.ts";
 import { error } from "../../utils/logger.ts";
+import { stateFileWriter } from "../../utils/state-file.ts";
 import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../../cache/tag-items.ts";
 
 const seedFile = path.join(openNextDir, "dynamodb-provider", "dynamodb-cache.json");
 export const stateFile = path.join(openNextDir, "fs-dev-tag-cache.json");
 
 let items: Map<string, TagItem> | undefined;
-let saving: Promise<void> = Promise.resolve();
 
 function itemKey(item: TagItem): string {
   return `${item.tag.S}\u0000${item.path.S}`;
@@ -43,16 +43,10 @@ function load(): Map<string, TagItem> {
   return items;
 }
 
+const write = stateFileWriter(stateFile, "the tag cache");
+
 function save(): Promise<void> {
-  const snapshot = JSON.stringify([...load().values()]);
-  saving = saving
-    .then(async () => {
-      const tmp = `${stateFile}.${process.pid}.tmp`;
-      await fs.promises.writeFile(tmp, snapshot);
-      await fs.promises.rename(tmp, stateFile);
-    })
-    .catch((e) => error("cannot save tag cache", e));
-  return saving;
+  return write(JSON.stringify([...load().values()]));
 }
 
 function forPath(p: string): TagItem[] {
