@@ -22,18 +22,13 @@ import type { CacheValue, StoredComposableEntry } from "../types/overrides.ts";
 import { addPending, getStore } from "../utils/context.ts";
 import { debug, error } from "../utils/logger.ts";
 import { currentBackend } from "./handler.ts";
+import { readAll } from "../utils/read-all.ts";
 import { composableTagPath, hasBeenRevalidated, isStaleByTags, registerTagPairs, revalidateTags } from "./tags.ts";
 
 /** Entries being written by this instance: a `get` for one waits for it. */
 const pending = new Map<string, Promise<StoredComposableEntry | undefined>>();
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 /** The bytes as text: UTF-8 when they are (what OpenNext stores), base64 otherwise. */
 function encodeValue(bytes: Buffer): Pick<StoredComposableEntry, "value" | "encoding"> {

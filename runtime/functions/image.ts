@@ -15,7 +15,6 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
 import { createNextImageHandler, type LocalAnswer } from "../image/next-image.ts";
@@ -24,17 +23,14 @@ import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
 import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
 import { debug } from "../utils/logger.ts";
+import { readAll } from "../utils/read-all.ts";
 
 const functionDir = path.dirname(fileURLToPath(import.meta.url));
 
 async function bytesOf(body: ImageLoaderResult["body"]): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
   if (Buffer.isBuffer(body)) return body;
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  const stream = body instanceof Readable ? body : Readable.fromWeb(body as any);
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
+  return body instanceof Uint8Array ? Buffer.from(body) : readAll(body);
 }
 
 /** The image function's handler over the selected loader. */

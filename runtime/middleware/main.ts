@@ -48,6 +48,7 @@ import type {
 import { loadConfig, pick } from "../utils/config.ts";
 import { debug, error } from "../utils/logger.ts";
 import { type EdgeNextConfig, loadEdgeMiddleware } from "./edge-runtime.ts";
+import { readAll } from "../utils/read-all.ts";
 
 export interface MiddlewareFunctionOptions {
   /** The built-in overrides the build selected. */
@@ -94,9 +95,7 @@ async function respond(status: number, headers: [string, string][], body?: Reada
  * it: header names and values, and the body as it is sent (base64 when binary).
  */
 async function measured(result: InternalResult): Promise<{ result: InternalResult; bytes: number }> {
-  const chunks: Buffer[] = [];
-  for await (const c of result.body) chunks.push(Buffer.from(c));
-  const data = Buffer.concat(chunks);
+  const data = await readAll(result.body);
   let bytes = result.isBase64Encoded ? Math.ceil(data.length / 3) * 4 : data.length;
   for (const [k, v] of Object.entries(result.headers)) for (const x of [v].flat()) bytes += k.length + String(x).length;
   return { result: { ...result, body: Readable.from([data]) }, bytes };

@@ -17,6 +17,7 @@ use crate::function_folder::{addons_of, js_string, override_imports, write_funct
 use crate::next_app::NextBuild;
 use crate::patch::{patch_function, SHARP_TO_RUST};
 use crate::server_function::copy_config_dependencies;
+use crate::utility_functions::check_available;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -47,22 +48,8 @@ pub fn image_overrides(file: &str, raw: &Value) -> Result<ImageOverrides> {
     let wrapper = pick_override(file, ov, "wrapper", "aws-lambda", &wrappers, "imageOptimization.override.wrapper")?;
     let converter = pick_override(file, ov, "converter", "aws-apigw-v2", CONVERTERS, "imageOptimization.override.converter")?;
     let loader = pick_override(file, section, "loader", "s3", LOADERS, "imageOptimization.loader")?;
-    for (choice, implemented, at) in [
-        (&wrapper, IMPLEMENTED_WRAPPERS, "imageOptimization.override.wrapper"),
-        (&converter, IMPLEMENTED_CONVERTERS, "imageOptimization.override.converter"),
-    ] {
-        if let OverrideChoice::Builtin(name) = choice {
-            if !implemented.contains(&name.as_str()) {
-                return Err(CoreError::Config {
-                    file: file.to_string(),
-                    message: format!(
-                        "\"{name}\" at `{at}` is not available for the image function; available: {}, or a custom override function",
-                        implemented.join(", ")
-                    ),
-                });
-            }
-        }
-    }
+    check_available(file, &wrapper, IMPLEMENTED_WRAPPERS, "imageOptimization.override.wrapper")?;
+    check_available(file, &converter, IMPLEMENTED_CONVERTERS, "imageOptimization.override.converter")?;
     Ok(ImageOverrides { wrapper, converter, loader })
 }
 

@@ -135,13 +135,13 @@ pub fn utility_overrides(file: &str, raw: &Value, kind: UtilityKind) -> Result<U
     let wrappers: Vec<&str> = WRAPPERS.iter().map(|(w, _)| *w).collect();
     let wrapper = pick_override(file, ov, "wrapper", "aws-lambda", &wrappers, &format!("{key}.override.wrapper"))?;
     let converter = pick_override(file, ov, "converter", kind.default_converter(), CONVERTERS, &format!("{key}.override.converter"))?;
-    check(file, &wrapper, IMPLEMENTED_WRAPPERS, &format!("{key}.override.wrapper"))?;
-    check(file, &converter, IMPLEMENTED_CONVERTERS, &format!("{key}.override.converter"))?;
+    check_available(file, &wrapper, IMPLEMENTED_WRAPPERS, &format!("{key}.override.wrapper"))?;
+    check_available(file, &converter, IMPLEMENTED_CONVERTERS, &format!("{key}.override.converter"))?;
     let extra = match kind.extra() {
         Some(x) => {
             let at = format!("{key}.{}", x.key);
             let choice = pick_override(file, section, x.key, x.default, x.valid, &at)?;
-            check(file, &choice, x.implemented, &at)?;
+            check_available(file, &choice, x.implemented, &at)?;
             Some(choice)
         }
         None => None,
@@ -149,7 +149,8 @@ pub fn utility_overrides(file: &str, raw: &Value, kind: UtilityKind) -> Result<U
     Ok(UtilityOverrides { wrapper, converter, extra })
 }
 
-fn check(file: &str, choice: &OverrideChoice, implemented: &[&str], at: &str) -> Result<()> {
+/// Refuses a built-in override at `at` that is not among `implemented`, naming the choices.
+pub(crate) fn check_available(file: &str, choice: &OverrideChoice, implemented: &[&str], at: &str) -> Result<()> {
     match choice {
         OverrideChoice::Builtin(name) if !implemented.contains(&name.as_str()) => Err(CoreError::Config {
             file: file.to_string(),
