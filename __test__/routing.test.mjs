@@ -16,6 +16,8 @@ const ALL_KINDS = ["redirect", "external", "dynamic", "route", "no route"];
 for (const [name, seed, expectedKinds] of [
   ["routing-i18n", 1, ALL_KINDS],
   ["routing-basepath", 2, ALL_KINDS],
+  // basePath + trailingSlash + i18n with a domain + middleware.
+  ["routing-combo", 4, ALL_KINDS.filter((k) => k !== "external")],
   ["next16", 3, ALL_KINDS.filter((k) => k !== "external")],
 ]) {
   describe(`router vs @next/routing: ${name}`, { timeout: 600_000 }, () => {

@@ -145,7 +145,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // Compiled once (every regex checked here, before anything is written) and
     // shipped by the server function and the external middleware alike.
     let t = Instant::now();
-    let routing_json = routing_table_json(&nb)?;
+    let routing_json = routing_table_json(&nb, &app.next_version)?;
     phases.push(Phase { name: "routing table".into(), ms: ms(t) });
 
     let target = output_root.join(".open-next");

@@ -192,7 +192,8 @@ pub fn copy_self_hosted_assets(app_dir: &Path, build: &NextBuild, fn_dir: &Path)
 /// returns its JSON, shipped as `routing.json`: from the Deployment Adapter output
 /// when the build has one (Next >= 16.2), else converted from the `.next`
 /// manifests as Next's adapter code would (`routing::spec_from_manifests`).
-pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
+/// `next_version` picks the `next start` behaviours that changed between releases.
+pub fn routing_table_json(build: &NextBuild, next_version: &str) -> Result<Option<String>> {
     let (spec, source_file) = match &build.adapter {
         Some(adapter) => {
             let source_file = build.dist_dir.join(crate::next_app::ADAPTER_OUTPUT_FILE);
@@ -214,6 +215,7 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
         || config("skipMiddlewareUrlNormalize")
         || build.config.pointer("/experimental/skipMiddlewareUrlNormalize").and_then(serde_json::Value::as_bool).unwrap_or(false);
     spec.trailing_slash = config("trailingSlash") && !skip_normalize;
+    spec.data_default_locale = adds_default_locale_to_data_requests(next_version);
     // Next's tables leave `public/` out (platforms upload it themselves), but
     // routing checks it like any other file: before afterFiles rewrites.
     if let Some(app_dir) = build.dist_dir.parent() {
@@ -241,6 +243,12 @@ pub fn routing_table_json(build: &NextBuild) -> Result<Option<String>> {
     let table =
         crate::routing::RoutingTable::compile(spec).map_err(|e| crate::CoreError::Routing { source_file, message: e.to_string() })?;
     Ok(Some(serde_json::to_string(&table.spec).expect("spec serialises")))
+}
+
+/// Whether `next start` of this Next version gives a `_next/data` request without a
+/// locale the default locale when the app has middleware (15.5.16+ and 16.2.5+).
+fn adds_default_locale_to_data_requests(next_version: &str) -> bool {
+    crate::next_app::parse_version(next_version).is_some_and(|v| ((15, 5, 16)..(16, 0, 0)).contains(&v) || v >= (16, 2, 5))
 }
 
 /// The URL pathnames of the files in `public/` (`<basePath>/<path>`), empty when
@@ -346,6 +354,14 @@ pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn data_requests_get_the_default_locale_from_15_5_16_and_16_2_5() {
+        let adds = super::adds_default_locale_to_data_requests;
+        // Measured on the releases' router-utils/resolve-routes.js.
+        assert!(!adds("15.5.15") && adds("15.5.16") && adds("15.5.29"));
+        assert!(!adds("16.0.0") && !adds("16.2.4") && adds("16.2.5") && adds("16.5.0"));
+    }
+
     use super::*;
     use crate::config::OverrideChoice;
 

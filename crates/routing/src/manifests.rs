@@ -1951,6 +1951,7 @@ pub fn spec_from_manifests(dist_dir: &Path) -> Result<RoutingSpec, String> {
         pathnames,
         next_start_compat: false,
         trailing_slash: false,
+        data_default_locale: false,
     })
 }
 

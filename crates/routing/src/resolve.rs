@@ -983,6 +983,56 @@ fn data_path_with_canonical_locale(p: &str, table: &RoutingTable) -> Option<Stri
     Some(format!("{}{locale}{}", &p[..prefix_len], &rest[seg.len()..]))
 }
 
+/// With [`RoutingSpec::data_default_locale`] and middleware: the `_next/data` URL
+/// `data_url` (under `prefix`, `<basePath>/_next/data/<buildId>/`) with the (domain's)
+/// default locale in front of its page when that page carries none
+/// (`about.json` is `en/about.json`, `index.json` is `en.json`). `next start` does
+/// this before any route matches, only when the app has middleware; without it such
+/// a request names no page.
+fn data_url_with_default_locale(table: &RoutingTable, data_url: &JsUrl, prefix: &str) -> Option<JsUrl> {
+    let spec = &table.spec;
+    let i18n = spec.i18n.as_ref().filter(|_| spec.next_start_compat && spec.data_default_locale)?;
+    if table.middleware_matchers.as_ref().is_some_and(|m| m.is_empty()) {
+        return None;
+    }
+    let rest = data_url.pathname().strip_prefix(prefix)?.strip_suffix(".json")?;
+    let page = if rest == "index" { "/".to_string() } else { format!("/{rest}") };
+    let (page, detected) = normalize_locale_path(&page, &i18n.locales);
+    if detected.is_some() || page.starts_with("/_next/") {
+        return None;
+    }
+    let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&data_url.hostname()), None);
+    let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
+    let mut u = data_url.clone();
+    if spec.base_path.is_empty() {
+        // Kept as written (dot segments included), as `next start` keeps it.
+        u.set_pathname(&if page == "/" { format!("{prefix}{default}.json") } else { format!("{prefix}{default}{page}.json") });
+        return Some(u);
+    }
+    // `next start` joins the page to the basePath, resolving dot segments, so a
+    // `..` can climb out of the added locale (`/en/..` is the basePath's root). Its
+    // page lookup ignores locales, and the request keeps the default locale: routed
+    // here as that locale's page. (Only next.config headers differ: `next start`
+    // matches them against the path without the locale.)
+    let mut segments: Vec<&str> = vec![default];
+    for seg in page.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    u.set_pathname(&match segments.as_slice() {
+        [] => format!("{prefix}{default}.json"),
+        [l, ..] if *l != default => format!("{prefix}{default}/{}.json", segments.join("/")),
+        [_] => format!("{prefix}{default}.json"),
+        _ => format!("{prefix}{}.json", segments.join("/")),
+    });
+    Some(u)
+}
+
 /// Whether `p` is `<basePath>/_next/data/<buildId>/<x>` with no locale as `<x>`'s first segment.
 fn is_unlocalized_data_path(p: &str, table: &RoutingTable) -> bool {
     let spec = &table.spec;
@@ -1206,9 +1256,16 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     let mut stopped: Option<Option<u16>> = None;
     let origin = req.url.origin();
     let mut is_next_data = false;
+    // The `_next/data` URL routing goes on with (the request's, or with the default
+    // locale added as `next start` adds it).
+    let mut data_url = req.url.clone();
     if spec.should_normalize_next_data {
         let prefix = format!("{bp}/_next/data/{build_id}/");
         is_next_data = req.url.pathname().starts_with(&prefix);
+        if let Some(u) = data_url_with_default_locale(table, &req.url, &prefix) {
+            data_url = u;
+            url = data_url.clone();
+        }
         if is_next_data {
             let page = normalize_next_data(&url, bp, build_id);
             // A data path whose `..` climbs out of the basePath (`<bp>/_next/data/<id>/...json`
@@ -1218,7 +1275,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
             // as written and does not find; with a basePath it joins the path to the
             // basePath, resolving the dots as a URL parser does).
             let escapes = !bp.is_empty() && page.pathname() != bp && !page.pathname().starts_with(&format!("{bp}/"));
-            let raw_dots = bp.is_empty() && ends_in_dot_segment(&req.url.pathname()[prefix.len()..]);
+            let raw_dots = bp.is_empty() && ends_in_dot_segment(&data_url.pathname()[prefix.len()..]);
             if spec.next_start_compat && (escapes || raw_dots) {
                 is_next_data = false;
             } else {
@@ -1234,9 +1291,10 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     }
     let mut canonical_locale: Option<(String, String)> = None;
     let mut locale_api_path = None;
-    // `next start` gives no locale to a path outside the basePath (`/about` or
-    // `/basement` with basePath `/base`): it matches no page and runs no middleware.
-    // Only its locale redirect of the root still applies (`/` → `/base/fr/`).
+    // A path outside the basePath (`/about` or `/basement` with basePath `/base`)
+    // matches no page and runs no middleware in `next start`; its locale goes in
+    // front without the basePath. Its locale redirect of the root still applies
+    // (`/` → `/base/fr/`).
     let outside_bp = spec.next_start_compat && !bp.is_empty() && {
         let p = url.pathname();
         p != bp && !p.starts_with(&format!("{bp}/"))
@@ -1244,6 +1302,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     if let (Some(i18n), false) = (&spec.i18n, is_next_data) {
         let p = url.pathname().to_string();
         let e = match p.strip_prefix(bp) {
+            _ if outside_bp => p.clone(),
             Some("") => "/".to_string(),
             Some(s) => s.to_string(),
             None => p.clone(),
@@ -1302,20 +1361,24 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                     canonical_locale = Some((url.pathname().to_string(), format!("{bp}/{l}{}", &e[1 + l.len()..])));
                 }
             }
-            if !in_path && pending_redirect.is_none() && !outside_bp {
+            if !in_path && pending_redirect.is_none() {
                 let l = if locale.is_empty() {
                     dom.map(|d| d.default_locale.clone()).unwrap_or_else(|| i18n.default_locale.clone())
                 } else {
                     locale
                 };
-                url.set_pathname(&with_locale(bp, &l, &e, spec.next_start_compat, spec.trailing_slash));
+                // Outside the basePath `next start` still puts the locale in front
+                // (`/BASE/x` is `/en/BASE/x`), with no basePath: it then matches no
+                // page, and only routes without the basePath.
+                let prefix = if outside_bp { "" } else { bp };
+                url.set_pathname(&with_locale(prefix, &l, &e, spec.next_start_compat, spec.trailing_slash));
             }
         }
     }
     // The URL `next start` matches its internal (priority) routes against.
     let priority_url = match (&spec.i18n, spec.next_start_compat) {
         // `next start` runs its internal redirects on the `_next/data` URL itself.
-        (_, true) if is_next_data => Some(req.url.clone()),
+        (_, true) if is_next_data => Some(data_url.clone()),
         (Some(i18n), true) => {
             let dom = detect_domain_locale(i18n.domains.as_deref(), Some(&url.hostname()), None);
             let default = dom.map(|d| d.default_locale.as_str()).filter(|s| !s.is_empty()).unwrap_or(&i18n.default_locale);
@@ -1781,6 +1844,70 @@ mod tests {
         assert_eq!(r.resolved_pathname, None);
         let (r, _) = route_counting(&middleware_table(true), "http://h/base/_next/data/b/about.json");
         assert_eq!(r.resolved_pathname.as_deref(), Some("/base/about"));
+    }
+
+    /// basePath + i18n + middleware on every path, with `data_default_locale` and
+    /// `middleware` as given.
+    fn localized_data_table(data_default_locale: bool, middleware: bool) -> RoutingTable {
+        let spec = RoutingSpec {
+            build_id: "b".into(),
+            base_path: "/base".into(),
+            i18n: Some(I18nConfig {
+                default_locale: "en".into(),
+                locales: vec!["en".into(), "fr".into()],
+                domains: Some(vec![crate::table::I18nDomain {
+                    domain: "fr.test".into(),
+                    default_locale: "fr".into(),
+                    locales: None,
+                    http: None,
+                }]),
+                locale_detection: None,
+            }),
+            should_normalize_next_data: true,
+            middleware_matchers: Some(if middleware {
+                vec![RouteDef { source_regex: "^.*$".into(), ..Default::default() }]
+            } else {
+                vec![]
+            }),
+            pathnames: vec!["/base/en".into(), "/base/fr".into(), "/base/en/about".into(), "/base/fr/about".into()],
+            next_start_compat: true,
+            data_default_locale,
+            ..Default::default()
+        };
+        RoutingTable::compile(spec).unwrap()
+    }
+
+    #[test]
+    fn a_path_outside_the_base_path_gets_the_locale_without_the_base_path() {
+        let mut t = localized_data_table(true, true);
+        // next.config's `source: "/(.*)"` header under basePath + i18n, case-insensitive as Next compiles it.
+        t.spec.before_middleware.push(RouteDef {
+            source_regex: r"^/base(?:/(en|fr))(?:/(.*))(?:/)?$".into(),
+            headers: Some(serde_json::from_str(r#"{"x-all":"1"}"#).unwrap()),
+            ..Default::default()
+        });
+        let t = RoutingTable::compile(t.spec).unwrap();
+        let all = |url: &str| route(&t, url).resolved_headers.and_then(|h| h.get("x-all"));
+        assert_eq!(all("http://h/base/en/x").as_deref(), Some("1"));
+        assert_eq!(all("http://h/base/x").as_deref(), Some("1"), "the default locale goes in after the basePath");
+        // `next start` matches `/en/BASE/x` and `/BASE/en/x` (no locale first) against it: no match.
+        assert_eq!(all("http://h/BASE/x"), None);
+        assert_eq!(all("http://h/BASE/en/x"), None);
+    }
+
+    #[test]
+    fn data_requests_without_a_locale_get_the_default_one_with_middleware() {
+        let page = |t: &RoutingTable, url: &str| route(t, url).resolved_pathname;
+        let t = localized_data_table(true, true);
+        assert_eq!(page(&t, "http://h/base/_next/data/b/about.json").as_deref(), Some("/base/en/about"));
+        assert_eq!(page(&t, "http://h/base/_next/data/b/index.json").as_deref(), Some("/base/en"));
+        assert_eq!(page(&t, "http://fr.test/base/_next/data/b/about.json").as_deref(), Some("/base/fr/about"), "the domain's default");
+        assert_eq!(page(&t, "http://h/base/_next/data/b/fr/about.json").as_deref(), Some("/base/fr/about"));
+        // `..` leaves the added locale, not the basePath: the page is the locale's root.
+        assert_eq!(page(&t, "http://h/base/_next/data/b/...json").as_deref(), Some("/base/en"));
+        // Without middleware, or before Next 15.5.16 / 16.2.5, `next start` finds no page.
+        assert_eq!(page(&localized_data_table(true, false), "http://h/base/_next/data/b/about.json"), None);
+        assert_eq!(page(&localized_data_table(false, true), "http://h/base/_next/data/b/about.json"), None);
     }
 
     #[test]

@@ -133,6 +133,12 @@ pub struct RoutingSpec {
     /// request as its page path with a trailing slash (`/about/`).
     #[serde(default)]
     pub trailing_slash: bool,
+    /// With `next_start_compat`, i18n and middleware: a `_next/data` request whose
+    /// page carries no locale is the default locale's (`/_next/data/<id>/about.json`
+    /// is `/en/about`), as `next start` routes it since Next 15.5.16 and 16.2.5.
+    /// Earlier versions find no page for it.
+    #[serde(default)]
+    pub data_default_locale: bool,
 }
 
 impl RoutingSpec {
@@ -378,6 +384,7 @@ impl RoutingTable {
             pathnames,
             next_start_compat: false,
             trailing_slash: false,
+            data_default_locale: false,
         })
     }
 }
