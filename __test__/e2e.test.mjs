@@ -278,6 +278,22 @@ for (const name of fixtures) {
       assert.equal(failed.status, 500);
     });
 
+    test("middleware's external rewrite with a status: the upstream's status and body, as next start", async () => {
+      const headers = { "x-upstream-port": String(upstream.port) };
+      for (const [p, status] of [
+        ["/mw/rewrite-status-external/echo/s", 200],
+        ["/mw/rewrite-status-external/teapot", 418],
+      ]) {
+        const [a, b] = await Promise.all([request(ref.base + p, { headers }), request(ours.base + p, { headers })]);
+        // Measured: next start answers with the upstream's status, not middleware's 403.
+        assert.equal(a.status, status, `next start: status of ${p}`);
+        assert.equal(b.status, a.status, `status of ${p}`);
+        assert.equal(b.headers["x-upstream"], "yes");
+        assert.equal(b.headers["cache-control"], a.headers["cache-control"], `cache-control of ${p}`);
+        assert.equal(JSON.parse(b.body.toString("utf8")).url, p.slice("/mw/rewrite-status-external".length));
+      }
+    });
+
     if (name === "next15")
       test("external middleware: answers at the edge or forwards a signed decision the origin trusts", async () => {
         const out = path.join(dir, ".open-next");
