@@ -167,6 +167,7 @@ pub fn middleware_overrides(file: &str, raw: &Value) -> Result<Option<Middleware
         origin_resolver: resolver,
         proxy_external_request: pick(file, ov, "proxyExternalRequest", "node", PROXIES, "middleware")?,
     };
+    check_pair(file, &o.wrapper, &o.converter, &[], "middleware.override")?;
     for (kind, choice) in o.kinds() {
         if let OverrideChoice::Builtin(name) = choice {
             let implemented = MIDDLEWARE_IMPLEMENTED.iter().find(|(k, _)| *k == kind).map(|(_, v)| *v).unwrap_or(&[]);
@@ -237,19 +238,30 @@ pub fn function_overrides(file: &str, fn_config: Option<&Value>, at: &str) -> Re
         proxy_external_request: pick(file, ov, "proxyExternalRequest", "node", PROXIES, at)?,
         cdn_invalidation: pick(file, ov, "cdnInvalidation", "dummy", CDN_INVALIDATIONS, at)?,
     };
-    if let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (&res.wrapper, &res.converter) {
-        let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
-        if !ok.contains(&c.as_str()) {
-            return Err(CoreError::Config {
-                file: file.to_string(),
-                message: format!(
-                    "wrapper \"{w}\" cannot work with converter \"{c}\" (at `{at}.override`); with wrapper \"{w}\" use one of: {}",
-                    ok.join(", ")
-                ),
-            });
-        }
-    }
+    check_pair(file, &res.wrapper, &res.converter, &[], &format!("{at}.override"))?;
     Ok(res)
+}
+
+/// Refuses a built-in wrapper and converter that cannot work together (OpenNext's
+/// compatibility matrix, [`WRAPPERS`]), for every kind of function. `lambda_also`
+/// are converters a function kind also runs with under `aws-lambda` (the warmer's
+/// and the initializer's `dummy`, as OpenNext builds them). Custom overrides are not
+/// checked.
+pub fn check_pair(file: &str, wrapper: &OverrideChoice, converter: &OverrideChoice, lambda_also: &[&str], at: &str) -> Result<()> {
+    let (OverrideChoice::Builtin(w), OverrideChoice::Builtin(c)) = (wrapper, converter) else {
+        return Ok(());
+    };
+    let ok = WRAPPERS.iter().find(|(name, _)| name == w).map(|(_, cs)| *cs).unwrap_or(&[]);
+    if ok.contains(&c.as_str()) || (w == "aws-lambda" && lambda_also.contains(&c.as_str())) {
+        return Ok(());
+    }
+    Err(CoreError::Config {
+        file: file.to_string(),
+        message: format!(
+            "wrapper \"{w}\" cannot work with converter \"{c}\" (at `{at}`); with wrapper \"{w}\" use one of: {}",
+            ok.join(", ")
+        ),
+    })
 }
 
 /// Refuses built-in overrides that this version does not ship yet.

@@ -50,6 +50,7 @@ pub fn image_overrides(file: &str, raw: &Value) -> Result<ImageOverrides> {
     let loader = pick_override(file, section, "loader", "s3", LOADERS, "imageOptimization.loader")?;
     check_available(file, &wrapper, IMPLEMENTED_WRAPPERS, "imageOptimization.override.wrapper")?;
     check_available(file, &converter, IMPLEMENTED_CONVERTERS, "imageOptimization.override.converter")?;
+    crate::config::check_pair(file, &wrapper, &converter, &[], "imageOptimization.override")?;
     Ok(ImageOverrides { wrapper, converter, loader })
 }
 
@@ -155,6 +156,10 @@ mod tests {
         assert!(e.to_string().contains("`imageOptimization.loader`") && e.to_string().contains("s3, s3-lite, host, fs-dev, dummy"), "{e}");
         let e = image_overrides("c.ts", &json!({"imageOptimization": {"override": {"wrapper": "cloudflare-node"}}})).unwrap_err();
         assert!(e.to_string().contains("aws-lambda, aws-lambda-streaming, dummy"), "{e}");
+        // The wrapper/converter pair is checked as the server function's is.
+        let streaming_v1 = json!({"imageOptimization": {"override": {"wrapper": "aws-lambda-streaming", "converter": "aws-apigw-v1"}}});
+        let e = image_overrides("c.ts", &streaming_v1).unwrap_err();
+        assert!(e.to_string().contains("`imageOptimization.override`") && e.to_string().contains("use one of: aws-apigw-v2"), "{e}");
         let custom = image_overrides("c.ts", &json!({"imageOptimization": {"loader": {"custom": true, "name": "mine"}}})).unwrap();
         assert!(matches!(custom.loader, OverrideChoice::Custom(_)));
     }

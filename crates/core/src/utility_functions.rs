@@ -137,6 +137,7 @@ pub fn utility_overrides(file: &str, raw: &Value, kind: UtilityKind) -> Result<U
     let converter = pick_override(file, ov, "converter", kind.default_converter(), CONVERTERS, &format!("{key}.override.converter"))?;
     check_available(file, &wrapper, IMPLEMENTED_WRAPPERS, &format!("{key}.override.wrapper"))?;
     check_available(file, &converter, IMPLEMENTED_CONVERTERS, &format!("{key}.override.converter"))?;
+    crate::config::check_pair(file, &wrapper, &converter, &[kind.default_converter()], &format!("{key}.override"))?;
     let extra = match kind.extra() {
         Some(x) => {
             let at = format!("{key}.{}", x.key);
@@ -279,6 +280,11 @@ mod tests {
         let e =
             utility_overrides("c.ts", &json!({"revalidate": {"override": {"wrapper": "node"}}}), UtilityKind::Revalidation).unwrap_err();
         assert!(e.to_string().contains("`revalidate.override.wrapper`") && e.to_string().contains("aws-lambda, dummy"), "{e}");
+        // The pair is checked; `aws-lambda` also runs the kind's own default converter.
+        let dummy_sqs = json!({"warmer": {"override": {"wrapper": "dummy", "converter": "sqs-revalidate"}}});
+        let e = utility_overrides("c.ts", &dummy_sqs, UtilityKind::Warmer).unwrap_err();
+        assert!(e.to_string().contains("`warmer.override`") && e.to_string().contains("use one of: dummy"), "{e}");
+        assert!(utility_overrides("c.ts", &json!({}), UtilityKind::Warmer).is_ok(), "aws-lambda with the warmer's dummy converter");
         let e = utility_overrides("c.ts", &json!({"initializationFunction": {"tagCache": "redis"}}), UtilityKind::Initializer).unwrap_err();
         assert!(e.to_string().contains("`initializationFunction.tagCache`") && e.to_string().contains("dynamodb-lite"), "{e}");
     }
