@@ -11,7 +11,13 @@
  * are paged through, and unprocessed batch items are written again (bounded).
  */
 import { revalidatedSince, staleSince, stripTagKey, type TagItem, tagItem, tagKey } from "../cache/tag-items.ts";
-import type { NextModeTagCache, NextModeTagCacheWriteInput, OriginalTagCache, OriginalTagCacheWriteInput } from "../types/overrides.ts";
+import type {
+  NextModeTagCache,
+  NextModeTagCacheWriteInput,
+  OriginalTagCache,
+  OriginalTagCacheWriteInput,
+  TagSeeder,
+} from "../types/overrides.ts";
 import { getStore } from "../utils/context.ts";
 import { intEnv } from "../utils/env.ts";
 import { error } from "../utils/logger.ts";
@@ -148,20 +154,27 @@ export function createDynamoTagCache(name: string, t: DynamoTransport): Original
       }
     },
 
-    async writeTags(tags: OriginalTagCacheWriteInput[]) {
-      if (disabled() || tags.length === 0) return;
-      try {
-        await writeItems(t, tags.map(tagItem));
-      } catch (e) {
-        error("tag cache: cannot write", tags.length, "tag/path pairs", e);
-        throw e;
-      } finally {
-        // What this request read of these paths is out of date now.
-        const store = getStore() as { dynamoPaths?: Map<string, unknown> } | undefined;
-        for (const w of tags) store?.dynamoPaths?.delete(w.path);
-      }
-    },
+    writeTags: (tags) => writeTags(t, tags),
   };
+}
+
+/** The writing half of [`createDynamoTagCache`], all the initializer seeds with. */
+export function createDynamoTagSeeder(name: string, t: DynamoTransport): TagSeeder {
+  return { name, mode: "original", writeTags: (tags) => writeTags(t, tags) };
+}
+
+async function writeTags(t: DynamoTransport, tags: OriginalTagCacheWriteInput[]): Promise<void> {
+  if (disabled() || tags.length === 0) return;
+  try {
+    await writeItems(t, tags.map(tagItem));
+  } catch (e) {
+    error("tag cache: cannot write", tags.length, "tag/path pairs", e);
+    throw e;
+  } finally {
+    // What this request read of these paths is out of date now.
+    const store = getStore() as { dynamoPaths?: Map<string, unknown> } | undefined;
+    for (const w of tags) store?.dynamoPaths?.delete(w.path);
+  }
 }
 
 /** `<buildId>/_tag/<tag>`: the nextMode item key (OpenNext's; the same in `tag` and `path`). */

@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { num, type TagItem } from "../cache/tag-items.ts";
-import type { TagCache } from "../types/overrides.ts";
+import type { TagSeeder } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
 import { error } from "../utils/logger.ts";
 
@@ -33,7 +33,7 @@ function requestTypeOf(event: any): RequestType {
   );
 }
 
-async function seed(tagCache: TagCache): Promise<number> {
+async function seed(tagCache: TagSeeder): Promise<number> {
   if (tagCache.mode === "nextMode") return 0;
   const file = fileURLToPath(new URL("./dynamodb-cache.json", import.meta.url));
   const items = JSON.parse(readFileSync(file, "utf8")) as TagItem[];
@@ -80,7 +80,7 @@ async function respond(event: any, status: "SUCCESS" | "FAILED", reason: string,
 }
 
 /** The initializer handler over the selected tag cache. */
-export function initializerHandler(builtin: TagCache) {
+export function initializerHandler(builtin: TagSeeder) {
   return async (input: any) => {
     // OpenNext's default converter (`dummy`) hands the Lambda event over as `original`.
     const event = input?.type === "dummy" ? input.original : input;
@@ -88,7 +88,7 @@ export function initializerHandler(builtin: TagCache) {
     try {
       requestType = requestTypeOf(event);
       const config = (globalThis as { openNextConfig?: { initializationFunction?: { tagCache?: unknown } } }).openNextConfig;
-      const tagCache = await pick<TagCache>(config?.initializationFunction?.tagCache, builtin);
+      const tagCache = await pick<TagSeeder>(config?.initializationFunction?.tagCache, builtin);
       const written = requestType === "delete" ? 0 : await seed(tagCache);
       const data = { items: written };
       if (event?.ResponseURL) await respond(event, "SUCCESS", `seeded ${written} tag/path pairs`, data);

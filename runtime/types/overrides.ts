@@ -239,6 +239,13 @@ export type NextModeTagCache = BaseOverride & {
 
 export type TagCache = OriginalTagCache | NextModeTagCache;
 
+/**
+ * What the initializer needs of a tag cache: a built-in module's `seeder`
+ * export, which leaves the reading half out of `dynamodb-provider/`, or a whole
+ * (custom) tag cache.
+ */
+export type TagSeeder = Pick<OriginalTagCache, "name" | "mode" | "writeTags"> | NextModeTagCache;
+
 // ---------------------------------------------------------------------------
 // Queue
 // ---------------------------------------------------------------------------

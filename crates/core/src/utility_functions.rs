@@ -85,6 +85,7 @@ impl UtilityKind {
                 valid: &["aws-lambda", "dummy"],
                 implemented: &["aws-lambda", "dummy"],
                 folder: "warmer",
+                export: "default",
             }),
             UtilityKind::Initializer => Some(ExtraOverride {
                 key: "tagCache",
@@ -92,6 +93,7 @@ impl UtilityKind {
                 valid: crate::config::TAG_CACHES,
                 implemented: &["dynamodb", "dynamodb-lite", "dynamodb-nextMode", "fs-dev", "fs-dev-nextMode", "dummy"],
                 folder: "tagCache",
+                export: "seeder",
             }),
         }
     }
@@ -110,6 +112,9 @@ struct ExtraOverride {
     implemented: &'static [&'static str],
     /// Its folder under `runtime/overrides/`.
     folder: &'static str,
+    /// The export of a built-in module the function takes (`seeder`: the
+    /// initializer's tag caches without their reading half).
+    export: &'static str,
 }
 
 /// Wrappers and converters these functions can use in this version.
@@ -170,9 +175,12 @@ pub fn utility_entry_source(runtime_dir: &Path, kind: UtilityKind, o: &UtilityOv
     let import = |rel: &str| js_string(&runtime_dir.join(rel).to_string_lossy());
     if let (Some(x), Some(choice)) = (kind.extra(), &o.extra) {
         match choice {
-            OverrideChoice::Builtin(b) => {
-                src.push_str(&format!("import {} from {};\n", x.key, import(&format!("overrides/{}/{b}.ts", x.folder))))
-            }
+            OverrideChoice::Builtin(b) => src.push_str(&format!(
+                "import {{ {} as {} }} from {};\n",
+                x.export,
+                x.key,
+                import(&format!("overrides/{}/{b}.ts", x.folder))
+            )),
             OverrideChoice::Custom(_) => src.push_str(&format!("const {} = undefined;\n", x.key)),
         }
     }

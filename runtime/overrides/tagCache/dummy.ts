@@ -20,3 +20,5 @@ const tagCache: OriginalTagCache = {
 };
 
 export default tagCache;
+/** What the initializer seeds through. */
+export const seeder = tagCache;

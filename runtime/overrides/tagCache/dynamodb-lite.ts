@@ -4,9 +4,13 @@
  * retries as in `aws/client.ts`).
  */
 import { jsonCall } from "../../aws/client.ts";
-import { createDynamoTagCache } from "../../aws/dynamo-tag-cache.ts";
+import { createDynamoTagCache, createDynamoTagSeeder, type DynamoTransport } from "../../aws/dynamo-tag-cache.ts";
 
-export default createDynamoTagCache("dynamodb-lite", {
+const transport: DynamoTransport = {
   query: (input, region, what) => jsonCall("dynamodb", region, "DynamoDB_20120810.Query", input, what),
   batchWrite: (input, region, what) => jsonCall("dynamodb", region, "DynamoDB_20120810.BatchWriteItem", input, what),
-});
+};
+
+export default /* @__PURE__ */ createDynamoTagCache("dynamodb-lite", transport);
+/** The writing half alone, for the initializer. */
+export const seeder = /* @__PURE__ */ createDynamoTagSeeder("dynamodb-lite", transport);

@@ -8,7 +8,7 @@
  * as OpenNext's does, so a missing SDK is reported with the fix.
  */
 import { sdkError } from "../../aws/errors.ts";
-import { createDynamoTagCache } from "../../aws/dynamo-tag-cache.ts";
+import { createDynamoTagCache, createDynamoTagSeeder, type DynamoTransport } from "../../aws/dynamo-tag-cache.ts";
 
 type Sdk = typeof import("@aws-sdk/client-dynamodb");
 
@@ -31,7 +31,7 @@ async function send(region: string, command: (s: Sdk) => any): Promise<any> {
   return c.send(command(s));
 }
 
-export default createDynamoTagCache("dynamodb", {
+const transport: DynamoTransport = {
   async query(input, region, what) {
     try {
       return await send(region, (s) => new s.QueryCommand(input as any));
@@ -46,4 +46,8 @@ export default createDynamoTagCache("dynamodb", {
       throw sdkError(e, what);
     }
   },
-});
+};
+
+export default /* @__PURE__ */ createDynamoTagCache("dynamodb", transport);
+/** The writing half alone, for the initializer. */
+export const seeder = /* @__PURE__ */ createDynamoTagSeeder("dynamodb", transport);

@@ -70,3 +70,5 @@ const tagCache: NextModeTagCache = {
 };
 
 export default tagCache;
+/** What the initializer seeds through. */
+export const seeder = tagCache;

@@ -86,3 +86,5 @@ const tagCache: OriginalTagCache = {
 };
 
 export default tagCache;
+/** What the initializer seeds through. */
+export const seeder = tagCache;

@@ -430,6 +430,47 @@ fn node_esm(path: &Path, types: &mut HashMap<PathBuf, bool>) -> bool {
     found
 }
 
+/// `require` of a bundle with module functions: `\0m<id>` runs (once) the
+/// module function of that id; anything else is Node's `require`.
+const MODULE_REQUIRE: &str = concat!(
+    "function __onRequire(id) {\n",
+    "  if (typeof id === \"string\" && id.charCodeAt(0) === 0) {\n",
+    "    const n = id.slice(2);\n",
+    "    const cached = __onCache[n];\n",
+    "    if (cached) return cached.exports;\n",
+    "    const module = { exports: {} };\n",
+    "    __onCache[n] = module;\n",
+    "    __onModules[n].call(module.exports, module, module.exports, __onRequire, __onFilename, __onDirnameValue);\n",
+    "    return module.exports;\n",
+    "  }\n",
+    "  return __onExternalRequire(id);\n",
+    "}\n",
+    "__onRequire.resolve = __onExternalRequire.resolve;\n",
+);
+
+/// The ESM/CJS interop helpers the linked code calls (a minified bundle keeps
+/// only those it uses).
+const INTEROP: &str = concat!(
+    "function __onNs(m) {\n",
+    "  return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
+    "}\n",
+    "function __onNodeNs(m) {\n",
+    "  return Object.assign(Object.create(null), m, { default: m });\n",
+    "}\n",
+    "function __onDefault(m) {\n",
+    "  return m && m.__esModule ? m.default : m;\n",
+    "}\n",
+    "function __onNamespace(getters) {\n",
+    "  const ns = Object.create(null);\n",
+    "  for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { enumerable: true, get: getters[k] });\n",
+    "  Object.defineProperty(ns, Symbol.toStringTag, { value: \"Module\" });\n",
+    "  return Object.freeze(ns);\n",
+    "}\n",
+    "function __onImport(id) {\n",
+    "  return Promise.resolve().then(() => __onNs(__onRequire(id)));\n",
+    "}\n",
+);
+
 /// One module of the graph, parsed, before it is hoisted or wrapped.
 struct Record {
     path: PathBuf,
@@ -610,69 +651,49 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     entry_exports.sort();
     entry_exports.dedup();
 
+    // The hoisted part first: whether it needs `__filename`/`__dirname` decides the prelude.
+    let hoisted_code = if hoist[0] { Some(emit_hoisted(hoisted, &cm, &comments, &unresolved, options.sourcemap)?) } else { None };
     let mut out = String::new();
     out.push_str("import { createRequire as __onCreateRequire } from \"node:module\";\n");
-    out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
-    out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
-    out.push_str("const __onExternalRequire = __onCreateRequire(import.meta.url);\n");
-    out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
-    out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
-    out.push_str("const __onCache = Object.create(null);\n");
-    out.push_str("const __onModules = {\n");
-    let mut id_list: Vec<_> = chunks.keys().copied().collect();
-    id_list.sort();
     let mut bundle_map = sourcemap::BundleMap::default();
-    let mut line = out.matches('\n').count() as u32;
-    for id in id_list {
-        // Two lines: the path comment and the module function's head.
-        out.push_str(&format!("// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n", paths[&id].display()));
-        line += 2;
-        let (code, map) = &chunks[&id];
-        if let Some(map) = map {
-            bundle_map.add(map, line);
+    if chunks.is_empty() {
+        // No module functions: `require` is Node's, for externals and built-ins.
+        out.push_str("const __onRequire = __onCreateRequire(import.meta.url);\n");
+        if hoisted_code.as_ref().is_some_and(|(c, _)| c.contains("__onFilename") || c.contains("__onDirnameValue")) {
+            out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
+            out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
+            out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
+            out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
         }
-        out.push_str(code);
-        out.push_str("\n},\n");
-        line += code.matches('\n').count() as u32 + 2;
+    } else {
+        out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
+        out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
+        out.push_str("const __onExternalRequire = __onCreateRequire(import.meta.url);\n");
+        out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
+        out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
+        out.push_str("const __onCache = Object.create(null);\n");
+        out.push_str("const __onModules = {\n");
+        let mut id_list: Vec<_> = chunks.keys().copied().collect();
+        id_list.sort();
+        let mut line = out.matches('\n').count() as u32;
+        for id in id_list {
+            // Two lines: the path comment and the module function's head.
+            out.push_str(&format!("// {}\n{id}: function (module, exports, require, __filename, __dirname) {{\n", paths[&id].display()));
+            line += 2;
+            let (code, map) = &chunks[&id];
+            if let Some(map) = map {
+                bundle_map.add(map, line);
+            }
+            out.push_str(code);
+            out.push_str("\n},\n");
+            line += code.matches('\n').count() as u32 + 2;
+        }
+        out.push_str("};\n");
+        out.push_str(MODULE_REQUIRE);
     }
-    out.push_str("};\n");
-    const RUNTIME: &str = concat!(
-        "function __onRequire(id) {\n",
-        "  if (typeof id === \"string\" && id.charCodeAt(0) === 0) {\n",
-        "    const n = id.slice(2);\n",
-        "    const cached = __onCache[n];\n",
-        "    if (cached) return cached.exports;\n",
-        "    const module = { exports: {} };\n",
-        "    __onCache[n] = module;\n",
-        "    __onModules[n].call(module.exports, module, module.exports, __onRequire, __onFilename, __onDirnameValue);\n",
-        "    return module.exports;\n",
-        "  }\n",
-        "  return __onExternalRequire(id);\n",
-        "}\n",
-        "__onRequire.resolve = __onExternalRequire.resolve;\n",
-        "function __onNs(m) {\n",
-        "  return m && m.__esModule ? m : Object.assign(Object.create(null), m, { default: m });\n",
-        "}\n",
-        "function __onNodeNs(m) {\n",
-        "  return Object.assign(Object.create(null), m, { default: m });\n",
-        "}\n",
-        "function __onDefault(m) {\n",
-        "  return m && m.__esModule ? m.default : m;\n",
-        "}\n",
-        "function __onNamespace(getters) {\n",
-        "  const ns = Object.create(null);\n",
-        "  for (const k of Object.keys(getters)) Object.defineProperty(ns, k, { enumerable: true, get: getters[k] });\n",
-        "  Object.defineProperty(ns, Symbol.toStringTag, { value: \"Module\" });\n",
-        "  return Object.freeze(ns);\n",
-        "}\n",
-        "function __onImport(id) {\n",
-        "  return Promise.resolve().then(() => __onNs(__onRequire(id)));\n",
-        "}\n",
-    );
-    out.push_str(RUNTIME);
-    if hoist[0] {
+    out.push_str(INTEROP);
+    if let Some((code, map)) = hoisted_code {
         let line = out.matches('\n').count() as u32;
-        let (code, map) = emit_hoisted(hoisted, &cm, &comments, &unresolved, options.sourcemap)?;
         if let Some(map) = &map {
             bundle_map.add(map, line);
         }

@@ -147,6 +147,9 @@ pub fn parse_with_defines(
     Ok(parsed)
 }
 
+/// Bundles up to this size (before minification) are also compressed.
+const COMPRESS_MAX_BYTES: usize = 64 * 1024;
+
 /// Minifies a whole ES module (top-level names mangled, whitespace removed). With `input_map` (the map of `code`), also returns the map of the
 /// minified code to the original sources. Must be called inside `GLOBALS.set`.
 pub fn minify_module(
@@ -154,6 +157,7 @@ pub fn minify_module(
     code: String,
     input_map: Option<swc_sourcemap::SourceMap>,
 ) -> Result<(String, Option<swc_sourcemap::SourceMap>)> {
+    let code_len = code.len();
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(Lrc::new(FileName::Real(path.to_path_buf())), code);
     let comments = SingleThreadedComments::default();
@@ -184,7 +188,14 @@ pub fn minify_module(
     // the output 7% smaller, which tree shaking and `define` have mostly done
     // already. Without it the output is within 1.1x of esbuild's minified size
     // at about esbuild's speed.
-    let options = MinifyOptions { compress: None, mangle: Some(mangle), ..Default::default() };
+    // Small bundles (the utility functions, the configs) are compressed too, which
+    // drops unused top-level code and costs them well under a millisecond.
+    let compress = (code_len <= COMPRESS_MAX_BYTES).then(|| {
+        let terser: swc_core::ecma::minifier::option::terser::TerserCompressorOptions =
+            serde_json::from_value(serde_json::json!({ "toplevel": true, "passes": 2 })).expect("valid compress options");
+        terser.into_config(cm.clone())
+    });
+    let options = MinifyOptions { compress, mangle: Some(mangle), ..Default::default() };
     let extra = ExtraOptions { unresolved_mark, top_level_mark, mangle_name_cache: None };
     let mut program = swc_core::ecma::minifier::optimize(program, cm.clone(), Some(&comments), None, &options, &extra);
     program.mutate(fixer(Some(&comments)));
