@@ -362,7 +362,17 @@ impl RoutingTable {
         pathnames.sort();
         pathnames.dedup();
         let config = adapter.get("config");
-        let matchers = list("middlewareMatchers")?;
+        // `routing.middlewareMatchers` is where Next 16.4 puts them; 16.2 and 16.3 only
+        // give them with the middleware output (`outputs.middleware.config.matchers`).
+        let matchers = match routing.get("middlewareMatchers") {
+            Some(v) if !v.is_null() => list("middlewareMatchers")?,
+            _ => match adapter.pointer("/outputs/middleware/config/matchers") {
+                Some(v) if !v.is_null() => {
+                    serde_json::from_value(v.clone()).map_err(|e| format!("outputs.middleware.config.matchers: {e}"))?
+                }
+                _ => vec![],
+            },
+        };
         Ok(RoutingSpec {
             build_id: adapter.get("buildId").and_then(|b| b.as_str()).unwrap_or_default().to_string(),
             base_path: config.and_then(|c| c.get("basePath")).and_then(|b| b.as_str()).unwrap_or("").to_string(),
@@ -386,5 +396,28 @@ impl RoutingTable {
             trailing_slash: false,
             data_default_locale: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RoutingTable;
+    use serde_json::json;
+
+    #[test]
+    fn middleware_matchers_come_from_the_middleware_output_before_next_16_4() {
+        let matcher = json!({ "source": "/((?!_next).*)", "sourceRegex": "^(?:\\/((?!_next).*))[\\/#\\?]?$" });
+        let outputs = json!({ "middleware": { "pathname": "/_middleware", "type": "MIDDLEWARE", "config": { "matchers": [matcher] } } });
+        // Next 16.2 / 16.3: no `routing.middlewareMatchers`.
+        let old = json!({ "buildId": "b", "routing": { "beforeMiddleware": [] }, "outputs": outputs });
+        let spec = RoutingTable::spec_from_adapter(&old).unwrap();
+        let m = spec.middleware_matchers.expect("matchers");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].source_regex, "^(?:\\/((?!_next).*))[\\/#\\?]?$");
+        // Next 16.4: the routing list wins; an app without middleware has none.
+        let new = json!({ "buildId": "b", "routing": { "middlewareMatchers": [] }, "outputs": outputs });
+        assert_eq!(RoutingTable::spec_from_adapter(&new).unwrap().middleware_matchers.unwrap().len(), 0);
+        let none = json!({ "buildId": "b", "routing": {}, "outputs": {} });
+        assert_eq!(RoutingTable::spec_from_adapter(&none).unwrap().middleware_matchers.unwrap().len(), 0);
     }
 }
