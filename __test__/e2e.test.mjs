@@ -464,6 +464,17 @@ for (const name of fixtures) {
           if (/GIF|original/.test(what)) assert.deepEqual(b.body, a.body, `the original bytes: ${at}`);
           else assert.ok(b.body.length <= a.body.length * 1.25, `${b.body.length} bytes against sharp's ${a.body.length}: ${at}`);
         }
+        // Cached on disk as next start caches it: MISS, then HIT with the same bytes.
+        // (next start keeps .next/cache/images between runs of the suite.)
+        rmSync(path.join(dir, ".next/cache/images"), { recursive: true, force: true });
+        const fresh = img("/img/photo.jpg", 128);
+        for (const base of [ref.base, ours.base]) {
+          const [one, two] = [await request(base + fresh, { headers: webp }), await request(base + fresh, { headers: webp })];
+          const who = base === ours.base ? "ours" : "next start";
+          assert.deepEqual([one.headers["x-nextjs-cache"], two.headers["x-nextjs-cache"]], ["MISS", "HIT"], `x-nextjs-cache: ${who}`);
+          assert.deepEqual(two.body, one.body, `the cached bytes: ${who}`);
+          assert.equal(two.headers["cache-control"], one.headers["cache-control"], `cache-control of a hit: ${who}`);
+        }
         // The ETag of an answer gets a 304 from the same server.
         const p = img("/img/photo.jpg", 640);
         const first = await request(ours.base + p, { headers: webp });

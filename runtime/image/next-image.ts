@@ -8,9 +8,14 @@
  *
  * A local `url` is fetched by the caller's `fetchLocal` (the server's own
  * routing, without the request's cookies, as Next's router fetches it; the
- * image function's loader) and judged by Next's `fetchInternalImage`. Responses
- * are not cached on disk (`X-Nextjs-Cache: MISS`); a CDN in front caches them
- * by `Cache-Control`.
+ * image function's loader) and judged by Next's `fetchInternalImage`.
+ *
+ * With `distDir` (a self-hosted server function) results go through Next's own
+ * response cache and `ImageOptimizerCache` (`<distDir>/cache/images`), as `next
+ * start` serves them: `X-Nextjs-Cache` MISS/HIT/STALE, `minimumCacheTTL`, the
+ * upstream's max-age, a stale entry answered while it is optimized again. The image
+ * function (Lambda: no lasting disk) answers MISS and leaves caching to the CDN,
+ * by `Cache-Control`, as OpenNext's does.
  */
 import type { NextConfig } from "../types/next.ts";
 import { debug, error } from "../utils/logger.ts";
@@ -40,7 +45,11 @@ export interface ImageResponse {
 }
 
 interface ImageOptimizerModule {
-  ImageOptimizerCache: { validateParams(req: unknown, query: unknown, config: unknown, isDev: boolean): any };
+  ImageOptimizerCache: {
+    new (o: { distDir: string; nextConfig: unknown }): unknown;
+    validateParams(req: unknown, query: unknown, config: unknown, isDev: boolean): any;
+    getCacheKey(params: unknown): string;
+  };
   imageOptimizer(upstream: unknown, params: unknown, config: unknown, opts: unknown): Promise<any>;
   fetchExternalImage(href: string, ...rest: unknown[]): Promise<any>;
   fetchInternalImage(href: string, ...rest: unknown[]): Promise<any>;
@@ -64,6 +73,17 @@ export interface NextImageOptions {
   config: NextConfig;
   /** The installed Next.js version (how its optimizer's functions are called). */
   nextVersion: string;
+  /** `.next/` of a self-hosted function: optimized images are cached under it as `next start` caches them. */
+  distDir?: string;
+}
+
+/** Next's response cache of optimized images, over its `ImageOptimizerCache`. */
+interface ImageResponseCache {
+  get(
+    key: string,
+    generate: (c: { previousCacheEntry?: unknown }) => Promise<unknown>,
+    o: { routeKind: string; incrementalCache: unknown; isFallback: boolean },
+  ): Promise<{ value?: any; isMiss?: boolean; isStale?: boolean; cacheControl?: { revalidate?: number } } | null>;
 }
 
 /** What one request's handling needs from the server. */
@@ -111,6 +131,23 @@ export function createNextImageHandler(o: NextImageOptions) {
       : m.fetchInternalImage(params.href, from, {}, handleRequest);
   }
 
+  let disk: { responses: ImageResponseCache; images: unknown; imageKind: string; routeKind: string } | undefined;
+  /** Next's image response cache and disk cache, made once. */
+  function diskCache(m: ImageOptimizerModule, distDir: string) {
+    if (!disk) {
+      const rc = o.requireFromFn("next/dist/server/response-cache/index.js") as { default: new (o: object) => ImageResponseCache };
+      const types = o.requireFromFn("next/dist/server/response-cache/types.js") as { CachedRouteKind: { IMAGE: string } };
+      const kinds = o.requireFromFn("next/dist/server/route-kind.js") as { RouteKind: { IMAGE: string } };
+      disk = {
+        responses: new rc.default({ minimalMode: false, route: "image" }),
+        images: new m.ImageOptimizerCache({ distDir, nextConfig: config }),
+        imageKind: types.CachedRouteKind.IMAGE,
+        routeKind: kinds.RouteKind.IMAGE,
+      };
+    }
+    return disk;
+  }
+
   return async (req: ImageRequest, res: ImageResponse, ctx: ImageContext): Promise<void> => {
     if ((images.loader ?? "default") !== "default" || images.unoptimized) return ctx.notFound();
     io ??= o.requireFromFn("next/dist/server/image-optimizer.js") as ImageOptimizerModule;
@@ -121,24 +158,61 @@ export function createNextImageHandler(o: NextImageOptions) {
       res.end(params.errorMessage);
       return;
     }
-    try {
+    const { getExtension } = o.requireFromFn("next/dist/server/serve-static.js") as { getExtension(t: string): string };
+    const optimize = async (previousCacheEntry?: unknown) => {
       const upstream = await upstreamOf(m, params, ctx);
-      const result = await m.imageOptimizer(upstream, params, config, { isDev: false });
+      const result = await m.imageOptimizer(upstream, params, config, { isDev: false, previousCacheEntry });
       if (result.error)
         error("the image stage could not optimize", params.href, "- serving the original:", result.error?.message ?? result.error);
-      const { getExtension } = o.requireFromFn("next/dist/server/serve-static.js") as { getExtension(t: string): string };
       debug("image", params.href, params.width, params.quality, "→", result.contentType, result.buffer.length);
+      return result;
+    };
+    try {
+      let answer: { buffer: Buffer; etag: string; extension: string; maxAge: number; cache: "MISS" | "HIT" | "STALE" };
+      if (o.distDir) {
+        const cache = diskCache(m, o.distDir);
+        const entry = await cache.responses.get(
+          m.ImageOptimizerCache.getCacheKey(params),
+          async ({ previousCacheEntry }) => {
+            const r = await optimize(previousCacheEntry);
+            return {
+              value: {
+                kind: cache.imageKind,
+                buffer: r.buffer,
+                etag: r.etag,
+                extension: getExtension(r.contentType),
+                upstreamEtag: r.upstreamEtag,
+              },
+              cacheControl: { revalidate: r.maxAge, expire: undefined },
+            };
+          },
+          { routeKind: cache.routeKind, incrementalCache: cache.images, isFallback: false },
+        );
+        if (entry && "error" in entry) throw (entry as { error: unknown }).error;
+        if (entry?.value?.kind !== cache.imageKind) throw new Error("the image response cache gave no image");
+        const v = entry.value;
+        answer = {
+          buffer: v.buffer,
+          etag: v.etag,
+          extension: v.extension,
+          maxAge: entry.cacheControl?.revalidate || 0,
+          cache: entry.isMiss ? "MISS" : entry.isStale ? "STALE" : "HIT",
+        };
+      } else {
+        const r = await optimize();
+        answer = { buffer: r.buffer, etag: r.etag, extension: getExtension(r.contentType), maxAge: r.maxAge, cache: "MISS" };
+      }
       m.sendResponse(
         { method: req.method, headers: req.headers },
         res,
         params.href,
-        getExtension(result.contentType),
-        result.buffer,
-        result.etag,
+        answer.extension,
+        answer.buffer,
+        answer.etag,
         params.isStatic,
-        "MISS",
+        answer.cache,
         images,
-        result.maxAge,
+        answer.maxAge,
         false,
       );
     } catch (e: any) {

@@ -346,7 +346,13 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
   }
 
   const imagePath = `${basePath}/_next/image`;
-  const image = createNextImageHandler({ requireFromFn, config: files.config, nextVersion: files.nextVersion });
+  // A self-hosted function (it ships `.next/static/`) caches optimized images on its disk as `next start` does.
+  const image = createNextImageHandler({
+    requireFromFn,
+    config: files.config,
+    nextVersion: files.nextVersion,
+    distDir: fs.existsSync(staticDir) ? files.distDir : undefined,
+  });
 
   /** `/_next/image`: Next's optimizer, a local `url` fetched through this same dispatch (GET, no cookies). */
   function optimizeImage(input: DispatchInput, headers: RequestHeaders): Promise<void> {
