@@ -90,6 +90,11 @@ async function checkImageFunction(moto, env) {
     const bad = await ask("/img/photo.jpg", 641);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.toString(), '"w" parameter (width) of 641 is not allowed');
+    // Failed answers as OpenNext's image function gives them: retried after a minute.
+    for (const failed of [gone, bad]) {
+      assert.equal(failed.headers["cache-control"], "public,max-age=60,immutable");
+      assert.equal(failed.headers.vary, "Accept");
+    }
     assert.match(images.log(), /internal image response failed for \/img\/missing\.jpg 404/);
   } finally {
     images.stop();

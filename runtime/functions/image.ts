@@ -22,7 +22,7 @@ import { installSharpShim } from "../image/sharp.ts";
 import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
 import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
-import { debug } from "../utils/logger.ts";
+import { debug, error } from "../utils/logger.ts";
 import { readAll } from "../utils/read-all.ts";
 
 const functionDir = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +42,9 @@ export function imageHandler(builtin: ImageLoader | undefined) {
   const shim = installSharpShim(functionDir);
   debug("image function: Rust image stage", shim ? "loaded" : "missing");
   const nextVersion = (nextPkg("next/package.json") as { version: string }).version;
-  const optimize = createNextImageHandler({ requireFromFn: nextPkg, config, nextVersion });
+  // As OpenNext's image function: a failed answer may be retried by clients after a minute.
+  const failureHeaders = { Vary: "Accept", "Cache-Control": "public,max-age=60,immutable" };
+  const optimize = createNextImageHandler({ requireFromFn: nextPkg, config, nextVersion, failureHeaders });
   let loader: Promise<ImageLoader> | undefined;
 
   return async (event: InternalEvent, options?: OpenNextHandlerOptions): Promise<InternalResult> => {
@@ -59,11 +61,13 @@ export function imageHandler(builtin: ImageLoader | undefined) {
     process.env.HOST ??= event.headers["x-forwarded-host"] ?? event.headers.host;
     const res = new InternalResponse({ streamCreator: options?.streamCreator });
     const url = new URL(event.url);
-    await optimize({ method: event.method, url, headers: event.headers }, res, {
-      notFound: async () => {
-        res.statusCode = 404;
-        res.end("Not Found");
-      },
+    const fail = (status: number, message: string) => {
+      res.statusCode = status;
+      for (const [k, v] of Object.entries(failureHeaders)) res.setHeader(k, v);
+      res.end(message);
+    };
+    const answered = optimize({ method: event.method, url, headers: event.headers }, res, {
+      notFound: async () => fail(404, "Not Found"),
       fetchLocal: async (href): Promise<LocalAnswer> => {
         try {
           const r = await l.load(href);
@@ -77,6 +81,14 @@ export function imageHandler(builtin: ImageLoader | undefined) {
         }
       },
     });
+    try {
+      await answered;
+    } catch (e) {
+      // As OpenNext's: logged, and a 500 the client may retry after a minute.
+      error("image function: cannot optimize", event.url, e);
+      if (res.headersSent) throw e;
+      fail(500, "Internal server error");
+    }
     if (!res.writableEnded) res.end();
     await res.done();
     return res.toInternalResult();

@@ -75,6 +75,8 @@ export interface NextImageOptions {
   nextVersion: string;
   /** `.next/` of a self-hosted function: optimized images are cached under it as `next start` caches them. */
   distDir?: string;
+  /** Headers of every failed answer (the image function's: OpenNext's one-minute retry). */
+  failureHeaders?: Record<string, string>;
 }
 
 /** Next's response cache of optimized images, over its `ImageOptimizerCache`. */
@@ -155,6 +157,7 @@ export function createNextImageHandler(o: NextImageOptions) {
     const params = m.ImageOptimizerCache.validateParams({ headers: req.headers }, queryOf(req.url), config, false);
     if ("errorMessage" in params) {
       res.statusCode = 400;
+      for (const [k, v] of Object.entries(o.failureHeaders ?? {})) res.setHeader(k, v);
       res.end(params.errorMessage);
       return;
     }
@@ -218,6 +221,7 @@ export function createNextImageHandler(o: NextImageOptions) {
     } catch (e: any) {
       if (e instanceof m.ImageError) {
         res.statusCode = e.statusCode;
+        for (const [k, v] of Object.entries(o.failureHeaders ?? {})) res.setHeader(k, v);
         res.end(e.message);
         return;
       }
