@@ -93,8 +93,12 @@ export async function decide(router: Router, url: URL, headers: RequestHeaders, 
   }
   const decision = router.resume(first.token, read.outcome);
   if (configWins && decision.resolvedHeaders) decision.resolvedHeaders = keepWinners(decision.resolvedHeaders, first.responseHeaders);
-  // `NextResponse.next({ status })` keeps its status; a rewrite's status is dropped, as
-  // `next start` drops it (15.5 to 16.5 answer the destination's own status).
-  if (response && response.status !== 200 && !read.outcome.rewrite && !decision.redirect) decision.middlewareStatus = response.status;
+  // `NextResponse.next({ status })` keeps its status. An internal rewrite's status is the
+  // answer's, as OpenNext answers it (its e2e suite checks it; `next start` 15.5 to 16.5
+  // drop it and answer 200, so a CDN could cache a page middleware meant to forbid).
+  if (response && response.status !== 200 && !decision.redirect) {
+    if (!read.outcome.rewrite) decision.middlewareStatus = response.status;
+    else if (!decision.externalRewrite) decision.rewriteStatus = response.status;
+  }
   return { kind: "route", headers: fromMap(read.requestHeaders), decision };
 }

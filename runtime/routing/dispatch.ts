@@ -417,6 +417,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);
     // Next's router server sets middleware's status on the response the page is then rendered into.
     if (d.middlewareStatus) res.statusCode = d.middlewareStatus;
+    if (d.rewriteStatus) res.fixStatus(d.rewriteStatus);
 
     const found = staticFile(d.resolvedPathname);
     if (found) return sendStatic(input, headers, found);

@@ -32,6 +32,13 @@ export interface RouteDecision {
    * Next's router server does. Set by `decide`, not by the router.
    */
   middlewareStatus?: number;
+  /**
+   * The status middleware gave an internal rewrite
+   * (`NextResponse.rewrite(url, { status: 403 })`): the answer has it whatever
+   * the destination answers, as OpenNext's `rewriteStatusCode` (`next start`
+   * drops it). Set by `decide`.
+   */
+  rewriteStatus?: number;
 }
 
 /** Returned instead of a decision when middleware must run first. */
