@@ -63,6 +63,11 @@ test("express-dev serves pages, static files and /_next/image", async () => {
   const image = await request(`${base}/_next/image?url=%2Fimg%2Fphoto.jpg&w=640&q=75`, { headers: { accept: "image/webp" } });
   assert.equal(image.status, 200, image.body.toString());
   assert.deepEqual(imageSize(image.body), { type: "webp", width: 640, height: 427 });
+  // OpenNext's express-dev answers images with its image function: a failure may be retried after a minute.
+  const bad = await request(`${base}/_next/image`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.toString(), '"url" parameter is required');
+  assert.equal(bad.headers["cache-control"], "public,max-age=60,immutable");
   // The image function was built for it too, with OpenNext's dummy wrapper: a plain (event) => result handler.
   const { handler } = await import(path.join(dir, ".open-next/image-optimization-function/index.mjs"));
   const url = "http://localhost/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75";

@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
-import { createNextImageHandler, type LocalAnswer } from "../image/next-image.ts";
+import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS, type LocalAnswer } from "../image/next-image.ts";
 import { installSharpShim } from "../image/sharp.ts";
 import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
 import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
@@ -42,8 +42,7 @@ export function imageHandler(builtin: ImageLoader | undefined) {
   const shim = installSharpShim(functionDir);
   debug("image function: Rust image stage", shim ? "loaded" : "missing");
   const nextVersion = (nextPkg("next/package.json") as { version: string }).version;
-  // As OpenNext's image function: a failed answer may be retried by clients after a minute.
-  const failureHeaders = { Vary: "Accept", "Cache-Control": "public,max-age=60,immutable" };
+  const failureHeaders = IMAGE_FUNCTION_FAILURE_HEADERS;
   const optimize = createNextImageHandler({ requireFromFn: nextPkg, config, nextVersion, failureHeaders });
   let loader: Promise<ImageLoader> | undefined;
 

@@ -21,6 +21,9 @@ import type { NextConfig } from "../types/next.ts";
 import { debug, error } from "../utils/logger.ts";
 import { versionAtLeast } from "../utils/semver.ts";
 
+/** The headers of OpenNext's image function on a failed answer: clients may retry after a minute. */
+export const IMAGE_FUNCTION_FAILURE_HEADERS: Record<string, string> = { Vary: "Accept", "Cache-Control": "public,max-age=60,immutable" };
+
 /** A local upstream as the server answered it. */
 export interface LocalAnswer {
   status: number;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { requestForEvent } from "../http/request.ts";
 import { InternalResponse } from "../http/response.ts";
-import { createNextImageHandler } from "../image/next-image.ts";
+import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS } from "../image/next-image.ts";
 import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
 import type { InternalEvent, OpenNextConfig, ProxyExternalRequest } from "../types/overrides.ts";
@@ -346,16 +346,21 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
   }
 
   const imagePath = `${basePath}/_next/image`;
-  // A self-hosted function (it ships `.next/static/`) caches optimized images on its disk as `next start` does.
-  const image = createNextImageHandler({
-    requireFromFn,
-    config: files.config,
-    nextVersion: files.nextVersion,
-    distDir: fs.existsSync(staticDir) ? files.distDir : undefined,
-  });
+  let image: ReturnType<typeof createNextImageHandler> | undefined;
 
   /** `/_next/image`: Next's optimizer, a local `url` fetched through this same dispatch (GET, no cookies). */
   function optimizeImage(input: DispatchInput, headers: RequestHeaders): Promise<void> {
+    // Made on first use, once the function's config is loaded.
+    const wrapper = (globalThis as { openNextConfig?: OpenNextConfig }).openNextConfig?.default?.override?.wrapper;
+    image ??= createNextImageHandler({
+      requireFromFn,
+      config: files.config,
+      nextVersion: files.nextVersion,
+      // A self-hosted function (it ships `.next/static/`) caches optimized images on its disk as `next start` does.
+      distDir: fs.existsSync(staticDir) ? files.distDir : undefined,
+      // OpenNext's express-dev answers `/_next/image` with its image function: failed answers as that function's.
+      failureHeaders: wrapper === "express-dev" ? IMAGE_FUNCTION_FAILURE_HEADERS : undefined,
+    });
     return image({ method: input.event.method, url: input.url, headers }, input.res, {
       notFound: () => notFound(input, headers),
       fetchLocal: async (href) => {
