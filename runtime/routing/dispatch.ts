@@ -338,6 +338,16 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       if (!e?.bubble || typeof r?.status !== "number" || typeof r?.headers?.forEach !== "function") throw e;
       response = r;
     }
+    if (!response && sink.statusCode >= 500) {
+      // Middleware threw: Next logged it and rendered its error page into the sink, which
+      // `next start` sends as the answer (a 500).
+      await sink.done();
+      const sent: [string, string][] = [];
+      for (const [k, v] of Object.entries(sink.getSentHeaders())) {
+        for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) sent.push([k, String(one)]);
+      }
+      response = new Response(new Uint8Array(sink.getBody()), { status: sink.statusCode, headers: sent });
+    }
     // Next answers without a Response when its own matcher declines: continue.
     if (!response) return { read: readMiddlewareResponse(200, [["x-middleware-next", "1"]], call.headers, call.url) };
     const proto = String(headers["x-forwarded-proto"] ?? url.protocol).includes("https") ? "https" : "http";
