@@ -22,18 +22,19 @@ export interface ResponseOptions {
 const SET_COOKIE = "set-cookie";
 
 export class InternalResponse extends Writable {
-  private status = 200;
-  private fixedStatus?: number;
+  // Truly private: Next's API routes put their own `res.status()` helper on the response.
+  #status = 200;
+  #fixedStatus?: number;
   /** The status; a fixed one ([`fixStatus`]) wins over what the handler sets. */
   get statusCode(): number {
-    return this.fixedStatus ?? this.status;
+    return this.#fixedStatus ?? this.#status;
   }
   set statusCode(v: number) {
-    this.status = v;
+    this.#status = v;
   }
   /** Answers with `code` whatever the handler sets (OpenNext's `rewriteStatusCode`). */
   fixStatus(code: number): void {
-    this.fixedStatus = code;
+    this.#fixedStatus = code;
   }
   statusMessage = "";
   headersSent = false;
