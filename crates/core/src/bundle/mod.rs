@@ -656,21 +656,20 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let mut out = String::new();
     out.push_str("import { createRequire as __onCreateRequire } from \"node:module\";\n");
     let mut bundle_map = sourcemap::BundleMap::default();
+    // Module functions are handed `__filename`/`__dirname`; hoisted code may name them.
+    let needs_paths =
+        !chunks.is_empty() || hoisted_code.as_ref().is_some_and(|(c, _)| c.contains("__onFilename") || c.contains("__onDirnameValue"));
+    if needs_paths {
+        out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
+        out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
+        out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
+        out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
+    }
     if chunks.is_empty() {
         // No module functions: `require` is Node's, for externals and built-ins.
         out.push_str("const __onRequire = __onCreateRequire(import.meta.url);\n");
-        if hoisted_code.as_ref().is_some_and(|(c, _)| c.contains("__onFilename") || c.contains("__onDirnameValue")) {
-            out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
-            out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
-            out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
-            out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
-        }
     } else {
-        out.push_str("import { fileURLToPath as __onFileURLToPath } from \"node:url\";\n");
-        out.push_str("import { dirname as __onDirname } from \"node:path\";\n");
         out.push_str("const __onExternalRequire = __onCreateRequire(import.meta.url);\n");
-        out.push_str("const __onFilename = __onFileURLToPath(import.meta.url);\n");
-        out.push_str("const __onDirnameValue = __onDirname(__onFilename);\n");
         out.push_str("const __onCache = Object.create(null);\n");
         out.push_str("const __onModules = {\n");
         let mut id_list: Vec<_> = chunks.keys().copied().collect();
