@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
-import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS, type LocalAnswer } from "../image/next-image.ts";
+import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS, type LocalAnswer, sendFailure } from "../image/next-image.ts";
 import { installSharpShim } from "../image/sharp.ts";
 import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
 import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
@@ -60,11 +60,7 @@ export function imageHandler(builtin: ImageLoader | undefined) {
     process.env.HOST ??= event.headers["x-forwarded-host"] ?? event.headers.host;
     const res = new InternalResponse({ streamCreator: options?.streamCreator });
     const url = new URL(event.url);
-    const fail = (status: number, message: string) => {
-      res.statusCode = status;
-      for (const [k, v] of Object.entries(failureHeaders)) res.setHeader(k, v);
-      res.end(message);
-    };
+    const fail = (status: number, message: string) => sendFailure(res, status, message, failureHeaders);
     const answered = optimize({ method: event.method, url, headers: event.headers }, res, {
       notFound: async () => fail(404, "Not Found"),
       fetchLocal: async (href): Promise<LocalAnswer> => {

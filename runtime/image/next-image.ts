@@ -24,6 +24,13 @@ import { versionAtLeast } from "../utils/semver.ts";
 /** The headers of OpenNext's image function on a failed answer: clients may retry after a minute. */
 export const IMAGE_FUNCTION_FAILURE_HEADERS: Record<string, string> = { Vary: "Accept", "Cache-Control": "public,max-age=60,immutable" };
 
+/** A failed answer: `status`, `message` as the body, and `headers` when given. */
+export function sendFailure(res: ImageResponse, status: number, message: string, headers?: Record<string, string>): void {
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v);
+  res.end(message);
+}
+
 /** A local upstream as the server answered it. */
 export interface LocalAnswer {
   status: number;
@@ -159,10 +166,7 @@ export function createNextImageHandler(o: NextImageOptions) {
     const m = io;
     const params = m.ImageOptimizerCache.validateParams({ headers: req.headers }, queryOf(req.url), config, false);
     if ("errorMessage" in params) {
-      res.statusCode = 400;
-      for (const [k, v] of Object.entries(o.failureHeaders ?? {})) res.setHeader(k, v);
-      res.end(params.errorMessage);
-      return;
+      return sendFailure(res, 400, params.errorMessage, o.failureHeaders);
     }
     const { getExtension } = o.requireFromFn("next/dist/server/serve-static.js") as { getExtension(t: string): string };
     const optimize = async (previousCacheEntry?: unknown) => {
@@ -223,10 +227,7 @@ export function createNextImageHandler(o: NextImageOptions) {
       );
     } catch (e: any) {
       if (e instanceof m.ImageError) {
-        res.statusCode = e.statusCode;
-        for (const [k, v] of Object.entries(o.failureHeaders ?? {})) res.setHeader(k, v);
-        res.end(e.message);
-        return;
+        return sendFailure(res, e.statusCode, e.message, o.failureHeaders);
       }
       throw e;
     }
