@@ -541,6 +541,24 @@ for (const name of fixtures) {
       assert.notEqual(next, first, "timestamp changed after revalidation");
     });
 
+    test("a queued regeneration that comes while a visitor's request reads the stale entry still regenerates it", {
+      timeout: 60_000,
+    }, async () => {
+      // Next batches concurrent reads of one cache key; joined to the visitor's read,
+      // the regeneration got its stale answer and regenerated nothing.
+      const { previewModeId } = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview;
+      const pages = ["/app-isr", "/pages-isr"];
+      await Promise.all(pages.map((p) => request(ours.base + p)));
+      await new Promise((r) => setTimeout(r, 6500));
+      const regenerate = { method: "HEAD", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } };
+      for (const p of pages) {
+        const [visitor, regeneration] = await Promise.all([request(ours.base + p), request(ours.base + p, regenerate)]);
+        assert.equal(visitor.headers["x-nextjs-cache"], "STALE", p);
+        assert.equal(regeneration.status, 200, p);
+        assert.equal(regeneration.headers["x-nextjs-cache"], "REVALIDATED", p);
+      }
+    });
+
     if (name === "next15")
       test("dangerous.middlewareHeadersOverrideNextConfigHeaders: false and headersAndCookiesPriority", { timeout: 120_000 }, async () => {
         // /mw/header-clash: next.config, middleware and the API route all set x-custom-header

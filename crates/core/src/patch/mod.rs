@@ -132,6 +132,35 @@ fn is_stale_check(b: &BinExpr) -> bool {
     left_ok && is_member_prop(unwrap_parens(&b.right), "isPrefetch")
 }
 
+/// Finds the response cache's batch key function (`cacheKeyFn: ({ key,
+/// isOnDemandRevalidate }) => …`) and adds the regeneration to the key.
+struct BatchKeyFinder<'a> {
+    offsets: &'a Offsets,
+    edits: Vec<Edit>,
+}
+
+impl Visit for BatchKeyFinder<'_> {
+    fn visit_key_value_prop(&mut self, kv: &KeyValueProp) {
+        let named = matches!(&kv.key, PropName::Ident(i) if &*i.sym == "cacheKeyFn");
+        if let (true, Expr::Arrow(a)) = (named, unwrap_parens(&kv.value)) {
+            let destructures_on_demand = a.params.iter().any(|p| {
+                matches!(p, Pat::Object(o) if o.props.iter().any(|op| match op {
+                    ObjectPatProp::KeyValue(k) => matches!(&k.key, PropName::Ident(i) if &*i.sym == "isOnDemandRevalidate"),
+                    ObjectPatProp::Assign(k) => &*k.key.sym == "isOnDemandRevalidate",
+                    ObjectPatProp::Rest(_) => false,
+                }))
+            });
+            if let (true, ArrowFunctionBody::Expr(body)) = (destructures_on_demand, &*a.body) {
+                let (start, end) = self.offsets.range(body.span());
+                self.edits.push(Edit { start, end: start, text: "(".into() });
+                self.edits.push(Edit { start: end, end, text: format!(")+({REGENERATION_CHECK}?\"-regeneration\":\"\")") });
+                return;
+            }
+        }
+        kv.visit_children_with(self);
+    }
+}
+
 /// Whether the current request is a regeneration the queue asked for (the
 /// runtime defines it on `globalThis`; undefined outside our runtime).
 const REGENERATION_CHECK: &str = "globalThis.__openNextIsRegeneration?.()";
@@ -142,6 +171,10 @@ const REGENERATION_CHECK: &str = "globalThis.__openNextIsRegeneration?.()";
 /// and its regeneration left to the queue; the queue's request then
 /// regenerates it as `next start` would (data caches read as usual, unlike an
 /// on-demand revalidation).
+///
+/// The response cache batches concurrent reads of one key. A regeneration that
+/// joined a normal request's read would get that request's stale answer and
+/// regenerate nothing, so regenerations get a batch key of their own.
 pub const BACKGROUND_REVALIDATION: Patch = Patch {
     name: "disable-background-revalidation",
     path_filter: |rel| {
@@ -152,6 +185,9 @@ pub const BACKGROUND_REVALIDATION: Patch = Patch {
     find: |program, offsets| {
         let mut f = StaleCheckFinder { offsets, guarded: 0, parent_is_bin: false, edits: vec![] };
         program.visit_with(&mut f);
+        let mut k = BatchKeyFinder { offsets, edits: vec![] };
+        program.visit_with(&mut k);
+        f.edits.extend(k.edits);
         f.edits
     },
 };
@@ -338,6 +374,21 @@ mod tests {
         let src = "async function g(){if((a=await e.get(e))&&!r.isOnDemandRevalidate&&-1!==a.isStale&&(n(a),i=!0,!a.isStale||r.isPrefetch))return a;let s=1}";
         let out = run(&BACKGROUND_REVALIDATION, src);
         assert!(out.contains("(n(a),i=!0,(!globalThis.__openNextIsRegeneration?.()||(!a.isStale||r.isPrefetch))))return a;"), "{out}");
+    }
+
+    #[test]
+    fn regenerations_have_their_own_batch_key() {
+        let src = "const c={isStale:1,isPrefetch:1};this.b=B.create({cacheKeyFn:({key:e,isOnDemandRevalidate:t})=>`${e}-${t?\"1\":\"0\"}`,schedulerFn:f});";
+        let out = run(&BACKGROUND_REVALIDATION, src);
+        assert!(
+            out.contains("cacheKeyFn:({key:e,isOnDemandRevalidate:t})=>(`${e}-${t?\"1\":\"0\"}`)+(globalThis.__openNextIsRegeneration?.()?\"-regeneration\":\"\"),schedulerFn"),
+            "{out}"
+        );
+        let unminified = "const c={isStale,isPrefetch};B.create({ cacheKeyFn: ({ key, isOnDemandRevalidate })=>`${key}`, x: 1 })";
+        assert!(run(&BACKGROUND_REVALIDATION, unminified).contains("=>(`${key}`)+(globalThis"));
+        // Another key function: untouched.
+        let other = "const c={isStale,isPrefetch};B.create({ cacheKeyFn: (k)=>k })";
+        assert_eq!(run(&BACKGROUND_REVALIDATION, other), other);
     }
 
     #[test]
