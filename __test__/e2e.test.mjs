@@ -312,6 +312,7 @@ for (const name of fixtures) {
           pathResolver: "pattern-env",
           wrapper: "aws-lambda",
           converter: "aws-cloudfront",
+          architectures: ["x86_64"],
         });
         assert.deepEqual(
           output.behaviors.filter((b) => b.edgeFunction === "middleware").map((b) => b.pattern),
@@ -326,6 +327,8 @@ for (const name of fixtures) {
         ]) {
           assert.ok(existsSync(path.join(out, "middleware", f)), `middleware/${f} exists`);
         }
+        // Lambda@Edge runs on x86_64 only.
+        assert.ok(!existsSync(path.join(out, "middleware/open-next-runtime.linux-arm64-gnu.node")));
         // Redirects and middleware's own responses never reach the origin; rewrites do.
         const way = async (p) => (await request(edge.base + p)).headers["x-cf-stand-in"];
         assert.equal(await way("/mw/redirect"), "generated");

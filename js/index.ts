@@ -2,17 +2,15 @@
  * Programmatic API of open-next-rs: `build()` and `defineConfig()` with
  * OpenNext's config types.
  */
-import { readdirSync } from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { loadBuildAddon, runtimeAddons, wantedTargets } from "./addons.ts";
 import { fromNative, loadConfig } from "./config.ts";
 import type { OpenNextConfig } from "./types.ts";
 
 export type * from "./types.ts";
 export { OpenNextError } from "./config.ts";
 
-const require = createRequire(import.meta.url);
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Identity helper that gives `open-next.config.ts` its types. */
@@ -72,7 +70,9 @@ export interface BuildReport {
 export async function build(options: BuildOptions = {}): Promise<BuildReport> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const loaded = await loadConfig(cwd, options.configPath);
-  const binding = require("../index.js");
+  const binding = loadBuildAddon<Binding>(packageRoot);
+  const notes: string[] = [];
+  const addons = runtimeAddons(packageRoot, wantedTargets(loaded.config as Record<string, any>), notes);
   try {
     const json = await binding.buildNative({
       cwd,
@@ -84,28 +84,22 @@ export async function build(options: BuildOptions = {}): Promise<BuildReport> {
       dangerouslyUseUnsupportedNextVersion: options.dangerouslyUseUnsupportedNextVersion ?? false,
       skipNextBuild: options.skipNextBuild ?? false,
       adapterPath: path.join(packageRoot, "adapter/index.cjs"),
-      runtimeAddons: runtimeAddons(),
+      runtimeAddons: addons,
     });
-    return JSON.parse(json) as BuildReport;
+    const report = JSON.parse(json) as BuildReport;
+    report.warnings.push(...notes);
+    return report;
   } catch (e) {
-    throw fromNative(e);
+    const err = fromNative(e);
+    if (err instanceof Error && notes.length) err.message += `\n${notes.join("\n")}`;
+    throw err;
   }
-}
-
-/**
- * The addons functions ship, at the package root: `open-next-runtime.linux-<arch>-gnu.node`
- * (the Router, without the build tool) and `open-next-image.linux-<arch>-gnu.node` (the image stage).
- */
-function runtimeAddons(): string[] {
-  return readdirSync(packageRoot)
-    .filter((f) => /^open-next-(runtime|image)\.linux-(x64|arm64)-gnu\.node$/.test(f))
-    .map((f) => path.join(packageRoot, f));
 }
 
 type Binding = typeof import("../index.js");
 let nativeBinding: Binding | undefined;
 function binding(): Binding {
-  nativeBinding ??= require("../index.js") as Binding;
+  nativeBinding ??= loadBuildAddon<Binding>(packageRoot);
   return nativeBinding;
 }
 

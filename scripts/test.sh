@@ -18,7 +18,7 @@ npm install --no-audit --no-fund --loglevel=error
 step "install moto (S3, DynamoDB and SQS for the AWS tests)"
 python3 -c "import moto.server" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "moto[server]"
 
-step "install system packages (nasm)"
+step "install system packages (nasm, the linux-arm64 cross toolchain and qemu)"
 bash scripts/system-deps.sh
 
 step "build the native addon and the JS"
@@ -27,6 +27,15 @@ if ! git diff --quiet -- index.js index.d.ts; then
   git --no-pager diff --stat -- index.js index.d.ts
   echo "index.js / index.d.ts are out of date: run 'npm run build' and commit them" >&2
   exit 1
+fi
+
+step "cross-build the linux-arm64 runtime addons"
+# Every Lambda function carries them (crates/core/src/targets.rs); __test__/arm64.test.mjs
+# runs them under qemu. Kept in the same cached target dir, under aarch64-unknown-linux-gnu/.
+if command -v aarch64-linux-gnu-gcc >/dev/null && rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+  node scripts/build-runtime-addon.mjs ci --target aarch64-unknown-linux-gnu
+else
+  echo "skipped: no aarch64-linux-gnu-gcc or aarch64-unknown-linux-gnu Rust target (scripts/system-deps.sh installs them)"
 fi
 
 step "format and lint"

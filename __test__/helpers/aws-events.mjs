@@ -117,14 +117,16 @@ export function apigwV1Event({
 
 /**
  * Starts the Lambda stand-in on the function in `fnDir`; `.invoke(event)` resolves
- * with `{ status, result }` (status 502 when the handler threw).
+ * with `{ status, result }` (status 502 when the handler threw). `node` is the
+ * command that runs Node and its leading arguments (default: this Node; the arm64
+ * tests pass qemu and an arm64 Node).
  */
-export async function startLambda(fnDir, { env = {}, exportName } = {}) {
+export async function startLambda(fnDir, { env = {}, exportName, node = [process.execPath], timeoutMs } = {}) {
   const port = await freePort();
   const fn = await startServer(
-    process.execPath,
-    [path.join(repoRoot, "__test__/helpers/lambda.mjs"), fnDir, ...(exportName ? [exportName] : [])],
-    { cwd: fnDir, env: { PORT: String(port), ...env }, url: `http://127.0.0.1:${port}/health` },
+    node[0],
+    [...node.slice(1), path.join(repoRoot, "__test__/helpers/lambda.mjs"), fnDir, ...(exportName ? [exportName] : [])],
+    { cwd: fnDir, env: { PORT: String(port), ...env }, url: `http://127.0.0.1:${port}/health`, timeoutMs },
   );
   fn.port = port;
   fn.invoke = async (event) => {

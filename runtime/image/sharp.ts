@@ -13,9 +13,9 @@
  * as it does when sharp fails: AVIF output, and `resize(width, height)` (Next
  * asks for it only for blur placeholders in development).
  */
-import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { findAddon } from "../utils/addon-file.ts";
 
 interface OptimizedImage {
   data: Buffer;
@@ -113,11 +113,6 @@ export function createSharpShim(addon: ImageAddon) {
   });
 }
 
-/** The image addon's file for this machine. */
-export function imageAddonName(platform: string = process.platform, arch: string = process.arch): string {
-  return `open-next-image.${platform}-${arch}-gnu.node`;
-}
-
 /**
  * Loads the image addon of `functionDir` (`open-next-image.<platform>.node`)
  * and makes it Next's sharp. Returns false, leaving Next with sharp (or none),
@@ -125,8 +120,8 @@ export function imageAddonName(platform: string = process.platform, arch: string
  * `/_next/image` goes to the image function).
  */
 export function installSharpShim(functionDir: string): boolean {
-  const file = path.join(functionDir, imageAddonName());
-  if (!fs.existsSync(file)) return false;
+  const file = findAddon(functionDir, "open-next-image");
+  if (!file) return false;
   const addon = createRequire(path.join(functionDir, "index.mjs"))(file) as Partial<ImageAddon>;
   if (typeof addon.optimizeImage !== "function") return false;
   (globalThis as { __openNextSharp?: unknown }).__openNextSharp = createSharpShim(addon as ImageAddon);

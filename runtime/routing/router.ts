@@ -2,7 +2,7 @@
  * The Rust router, loaded once per function instance.
  *
  * `open-next build` compiles the app's routing table into `routing.json` and
- * ships the runtime addon (`open-next-runtime.linux-<arch>-gnu.node`: the
+ * ships the runtime addon (`open-next-runtime.<target>.node`: the
  * Router, nothing of the build tool) next to `index.mjs`. Every request is
  * routed by it: headers, redirects, rewrites, i18n, `_next/data`, dynamic
  * routes and the middleware matcher, with Next's own semantics.
@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { addonTargets, findAddon, shippedTargets } from "../utils/addon-file.ts";
 import { debug } from "../utils/logger.ts";
 
 /** `[name, value]` pairs, the header shape the addon takes and returns. */
@@ -127,11 +128,6 @@ export function fetchHeaderPairs(headers: RequestHeaders): HeaderPairs {
   return out;
 }
 
-/** The addon file for this machine. */
-export function runtimeAddonName(platform: string = process.platform, arch: string = process.arch): string {
-  return `open-next-runtime.${platform}-${arch}-gnu.node`;
-}
-
 /**
  * Loads the addon and compiles `routing.json` from the function directory, or
  * returns `undefined` when the build shipped no routing table.
@@ -140,13 +136,13 @@ export function loadRouter(functionDir: string): LoadedRouter | undefined {
   const tableFile = path.join(functionDir, "routing.json");
   if (!fs.existsSync(tableFile)) return undefined;
   const start = performance.now();
-  const addonFile = path.join(functionDir, runtimeAddonName());
-  if (!fs.existsSync(addonFile)) {
-    const shipped = fs.readdirSync(functionDir).filter((f) => f.startsWith("open-next-runtime.") && f.endsWith(".node"));
+  const addonFile = findAddon(functionDir, "open-next-runtime");
+  if (!addonFile) {
+    const shipped = shippedTargets(functionDir, "open-next-runtime");
     throw new Error(
-      `open-next: this function has no routing addon for ${process.platform}-${process.arch} (${addonFile} is missing; ` +
-        `it ships ${shipped.join(", ") || "none"}). Deploy it to a matching architecture, or build with an open-next-rs ` +
-        "package that contains the addon for this one.",
+      `open-next: this function has no routing addon for ${addonTargets()[0]} (it ships one for ${shipped.join(", ") || "no platform"}). ` +
+        "Deploy it on an architecture it ships (open-next.output.json lists them under `architectures`), or rebuild it " +
+        "for this one: leave `install.arch` out, or set it to this architecture.",
     );
   }
   const require = createRequire(path.join(functionDir, "index.mjs"));

@@ -119,12 +119,20 @@ pub enum CoreError {
         /// What is wrong.
         message: String,
     },
-    /// No addon of the kind a function needs (`open-next-runtime.<platform>.node`,
-    /// the Router, or `open-next-image.<platform>.node`) was found to ship in it.
-    #[error("no {name}.linux-<arch>-gnu.node addon was found in the open-next-rs package; reinstall it, or run `npm run build` in a source checkout")]
+    /// A function's native addons (the Router, the image stage) are missing for a
+    /// platform it must run on.
+    #[error(
+        "the {function} function needs the open-next-rs addons for {targets}, which are not installed: add {packages} \
+         (npm install {packages}), set the function's `install.arch` to an architecture you have, or run \
+         `node scripts/build-runtime-addon.mjs release --target <triple>` in a source checkout"
+    )]
     MissingRuntimeAddon {
-        /// `open-next-runtime` or `open-next-image`.
-        name: &'static str,
+        /// `default`, `image optimization`, `middleware`.
+        function: String,
+        /// The missing napi-rs platform names (`linux-arm64-gnu`).
+        targets: String,
+        /// The platform packages that hold them.
+        packages: String,
     },
     /// The open-next config is invalid.
     #[error("invalid open-next config ({file}): {message}")]

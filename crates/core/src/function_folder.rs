@@ -120,17 +120,6 @@ impl Addon {
     }
 }
 
-/// The addons of `kind` among `all` (by file name), at least one.
-pub fn addons_of(all: &[PathBuf], kind: Addon) -> Result<Vec<PathBuf>> {
-    let prefix = format!("{}.", kind.name());
-    let found: Vec<PathBuf> =
-        all.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix))).cloned().collect();
-    if found.is_empty() {
-        return Err(crate::CoreError::MissingRuntimeAddon { name: kind.name() });
-    }
-    Ok(found)
-}
-
 /// Copies the runtime addons (the Router the request path calls) next to
 /// `index.mjs`, keeping their `open-next-runtime.<platform>.node` names so the
 /// runtime picks the one for the machine it runs on.

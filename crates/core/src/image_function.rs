@@ -13,7 +13,7 @@
 
 use crate::config::{pick_override, OverrideChoice, CONVERTERS, WRAPPERS};
 use crate::error::{CoreError, Result};
-use crate::function_folder::{addons_of, js_string, override_imports, write_function, Addon, FunctionSpec};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
 use crate::next_app::NextBuild;
 use crate::patch::{patch_function, SHARP_TO_RUST};
 use crate::server_function::copy_config_dependencies;
@@ -119,7 +119,7 @@ pub fn write_image_function(
         compiled_config,
         minify,
         files,
-        runtime_addons: &addons_of(runtime_addons, Addon::Image)?,
+        runtime_addons,
         // The `s3` loader's SDK client comes from the Lambda runtime, as the other SDK overrides' do.
         external: &["@aws-sdk/client-s3"],
     })?;

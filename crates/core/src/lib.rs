@@ -18,4 +18,5 @@ pub mod function_folder;
 pub mod image_function;
 pub mod middleware_function;
 pub mod server_function;
+pub mod targets;
 pub mod utility_functions;

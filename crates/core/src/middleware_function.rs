@@ -8,7 +8,7 @@
 use crate::config::MiddlewareOverrides;
 use crate::error::{CoreError, Result};
 use crate::fsutil::{link_or_copy, mkdirp, read_json, write};
-use crate::function_folder::{addons_of, js_string, override_imports, write_function, Addon, FunctionSpec};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
 use crate::next_app::NextBuild;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -88,10 +88,6 @@ fn edge_files(build: &NextBuild) -> Result<Vec<String>> {
 /// Writes `.open-next/middleware/` into `dir`. Returns counters for the build report.
 pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &MiddlewareCode) -> Result<Value> {
     check_edge_middleware(build, code.config_file)?;
-    let routers = addons_of(code.runtime_addons, Addon::Router)?;
-    // Lambda@Edge runs on x86_64 only: ship that addon alone when the package has it.
-    let x64: Vec<PathBuf> =
-        routers.iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains("-x64-"))).cloned().collect();
     let modules = write_function(&FunctionSpec {
         dir: dir.to_path_buf(),
         entry_file: "handler.mjs",
@@ -101,7 +97,7 @@ pub fn write_middleware_function(build: &NextBuild, dir: &Path, code: &Middlewar
         compiled_config: code.compiled_config,
         minify: code.minify,
         files: code.routing_json.map(|r| ("routing.json".to_string(), r.as_bytes().to_vec())).into_iter().collect(),
-        runtime_addons: if x64.is_empty() { &routers } else { &x64 },
+        runtime_addons: code.runtime_addons,
         external: &[],
     })?;
     let files = edge_files(build)?;

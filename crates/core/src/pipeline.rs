@@ -7,7 +7,8 @@ use crate::cache::create_cache_assets;
 use crate::config::{self, OpenNextConfig};
 use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
-use crate::image_function::{image_overrides, write_image_function};
+use crate::function_folder::Addon;
+use crate::image_function::{image_overrides, write_image_function, ImageOverrides};
 use crate::middleware_function::{check_edge_middleware, new_route_key, write_middleware_function, MiddlewareCode};
 use crate::next_app::{find_app, read_build, run_build};
 use crate::output::output_json;
@@ -16,6 +17,7 @@ use crate::server_function::{
     copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, routing_table_json, write_function_code,
     FunctionCode,
 };
+use crate::targets::{function_targets, select_addons, Runs, Selected};
 use crate::utility_functions::{utility_overrides, write_utility_function, UtilityKind};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -43,8 +45,9 @@ pub struct BuildOptions {
     /// Absolute paths of the files the compiled config needs at run time (its npm
     /// imports, traced where it was evaluated); copied into every function.
     pub config_traced_files: Vec<PathBuf>,
-    /// The runtime addons (`open-next-runtime.<platform>.node`, the Router) copied
-    /// into every function next to `index.mjs`. At least one is required.
+    /// The runtime addons found (`open-next-runtime.<target>.node`, the Router, and
+    /// `open-next-image.<target>.node`, the image stage); each function gets those of
+    /// its targets ([`crate::targets`]).
     pub runtime_addons: Vec<PathBuf>,
 }
 
@@ -110,6 +113,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             crate::next_app::SUPPORTED_RANGE
         ));
     }
+    let addons = FunctionAddons::select(&file, &cfg, &image, &opts.runtime_addons)?;
+    warnings.extend(addons.warnings());
     let mut build_command = None;
     if !opts.skip_next_build {
         let t = Instant::now();
@@ -182,7 +187,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                     &opts.runtime_dir,
                                     &opts.compiled_config,
                                     &cfg.raw,
-                                    &opts.runtime_addons,
+                                    &addons.image.files,
                                 )?;
                                 Ok(json!({"modules": modules, "nextFiles": files}))
                             })
@@ -238,7 +243,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                 overrides: &cfg.default,
                                 compiled_config: &opts.compiled_config,
                                 minify,
-                                runtime_addons: &opts.runtime_addons,
+                                runtime_addons: &addons.server.files,
                                 route_key: route_key.as_deref(),
                                 routing_json: routing_json.as_deref(),
                             },
@@ -262,7 +267,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                                     overrides,
                                     compiled_config: &opts.compiled_config,
                                     minify: cfg.raw.pointer("/middleware/minify").and_then(Value::as_bool) == Some(true),
-                                    runtime_addons: &opts.runtime_addons,
+                                    runtime_addons: addons.middleware.as_ref().map_or(&[][..], |m| &m.files),
                                     route_key: key,
                                     config_file: &file,
                                     routing_json: routing_json.as_deref(),
@@ -297,7 +302,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases.push(Phase { name: "initializer function".into(), ms: ms(t) });
     }
     let t = Instant::now();
-    let output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
+    let mut output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
+    addons.describe(&mut output);
     write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
     staging.commit()?;
     phases.push(Phase { name: "output".into(), ms: ms(t) });
@@ -313,4 +319,49 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "imageFunction": image_fn.1}),
         warnings,
     })
+}
+
+/// The addons each function ships, chosen from its targets.
+struct FunctionAddons {
+    server: Selected,
+    image: Selected,
+    middleware: Option<Selected>,
+}
+
+impl FunctionAddons {
+    fn select(file: &str, cfg: &OpenNextConfig, image: &ImageOverrides, all: &[PathBuf]) -> Result<Self> {
+        let runs = |wrapper: &str| if is_self_hosted_wrapper(wrapper) { Runs::SelfHosted } else { Runs::Lambda };
+        let server_runs = runs(cfg.default.wrapper.name());
+        // A self-hosted server answers `/_next/image` itself, so it carries the image stage too.
+        let server_kinds: &[Addon] = if server_runs == Runs::SelfHosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
+        let server = select_addons(all, server_kinds, &function_targets(file, cfg.raw.get("default"), "default", server_runs)?, "default")?;
+        let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", runs(image.wrapper.name()))?;
+        let image = select_addons(all, &[Addon::Image], &image_targets, "image optimization")?;
+        let middleware = match &cfg.middleware {
+            Some(_) => {
+                let targets = function_targets(file, cfg.raw.get("middleware"), "middleware", Runs::Edge)?;
+                Some(select_addons(all, &[Addon::Router], &targets, "middleware")?)
+            }
+            None => None,
+        };
+        Ok(FunctionAddons { server, image, middleware })
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        [Some(&self.server), Some(&self.image), self.middleware.as_ref()].into_iter().flatten().filter_map(|s| s.warning.clone()).collect()
+    }
+
+    /// Adds each function's Lambda `architectures` to `open-next.output.json`, for the IaC that deploys it.
+    fn describe(&self, output: &mut Value) {
+        let mut set = |pointer: &str, selected: &Selected| {
+            if let Some(Value::Object(o)) = output.pointer_mut(pointer) {
+                o.insert("architectures".into(), json!(selected.architectures()));
+            }
+        };
+        set("/origins/default", &self.server);
+        set("/origins/imageOptimizer", &self.image);
+        if let Some(m) = &self.middleware {
+            set("/edgeFunctions/middleware", m);
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use crate::config::FunctionOverrides;
 use crate::error::Result;
 use crate::fsutil::{copy_entries, copy_tree, list_tree, write, CopyStats, EntryKind};
-use crate::function_folder::{addons_of, js_string, override_imports, write_function, Addon, FunctionSpec};
+use crate::function_folder::{js_string, override_imports, write_function, FunctionSpec};
 use crate::next_app::NextBuild;
 use std::path::{Path, PathBuf};
 
@@ -321,11 +321,6 @@ pub struct FunctionCode<'a> {
 /// the number of bundled modules.
 pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode) -> Result<usize> {
     let FunctionCode { runtime_dir, function_name, overrides, compiled_config, minify, runtime_addons, route_key, routing_json } = *code;
-    // The Router; a self-hosted function answers `/_next/image` itself, so it carries the image stage too.
-    let mut addons = addons_of(runtime_addons, Addon::Router)?;
-    if is_self_hosted_wrapper(overrides.wrapper.name()) {
-        addons.extend(addons_of(runtime_addons, Addon::Image)?);
-    }
     let app_dir: PathBuf = if build.package_path.is_empty() { fn_dir.to_path_buf() } else { fn_dir.join(&build.package_path) };
     let mut files = vec![
         ("cache.cjs".to_string(), b"module.exports = globalThis.__OPEN_NEXT_CACHE_HANDLER__;\n".to_vec()),
@@ -343,7 +338,7 @@ pub fn write_function_code(build: &NextBuild, fn_dir: &Path, code: &FunctionCode
         compiled_config,
         minify,
         files,
-        runtime_addons: &addons,
+        runtime_addons,
         external: &[],
     })?;
     if !build.package_path.is_empty() {

@@ -1,0 +1,32 @@
+/**
+ * The file of a native addon shipped next to a function's `index.mjs` for the
+ * machine it runs on: `<stem>.<target>.node`, with napi-rs's platform names
+ * (`linux-arm64-gnu`, `linux-x64-musl`, `darwin-arm64`, `win32-x64-msvc`). A
+ * function may ship several targets (a Lambda function carries x64 and arm64).
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+/** The names this machine's addon may have, most likely first. */
+export function addonTargets(platform: string = process.platform, arch: string = process.arch): string[] {
+  if (platform === "linux") return [`linux-${arch}-gnu`, `linux-${arch}-musl`];
+  if (platform === "win32") return [`win32-${arch}-msvc`];
+  return [`${platform}-${arch}`];
+}
+
+/** The addon `stem` in `dir` for this machine, or `undefined` when the function has none. */
+export function findAddon(dir: string, stem: string): string | undefined {
+  for (const target of addonTargets()) {
+    const file = path.join(dir, `${stem}.${target}.node`);
+    if (fs.existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** The targets of the `stem` addons `dir` ships (for error messages). */
+export function shippedTargets(dir: string, stem: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith(`${stem}.`) && f.endsWith(".node"))
+    .map((f) => f.slice(stem.length + 1, -".node".length));
+}
