@@ -48,26 +48,27 @@ if (!zig && target === "aarch64-unknown-linux-gnu" && process.arch !== "arm64") 
   env.CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER ??= "aarch64-linux-gnu-gcc";
   env.CC_aarch64_unknown_linux_gnu ??= "aarch64-linux-gnu-gcc";
 }
-const cargoArgs = [
-  zig ? "zigbuild" : "build",
-  "--quiet",
-  "--profile",
-  profile,
-  "-p",
-  "open_next_runtime_napi",
-  "-p",
-  "open_next_image_napi",
+// A release build optimises the Router for size and the image stage for speed (see Cargo.toml).
+const addons = [
+  {
+    pkg: "open_next_runtime_napi",
+    crate: "open_next_runtime",
+    name: "open-next-runtime",
+    profile: profile === "release" ? "release-runtime" : profile,
+  },
+  { pkg: "open_next_image_napi", crate: "open_next_image_addon", name: "open-next-image", profile },
 ];
-if (zigTarget) cargoArgs.push("--target", zig ? zigTarget : target);
-const r = spawnSync("cargo", cargoArgs, { cwd: root, stdio: "inherit", env });
-if (r.status !== 0) process.exit(r.status ?? 1);
+for (const p of new Set(addons.map((a) => a.profile))) {
+  const packages = addons.filter((a) => a.profile === p).flatMap((a) => ["-p", a.pkg]);
+  const cargoArgs = [zig ? "zigbuild" : "build", "--quiet", "--profile", p, ...packages];
+  if (zigTarget) cargoArgs.push("--target", zig ? zigTarget : target);
+  const r = spawnSync("cargo", cargoArgs, { cwd: root, stdio: "inherit", env });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 
 const { name: platform, lib } = platformOf(target);
-const outDir = path.join(targetDir, ...(target ? [target] : []), profile === "dev" ? "debug" : profile);
-for (const [crate, name] of [
-  ["open_next_runtime", "open-next-runtime"],
-  ["open_next_image_addon", "open-next-image"],
-]) {
+for (const { crate, name, profile: p } of addons) {
+  const outDir = path.join(targetDir, ...(target ? [target] : []), p === "dev" ? "debug" : p);
   const dest = path.join(root, `${name}.${platform}.node`);
   // A new file, not a write into the old one: functions built earlier hard-link it.
   rmSync(dest, { force: true });
