@@ -11,11 +11,6 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** Routes requests exactly as Next.js does, from a routing table compiled once. */
 export declare class Router {
-  /**
-   * Compiles a routing table (JSON of the spec). Fails, naming the route, when a
-   * regex cannot be run.
-   */
-  constructor(specJson: string)
   /** Builds the routing table spec (JSON) from our Deployment Adapter output. */
   static specFromAdapterOutput(adapterJson: string): string
   /**
@@ -29,6 +24,11 @@ export declare class Router {
    * converted or compiled.
    */
   static specFromManifests(distDir: string): string
+  /**
+   * Compiles a routing table (JSON of the spec). Fails, naming the route, when a
+   * regex cannot be run.
+   */
+  constructor(specJson: string)
   /**
    * Routes a request. Returns the decision, or `{ middleware: { url, headers },
    * responseHeaders, token }` when middleware must run first (`responseHeaders`:

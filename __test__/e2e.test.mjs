@@ -206,6 +206,9 @@ for (const name of fixtures) {
       assert.equal(router.resolve("http://localhost/app-dyn/one", []).resolvedPathname, "/app-dyn/one");
       assert.equal(router.resolve("http://localhost/nested/file.txt", []).resolvedPathname, "/nested/file.txt");
       assert.ok(statSync(path.join(fn, "open-next-runtime.linux-x64-gnu.node")).size < 8 * 1024 * 1024, "runtime addon is small");
+      // The build-time table readers stay in the build addon.
+      assert.equal(Router.specFromManifests, undefined);
+      assert.equal(Router.specFromAdapterOutput, undefined);
       // A self-hosted function answers /_next/image itself: it carries the image addon too.
       assert.ok(existsSync(path.join(fn, "open-next-image.linux-x64-gnu.node")));
       // Prerendered pages live in cache/, not in the function (fully static pages-router

@@ -151,17 +151,11 @@ pub struct MiddlewareOutcome {
     pub rewrite: Option<String>,
 }
 
+/// Build-time constructors of the table spec. The runtime addon functions ship
+/// leaves them out (feature `build-tools`), and the manifest and adapter readers with them.
+#[cfg(feature = "build-tools")]
 #[napi]
 impl Router {
-    /// Compiles a routing table (JSON of the spec). Fails, naming the route, when a
-    /// regex cannot be run.
-    #[napi(constructor)]
-    pub fn new(spec_json: String) -> Result<Self> {
-        let spec: RoutingSpec = serde_json::from_str(&spec_json).map_err(|e| bad(format!("invalid routing table: {e}")))?;
-        let table = RoutingTable::compile(spec).map_err(bad)?;
-        Ok(Self { table, suspended: Mutex::new((0, HashMap::new())) })
-    }
-
     /// Builds the routing table spec (JSON) from our Deployment Adapter output.
     #[napi]
     pub fn spec_from_adapter_output(adapter_json: String) -> Result<String> {
@@ -183,6 +177,18 @@ impl Router {
         let spec = routing::spec_from_manifests(std::path::Path::new(&dist_dir)).map_err(bad)?;
         let table = RoutingTable::compile(spec).map_err(bad)?;
         serde_json::to_string(&table.spec).map_err(|e| bad(e.to_string()))
+    }
+}
+
+#[napi]
+impl Router {
+    /// Compiles a routing table (JSON of the spec). Fails, naming the route, when a
+    /// regex cannot be run.
+    #[napi(constructor)]
+    pub fn new(spec_json: String) -> Result<Self> {
+        let spec: RoutingSpec = serde_json::from_str(&spec_json).map_err(|e| bad(format!("invalid routing table: {e}")))?;
+        let table = RoutingTable::compile(spec).map_err(bad)?;
+        Ok(Self { table, suspended: Mutex::new((0, HashMap::new())) })
     }
 
     /// Routes a request. Returns the decision, or `{ middleware: { url, headers },
