@@ -204,6 +204,15 @@ describe("linux-arm64 addons and functions", { skip: reason ?? false, timeout: 9
     }
   });
 
+  test("on an architecture it does not ship, a function fails at start and says which it ships", async () => {
+    // The image function was narrowed to arm64: this x64 Node cannot run it.
+    await assert.rejects(startLambda(path.join(out, "image-optimization-function"), { timeoutMs: 20_000 }), (e) => {
+      assert.match(e.message, /this function has no image addon for linux-x64-gnu \(it ships one for linux-arm64-gnu\)/);
+      assert.match(e.message, /open-next\.output\.json lists them under `architectures`/);
+      return true;
+    });
+  });
+
   test("the image function (arm64 only) optimizes on arm64", async () => {
     const images = await startLambda(path.join(out, "image-optimization-function"), { node: qemu(), timeoutMs: 180_000 });
     try {

@@ -105,6 +105,22 @@ test("wrapper/converter pair that cannot work together", () => {
   assertFails(runCli(["build"], dir), dir, /wrapper "node" cannot work with converter "aws-apigw-v2"/, /use one of: node/);
 });
 
+test("a function's install.arch / install.libc that cannot be built, or an architecture without addons", () => {
+  let dir = fakeApp({ config: 'export default { imageOptimization: { install: { packages: [], arch: "x86_64" } } };' });
+  assertFails(runCli(["build"], dir), dir, /ERR_CONFIG/, /`imageOptimization.install.arch` is "x86_64"; use "x64" or "arm64"/);
+  dir = fakeApp({ config: 'export default { middleware: { external: true, install: { arch: "arm64" } } };' });
+  assertFails(runCli(["build"], dir), dir, /Lambda@Edge runs on x86_64 only/);
+  // This checkout builds no musl addons: a function narrowed to musl names the package it needs.
+  dir = fakeApp({ config: 'export default { default: { install: { packages: [], arch: "x64", libc: "musl" } } };' });
+  assertFails(
+    runCli(["build"], dir),
+    dir,
+    /ERR_RUNTIME_ADDON/,
+    /the default function needs the open-next-rs addons for linux-x64-musl/,
+    /npm install open-next-rs-linux-x64-musl/,
+  );
+});
+
 test("functions routes that match no route", () => {
   const config = NODE.replace(
     "buildCommand",

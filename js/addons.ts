@@ -101,7 +101,7 @@ function fetchTarget(target: string, version: string): string | undefined {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "open-next-rs-addon-"));
   try {
     const spec = `${platformPackage(target)}@${version}`;
-    const out = execFileSync("npm", ["pack", spec, "--pack-destination", tmp, "--silent"], {
+    const out = execFileSync("npm", ["pack", spec, "--pack-destination", tmp, "--loglevel=error"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 120_000,
@@ -116,7 +116,9 @@ function fetchTarget(target: string, version: string): string | undefined {
     return undefined;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    return (err.stderr?.trim().split("\n").pop() || err.message).slice(0, 300);
+    // npm's first error lines (`code E404`, `404 Not Found - GET …`), without the pointer to its log file.
+    const lines = (err.stderr ?? "").split("\n").filter((l) => l.trim() && !/complete log of this run/.test(l));
+    return (lines.slice(0, 2).join(" ") || err.message).slice(0, 300);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

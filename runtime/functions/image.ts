@@ -19,10 +19,11 @@ import { fileURLToPath } from "node:url";
 import { InternalResponse } from "../http/response.ts";
 import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS, type LocalAnswer, sendFailure } from "../image/next-image.ts";
 import { installSharpShim } from "../image/sharp.ts";
+import { missingAddonError } from "../utils/addon-file.ts";
 import { assetsLoader } from "../overrides/imageLoader/fs-dev.ts";
 import type { ImageLoader, ImageLoaderResult, InternalEvent, InternalResult, OpenNextHandlerOptions } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
-import { debug, error } from "../utils/logger.ts";
+import { error } from "../utils/logger.ts";
 import { readAll } from "../utils/read-all.ts";
 
 const functionDir = path.dirname(fileURLToPath(import.meta.url));
@@ -39,8 +40,8 @@ export function imageHandler(builtin: ImageLoader | undefined) {
   const config = required.config ?? {};
   (globalThis as { __openNextBasePath?: string }).__openNextBasePath = config.basePath ?? "";
   const nextPkg = createRequire(path.join(functionDir, "index.mjs"));
-  const shim = installSharpShim(functionDir);
-  debug("image function: Rust image stage", shim ? "loaded" : "missing");
+  // Nothing can be optimized without the image stage: fail at start, saying why.
+  if (!installSharpShim(functionDir)) throw missingAddonError(functionDir, "image", "open-next-image");
   const nextVersion = (nextPkg("next/package.json") as { version: string }).version;
   const failureHeaders = IMAGE_FUNCTION_FAILURE_HEADERS;
   const optimize = createNextImageHandler({ requireFromFn: nextPkg, config, nextVersion, failureHeaders });

@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { addonTargets, findAddon, shippedTargets } from "../utils/addon-file.ts";
+import { findAddon, missingAddonError } from "../utils/addon-file.ts";
 import { debug } from "../utils/logger.ts";
 
 /** `[name, value]` pairs, the header shape the addon takes and returns. */
@@ -137,14 +137,7 @@ export function loadRouter(functionDir: string): LoadedRouter | undefined {
   if (!fs.existsSync(tableFile)) return undefined;
   const start = performance.now();
   const addonFile = findAddon(functionDir, "open-next-runtime");
-  if (!addonFile) {
-    const shipped = shippedTargets(functionDir, "open-next-runtime");
-    throw new Error(
-      `open-next: this function has no routing addon for ${addonTargets()[0]} (it ships one for ${shipped.join(", ") || "no platform"}). ` +
-        "Deploy it on an architecture it ships (open-next.output.json lists them under `architectures`), or rebuild it " +
-        "for this one: leave `install.arch` out, or set it to this architecture.",
-    );
-  }
+  if (!addonFile) throw missingAddonError(functionDir, "routing", "open-next-runtime");
   const require = createRequire(path.join(functionDir, "index.mjs"));
   const { Router } = require(addonFile) as { Router: new (spec: string) => NativeRouterBinding };
   const native = new Router(fs.readFileSync(tableFile, "utf8"));

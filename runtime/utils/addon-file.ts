@@ -30,3 +30,13 @@ export function shippedTargets(dir: string, stem: string): string[] {
     .filter((f) => f.startsWith(`${stem}.`) && f.endsWith(".node"))
     .map((f) => f.slice(stem.length + 1, -".node".length));
 }
+
+/** Why a function cannot run here: it ships no `stem` addon for this machine. */
+export function missingAddonError(dir: string, what: string, stem: string): Error {
+  const shipped = shippedTargets(dir, stem);
+  return new Error(
+    `open-next: this function has no ${what} addon for ${addonTargets()[0]} (it ships one for ${shipped.join(", ") || "no platform"}). ` +
+      "Deploy it on an architecture it ships (open-next.output.json lists them under `architectures`), or rebuild it " +
+      "for this one: leave `install.arch` out, or set it to this architecture.",
+  );
+}
