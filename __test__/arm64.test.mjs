@@ -74,6 +74,7 @@ const reason = missing();
 
 describe("linux-arm64 addons and functions", { skip: reason ?? false, timeout: 900_000 }, () => {
   let node;
+  let buildOutput;
   const qemu = () => ["qemu-aarch64-static", "-L", SYSROOT, node];
 
   before(() => {
@@ -94,6 +95,7 @@ describe("linux-arm64 addons and functions", { skip: reason ?? false, timeout: 9
     );
     const r = runCli(["build", "--skip-next-build"], dir);
     if (r.code !== 0) throw new Error(`open-next build failed:\n${r.output}`);
+    buildOutput = r.stdout;
   });
 
   after(() => rmSync(path.join(dir, "open-next.config.ts"), { force: true }));
@@ -128,6 +130,7 @@ describe("linux-arm64 addons and functions", { skip: reason ?? false, timeout: 9
     const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
     assert.deepEqual(output.origins.default.architectures, ["x86_64", "arm64"]);
     assert.deepEqual(output.origins.imageOptimizer.architectures, ["arm64"]);
+    assert.match(buildOutput, /architectures: image-optimization-function arm64, server-functions\/default x86_64\+arm64/);
   });
 
   test("the Router and the image stage answer on arm64 exactly as on x64", (t) => {

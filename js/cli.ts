@@ -107,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
         `\nopen-next: built ${path.relative(process.cwd(), report.outputDir) || "."} (Next.js ${report.nextVersion}, build ${report.buildId}, read via ${report.input === "adapter" ? "the Deployment Adapter API" : "the build manifests"})\n`,
       );
       if (report.buildCommand) process.stdout.write(`  Next.js build command: ${report.buildCommand}\n`);
+      process.stdout.write(`  architectures: ${architectures(report.output)}\n`);
       const width = Math.max(...report.phases.map((p) => p.name.length));
       for (const p of report.phases) process.stdout.write(`  ${p.name.padEnd(width)}  ${fmtMs(p.ms).padStart(10)}\n`);
       process.stdout.write(`  ${"post-build total".padEnd(width)}  ${fmtMs(report.postBuildMs).padStart(10)}\n`);
@@ -138,4 +139,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 1;
   }
+}
+
+/** Each function with native addons and the Lambda architectures it runs on (from `open-next.output.json`). */
+function architectures(output: Record<string, any>): string {
+  const functions: [string, { bundle?: string; architectures?: string[] }][] = [
+    ...Object.entries<any>(output.origins ?? {}),
+    ...Object.entries<any>(output.edgeFunctions ?? {}),
+  ];
+  return functions
+    .filter(([, f]) => Array.isArray(f.architectures))
+    .map(([, f]) => `${(f.bundle ?? "").replace(/^\.open-next\//, "")} ${(f.architectures as string[]).join("+")}`)
+    .join(", ");
 }

@@ -331,9 +331,11 @@ struct FunctionAddons {
 impl FunctionAddons {
     fn select(file: &str, cfg: &OpenNextConfig, image: &ImageOverrides, all: &[PathBuf]) -> Result<Self> {
         let runs = |wrapper: &str| if is_self_hosted_wrapper(wrapper) { Runs::SelfHosted } else { Runs::Lambda };
-        let server_runs = runs(cfg.default.wrapper.name());
+        let docker = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
+        let server_runs = if docker { Runs::Container } else { runs(cfg.default.wrapper.name()) };
         // A self-hosted server answers `/_next/image` itself, so it carries the image stage too.
-        let server_kinds: &[Addon] = if server_runs == Runs::SelfHosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
+        let self_hosted = is_self_hosted_wrapper(cfg.default.wrapper.name());
+        let server_kinds: &[Addon] = if self_hosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
         let server = select_addons(all, server_kinds, &function_targets(file, cfg.raw.get("default"), "default", server_runs)?, "default")?;
         let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", runs(image.wrapper.name()))?;
         let image = select_addons(all, &[Addon::Image], &image_targets, "image optimization")?;

@@ -6,7 +6,8 @@
 //! one of the machine it runs on. A Lambda function carries linux-x64-gnu and
 //! linux-arm64-gnu unless the function's `install.arch` / `install.libc` (OpenNext's
 //! option names) narrow it to one; a self-hosted one (`node`, `express-dev`) the
-//! build machine's; Lambda@Edge linux-x64-gnu, the only architecture it has.
+//! build machine's; a Docker one Linux on the build machine's architecture;
+//! Lambda@Edge linux-x64-gnu, the only architecture it has.
 
 use crate::error::{CoreError, Result};
 use crate::function_folder::Addon;
@@ -83,6 +84,8 @@ pub enum Runs {
     Edge,
     /// A self-hosted server: the build machine.
     SelfHosted,
+    /// A Linux container (`generateDockerfile`): Linux on the build machine's architecture.
+    Container,
 }
 
 /// The targets of one function.
@@ -147,6 +150,10 @@ pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: R
     let list = match runs {
         Runs::SelfHosted if !explicit => Target::host().into_iter().collect(),
         Runs::Edge if !explicit => vec![Target::LAMBDA[0]],
+        Runs::Container if !explicit => {
+            let arch = Target::host().map_or("x64", |t| t.arch);
+            vec![Target { os: "linux", arch, abi: Some("gnu") }]
+        }
         _ => {
             let archs: Vec<&'static str> = arch.map(|a| vec![a]).unwrap_or_else(|| vec!["x64", "arm64"]);
             archs.into_iter().map(|arch| Target { os: "linux", arch, abi: Some(abi.unwrap_or("gnu")) }).collect()
@@ -228,6 +235,8 @@ mod tests {
         assert_eq!((names(&lambda), lambda.explicit), (vec!["linux-x64-gnu".to_string(), "linux-arm64-gnu".to_string()], false));
         let edge = function_targets("c.ts", None, "middleware", Runs::Edge).unwrap();
         assert_eq!(names(&edge), vec!["linux-x64-gnu"]);
+        let docker = function_targets("c.ts", None, "default", Runs::Container).unwrap();
+        assert_eq!(docker.list, vec![Target { os: "linux", ..Target::host().unwrap() }]);
         let host = function_targets("c.ts", None, "default", Runs::SelfHosted).unwrap();
         assert_eq!(host.list, Target::host().into_iter().collect::<Vec<_>>());
         let arm = function_targets("c.ts", Some(&json!({"install": {"arch": "arm64", "packages": []}})), "default", Runs::Lambda).unwrap();
