@@ -1303,3 +1303,88 @@ describe("aws-lambda-compressed + aws-apigw-v2", { timeout: 600_000 }, () => {
     assert.deepEqual(Buffer.from(png.body, "base64"), PNG);
   });
 });
+
+describe("split server functions (functions.<name>)", { timeout: 600_000 }, () => {
+  after(() => rmSync(path.join(dir, "open-next.config.ts"), { force: true }));
+
+  test("each gets its folder, origin and behaviors; preview runs it in its own process, as AWS would", async () => {
+    const override = `{ wrapper: "aws-lambda", converter: "aws-apigw-v2", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" }`;
+    writeFileSync(
+      path.join(dir, "open-next.config.ts"),
+      `export default {
+  default: { override: ${override} },
+  functions: {
+    api: { override: ${override}, routes: ["app/api/where/route", "app/api/host/route"], patterns: ["api/*"], install: { packages: [], arch: "arm64" } },
+  },
+};
+`,
+    );
+    const r = runCli(["build", "--skip-next-build"], dir);
+    assert.equal(r.code, 0, r.output);
+    const out = path.join(dir, ".open-next");
+    const output = JSON.parse(readFileSync(path.join(out, "open-next.output.json"), "utf8"));
+    assert.deepEqual(output.origins.api, {
+      type: "function",
+      handler: "index.handler",
+      bundle: ".open-next/server-functions/api",
+      streaming: false,
+      wrapper: "aws-lambda",
+      converter: "aws-apigw-v2",
+      queue: "direct",
+      incrementalCache: "fs-dev",
+      tagCache: "fs-dev",
+      architectures: ["arm64"],
+    });
+    assert.deepEqual(
+      output.behaviors.slice(0, 4).map((b) => [b.pattern, b.origin]),
+      [
+        ["_next/image*", "imageOptimizer"],
+        ["api/*", "api"],
+        ["_next/data/*", "default"],
+        ["*", "default"],
+      ],
+    );
+    for (const f of ["index.mjs", "open-next.config.mjs", "routing.json", "open-next-runtime.linux-arm64-gnu.node"]) {
+      assert.ok(existsSync(path.join(out, "server-functions/api", f)), f);
+    }
+    assert.ok(!existsSync(path.join(out, "server-functions/api/open-next-runtime.linux-x64-gnu.node")), "narrowed to arm64");
+
+    // Preview on x64: the api function cannot run here (arm64 only) and says so; the rest serves.
+    let port = await freePort();
+    let preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+      cwd: dir,
+      url: `http://127.0.0.1:${port}/app-ssr`,
+      timeoutMs: 120_000,
+    }).catch((e) => e);
+    assert.match(String(preview?.message ?? preview.log?.()), /no routing addon for linux-x64-gnu \(it ships one for linux-arm64-gnu\)/);
+    preview.stop?.();
+
+    // Built for this machine too: the api function answers /api/* in its own process.
+    writeFileSync(
+      path.join(dir, "open-next.config.ts"),
+      readFileSync(path.join(dir, "open-next.config.ts"), "utf8").replace(`, install: { packages: [], arch: "arm64" }`, ""),
+    );
+    const again = runCli(["build", "--skip-next-build"], dir);
+    assert.equal(again.code, 0, again.output);
+    port = await freePort();
+    preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+      cwd: dir,
+      url: `http://127.0.0.1:${port}/app-ssr`,
+      timeoutMs: 120_000,
+    });
+    try {
+      const where = JSON.parse((await request(`http://127.0.0.1:${port}/api/where`)).body.toString());
+      assert.equal(path.basename(where.cwd), "api", `served from ${where.cwd}`);
+      assert.notEqual(where.pid, preview.child.pid, "not the preview's own process");
+      const host = JSON.parse((await request(`http://127.0.0.1:${port}/api/host?x=1`, { headers: { host: "shop.test" } })).body.toString());
+      assert.equal(host.url, "http://shop.test/api/host?x=1", "the request reaches it as sent");
+      const page = await request(`http://127.0.0.1:${port}/app-ssr`);
+      assert.equal(page.status, 200);
+      assert.match(page.body.toString(), /marker:app-ssr/);
+      const echo = await request(`http://127.0.0.1:${port}/api/echo`, { method: "POST", body: "hi", headers: { "x-test-header": "v" } });
+      assert.deepEqual(JSON.parse(echo.body.toString()).body, "hi");
+    } finally {
+      preview.stop();
+    }
+  });
+});

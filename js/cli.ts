@@ -123,7 +123,14 @@ export async function main(argv: string[]): Promise<number> {
     const outputDir = path.resolve(process.cwd(), ".open-next");
     // The server function changes the working directory when it starts.
     const shown = path.relative(process.cwd(), outputDir);
-    const server = await startPreview({ outputDir, port });
+    // Set by preview itself for a split server function's own process (js/preview.ts).
+    const origin = process.env.OPEN_NEXT_PREVIEW_ORIGIN || undefined;
+    if (origin) {
+      // Stops with its parent.
+      const parent = process.ppid;
+      setInterval(() => process.ppid !== parent && process.exit(0), 1000).unref();
+    }
+    const server = await startPreview({ outputDir, port, origin });
     process.stdout.write(`open-next preview: serving ${shown} on ${server.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => server.close().then(resolve, resolve);

@@ -22,10 +22,11 @@
  *   function runs the same optimizer.
  */
 import fs from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { API_CONVERTERS, LAMBDA_WRAPPERS, loadLambdaOrigin } from "./lambda-host.ts";
 import { prepareAws } from "./preview-aws.ts";
 
@@ -36,6 +37,11 @@ export interface PreviewOptions {
   port: number;
   /** Interface to listen on; `127.0.0.1` by default. */
   host?: string;
+  /**
+   * Serve only this function origin, every request going to it (set through
+   * `OPEN_NEXT_PREVIEW_ORIGIN` in the child process a split server function runs in).
+   */
+  origin?: string;
 }
 
 export interface PreviewServer {
@@ -196,13 +202,30 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
   }
 
   // AWS caches: the environment's services, or a local moto (before any function loads).
-  const aws = await prepareAws(outputDir, origins as Record<string, any>, output.additionalProps ?? {});
+  // A split function's process gets them from its parent's environment.
+  const aws = opts.origin
+    ? { startDrain: () => {}, stop: async () => {} }
+    : await prepareAws(outputDir, origins as Record<string, any>, output.additionalProps ?? {});
+  // Split server functions (every server function origin but the default one) run in a
+  // process of their own, as on AWS: two Next.js servers cannot share one process.
+  const isolated = new Set(
+    opts.origin
+      ? []
+      : Object.entries(origins)
+          .filter(([name, o]) => name !== defaultOrigin && /(^|\/)server-functions\//.test(String(o.bundle ?? "")))
+          .map(([name]) => name),
+  );
+  const children: ChildProcess[] = [];
 
   // Function origins are loaded once, in this process.
   process.env.OPEN_NEXT_PREVIEW = "1";
   const loading = new Map<string, Promise<NodeHandler>>();
   const loadFunction = (name: string): Promise<NodeHandler> => {
     let p = loading.get(name);
+    if (!p && isolated.has(name)) {
+      p = startOriginProcess(outputDir, name, children);
+      loading.set(name, p);
+    }
     if (!p) {
       const origin = origins[name];
       const bundleDir = outputPath(outputDir, origin.bundle ?? `.open-next/server-functions/${name}`);
@@ -311,6 +334,12 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
 
   const server: Server = createServer((req, res) => {
     const urlPath = (req.url ?? "/").split("?")[0] || "/";
+    if (opts.origin) {
+      loadFunction(opts.origin)
+        .then((handler) => handler(req, res))
+        .catch((e) => sendText(res, 500, `open-next preview: ${e?.message ?? e}`));
+      return;
+    }
     const key = urlPath.replace(/^\/+/, "");
     const match = behaviors.find((b) => b.regexp.test(key))?.behavior;
     const originName = match?.origin ?? defaultOrigin;
@@ -322,14 +351,16 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
 
   // Start the function origins now, so that start-up errors show at once.
   const functionOrigins = new Set(
-    behaviors
-      .map((b) => b.behavior.origin)
-      .filter(
-        (o): o is string =>
-          !!o &&
-          (origins[o]?.type === "function" || origins[o]?.type === "ecs") &&
-          (o !== "imageOptimizer" || imageFunctionRuns(origins[o])),
-      ),
+    opts.origin
+      ? [opts.origin]
+      : behaviors
+          .map((b) => b.behavior.origin)
+          .filter(
+            (o): o is string =>
+              !!o &&
+              (origins[o]?.type === "function" || origins[o]?.type === "ecs") &&
+              (o !== "imageOptimizer" || imageFunctionRuns(origins[o])),
+          ),
   );
   await Promise.all([...functionOrigins].map((name) => loadFunction(name)));
 
@@ -349,8 +380,53 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
     close: () =>
       new Promise<void>((resolve) => {
         void aws.stop();
+        for (const c of children) c.kill();
         server.close(() => resolve());
         server.closeAllConnections?.();
       }),
   };
+}
+
+/**
+ * Runs origin `name` in a child `open-next preview` (`OPEN_NEXT_PREVIEW_ORIGIN`) on
+ * a free loopback port, and resolves with a handler that forwards requests to it
+ * as they came (the Host header included), streaming both ways.
+ */
+function startOriginProcess(outputDir: string, name: string, children: ChildProcess[]): Promise<NodeHandler> {
+  const cli = fileURLToPath(new URL("../bin/open-next.mjs", import.meta.url));
+  const child = spawn(process.execPath, [cli, "preview", "--port", "0"], {
+    cwd: path.dirname(outputDir),
+    env: { ...process.env, OPEN_NEXT_PREVIEW_ORIGIN: name },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d) => {
+      out += d;
+      const m = /serving \S+ on (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      const target = new URL(m[1]);
+      child.stdout?.removeAllListeners("data");
+      child.stdout?.pipe(process.stdout);
+      resolve(
+        (req, res) =>
+          new Promise<void>((done) => {
+            const upstream = httpRequest(
+              { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+              (r) => {
+                res.writeHead(r.statusCode ?? 502, r.headers);
+                r.pipe(res).on("finish", done).on("close", done);
+              },
+            );
+            upstream.on("error", (e) => {
+              sendText(res, 502, `open-next preview: split function "${name}" failed: ${e.message}`);
+              done();
+            });
+            req.pipe(upstream);
+          }),
+      );
+    });
+    child.once("exit", (code) => reject(new Error(`split function "${name}" stopped (exit code ${code}):\n${out}`)));
+  });
 }

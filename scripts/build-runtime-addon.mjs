@@ -44,6 +44,10 @@ function platformOf(triple) {
 }
 
 const env = { ...process.env, CARGO_TARGET_DIR: targetDir };
+if (target?.endsWith("-musl")) {
+  // A Node addon links musl dynamically (a static musl target cannot produce a cdylib).
+  env[`CARGO_TARGET_${target.toUpperCase().replaceAll("-", "_")}_RUSTFLAGS`] ??= "-C target-feature=-crt-static";
+}
 if (!zig && target === "aarch64-unknown-linux-gnu" && process.arch !== "arm64") {
   env.CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER ??= "aarch64-linux-gnu-gcc";
   env.CC_aarch64_unknown_linux_gnu ??= "aarch64-linux-gnu-gcc";

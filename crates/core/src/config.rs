@@ -141,6 +141,8 @@ pub struct OpenNextConfig {
     pub default: FunctionOverrides,
     /// External middleware, when `middleware.external` is `true`.
     pub middleware: Option<MiddlewareOverrides>,
+    /// Split server functions (`functions.<name>`), in config order.
+    pub functions: Vec<(String, FunctionOverrides)>,
 }
 
 /// Reads `middleware` (`None` unless `external: true`) and checks its overrides exist in this version.
@@ -310,7 +312,40 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
     }
     let default = function_overrides(file, raw.get("default"), "default")?;
     let middleware = middleware_overrides(file, &raw)?;
-    Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware })
+    let functions = split_functions(file, &raw)?;
+    Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware, functions })
+}
+
+/// Reads `functions`: each split server function's overrides. Its name becomes a
+/// folder (`server-functions/<name>`) and an origin of `open-next.output.json`.
+fn split_functions(file: &str, raw: &Value) -> Result<Vec<(String, FunctionOverrides)>> {
+    let err = |message: String| CoreError::Config { file: file.into(), message };
+    let Some(functions) = raw.get("functions") else { return Ok(vec![]) };
+    let Some(functions) = functions.as_object() else {
+        return Err(err(
+            "`functions` must be an object of split server functions, e.g. `{ api: { routes: [...], patterns: [\"/api/*\"] } }`".into(),
+        ));
+    };
+    let mut out = vec![];
+    for (name, f) in functions {
+        let at = format!("functions.{name}");
+        if name == "default" || name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(err(format!("`{at}`: a split function's name must be letters, digits, `-` or `_`, and not `default`")));
+        }
+        if f.get("placement").and_then(Value::as_str).is_some_and(|p| p != "regional") {
+            return Err(err(format!(
+                "`{at}.placement`: only \"regional\" split functions are supported by this version; remove `placement`"
+            )));
+        }
+        let patterns = f.get("patterns").and_then(Value::as_array);
+        if patterns.is_none_or(|p| p.is_empty() || p.iter().any(|x| !x.is_string())) {
+            return Err(err(format!("`{at}.patterns` must list the paths the function serves, e.g. [\"/api/*\"]")));
+        }
+        let overrides = function_overrides(file, Some(f), &at)?;
+        check_implemented(file, &overrides, &at)?;
+        out.push((name.clone(), overrides));
+    }
+    Ok(out)
 }
 
 /// Checks that each split function's `routes` name existing routes
@@ -424,10 +459,18 @@ mod tests {
     #[test]
     fn function_routes_must_exist() {
         let mut raw = node_cfg();
-        raw["functions"] = json!({"api": {"routes": ["app/api/nope/route"], "override": {"wrapper": "node", "converter": "node"}}});
-        let c = parse(raw, "c.ts").unwrap();
+        raw["functions"] =
+            json!({"api": {"routes": ["app/api/nope/route"], "patterns": ["api/*"], "override": {"wrapper": "node", "converter": "node"}}});
+        let c = parse(raw.clone(), "c.ts").unwrap();
+        assert_eq!(c.functions.iter().map(|(n, o)| (n.as_str(), o.wrapper.name())).collect::<Vec<_>>(), vec![("api", "node")]);
         let e = check_function_routes(&c, &["/api/echo/route".into()], &["/api/hello".into()]).unwrap_err().to_string();
         assert!(e.contains("app/api/nope/route"), "{e}");
         assert!(e.contains("app/api/echo/route"), "{e}");
+        raw["functions"] = json!({"api": {"routes": ["app/api/echo/route"]}});
+        assert!(parse(raw.clone(), "c.ts").unwrap_err().to_string().contains("`functions.api.patterns` must list"));
+        raw["functions"] = json!({"a/b": {"routes": [], "patterns": ["x"]}});
+        assert!(parse(raw.clone(), "c.ts").unwrap_err().to_string().contains("`functions.a/b`: a split function's name"));
+        raw["functions"] = json!({"edge": {"routes": [], "patterns": ["x"], "placement": "global"}});
+        assert!(parse(raw, "c.ts").unwrap_err().to_string().contains("only \"regional\""));
     }
 }

@@ -257,6 +257,8 @@ pub fn read_build(app: &NextApp) -> Result<NextBuild> {
                 .iter()
                 .flat_map(|k| a.pointer(&format!("/outputs/{k}")).and_then(|o| o.as_array()).cloned().unwrap_or_default())
                 .filter_map(|o| o.get("sourcePage").and_then(|s| s.as_str()).map(str::to_string))
+                // Next 16.2 gives pages without the leading slash (`api/hello`).
+                .map(|s| if s.starts_with('/') { s } else { format!("/{s}") })
                 .collect();
             v.sort();
             v.dedup();

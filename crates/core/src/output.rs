@@ -31,12 +31,13 @@ fn function_origin(bundle: &str, o: &FunctionOverrides, streaming: bool) -> Valu
 /// Builds the output description. `assets_dir` is the written `assets/` folder
 /// (its top-level entries become behaviors); `has_tag_seed` tells whether
 /// `dynamodb-provider/` was produced.
-pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has_tag_seed: bool) -> Result<Value> {
+pub fn output_json(cfg: &OpenNextConfig, base_path: &str, build_id: &str, assets_dir: &Path, has_tag_seed: bool) -> Result<Value> {
     let dangerous = cfg.raw.get("dangerous");
     let flag = |k: &str| dangerous.and_then(|d| d.get(k)).and_then(Value::as_bool);
     let disable_incremental = flag("disableIncrementalCache");
     let disable_tags = flag("disableTagCache");
-    let streaming = matches!(cfg.default.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
+    let streams = |o: &FunctionOverrides| matches!(o.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
+    let streaming = streams(&cfg.default);
     let generate_dockerfile = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
 
     let mut copy = vec![json!({
@@ -87,13 +88,28 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has
         function_origin(".open-next/server-functions/default", &cfg.default, streaming)
     };
     origins.insert("default".into(), default_origin);
+    for (name, o) in &cfg.functions {
+        let bundle = format!(".open-next/server-functions/{name}");
+        let docker = cfg.raw.pointer(&format!("/functions/{name}/override/generateDockerfile")).and_then(Value::as_bool) == Some(true);
+        let origin = if docker {
+            json!({
+                "type": "ecs", "bundle": bundle, "dockerfile": format!("{bundle}/Dockerfile"),
+                "wrapper": o.wrapper.name(), "converter": o.converter.name(),
+                "queue": o.queue.name(), "incrementalCache": o.incremental_cache.name(), "tagCache": o.tag_cache.name(),
+            })
+        } else {
+            function_origin(&bundle, o, streams(o))
+        };
+        origins.insert(name.clone(), origin);
+    }
 
     // External middleware runs on the behaviors that reach the server function.
     let mut edge_functions = Map::new();
-    let routed = |pattern: String| match &cfg.middleware {
-        Some(_) => json!({"pattern": pattern, "origin": "default", "edgeFunction": "middleware"}),
-        None => json!({"pattern": pattern, "origin": "default"}),
+    let routed_to = |pattern: String, origin: &str| match &cfg.middleware {
+        Some(_) => json!({"pattern": pattern, "origin": origin, "edgeFunction": "middleware"}),
+        None => json!({"pattern": pattern, "origin": origin}),
     };
+    let routed = |pattern: String| routed_to(pattern, "default");
     if let Some(m) = &cfg.middleware {
         edge_functions.insert(
             "middleware".into(),
@@ -107,6 +123,13 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, assets_dir: &Path, has
         );
     }
     let mut behaviors = vec![json!({"pattern": prefix(base_path, "_next/image*"), "origin": "imageOptimizer"})];
+    // The split functions' patterns come before the default's, as in OpenNext.
+    for (name, _) in &cfg.functions {
+        let patterns = cfg.raw.pointer(&format!("/functions/{name}/patterns")).and_then(Value::as_array).cloned().unwrap_or_default();
+        for p in patterns.iter().filter_map(Value::as_str) {
+            behaviors.push(routed_to(prefix(base_path, &p.replace("BUILD_ID", build_id)), name));
+        }
+    }
     behaviors.push(routed(prefix(base_path, "_next/data/*")));
     behaviors.push(routed("*".into()));
     let mut items: Vec<(String, bool)> = std::fs::read_dir(assets_dir)
@@ -161,7 +184,7 @@ mod tests {
             "c.ts",
         )
         .unwrap();
-        let out = output_json(&cfg, "/docs", &d, true).unwrap();
+        let out = output_json(&cfg, "/docs", "b1", &d, true).unwrap();
         let patterns: Vec<&str> = out["behaviors"].as_array().unwrap().iter().map(|b| b["pattern"].as_str().unwrap()).collect();
         assert_eq!(patterns, vec!["docs/_next/image*", "docs/_next/data/*", "*", "docs/BUILD_ID", "docs/_next/*", "docs/favicon.ico"]);
         assert_eq!(out["origins"]["s3"]["copy"][0]["to"], "_assets/docs");
@@ -174,7 +197,7 @@ mod tests {
         let mut raw = cfg.raw.clone();
         raw["middleware"] = json!({"external": true, "originResolver": "dummy"});
         let cfg = crate::config::parse(raw, "c.ts").unwrap();
-        let out = output_json(&cfg, "", &d, true).unwrap();
+        let out = output_json(&cfg, "", "b1", &d, true).unwrap();
         assert_eq!(
             out["edgeFunctions"]["middleware"],
             json!({"bundle": ".open-next/middleware", "handler": "handler.handler", "pathResolver": "dummy", "wrapper": "aws-lambda", "converter": "aws-cloudfront"})
@@ -187,5 +210,23 @@ mod tests {
             .map(|b| b["pattern"].as_str().unwrap())
             .collect();
         assert_eq!(with_edge, vec!["_next/data/*", "*"]);
+
+        let mut raw = cfg.raw.clone();
+        raw["functions"] = json!({"api": {"routes": ["app/api/hello/route"], "patterns": ["api/*", "_next/BUILD_ID/api*"], "override": {"wrapper": "aws-lambda-streaming"}}});
+        let cfg = crate::config::parse(raw, "c.ts").unwrap();
+        let out = output_json(&cfg, "", "b1", &d, true).unwrap();
+        assert_eq!(out["origins"]["api"]["bundle"], ".open-next/server-functions/api");
+        assert_eq!(out["origins"]["api"]["streaming"], true);
+        assert_eq!(out["origins"]["api"]["wrapper"], "aws-lambda-streaming");
+        let to_api: Vec<(usize, &str)> = out["behaviors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b["origin"] == "api")
+            .map(|(i, b)| (i, b["pattern"].as_str().unwrap()))
+            .collect();
+        assert_eq!(to_api, vec![(1, "api/*"), (2, "_next/b1/api*")]);
+        assert_eq!(out["behaviors"][1]["edgeFunction"], "middleware");
     }
 }

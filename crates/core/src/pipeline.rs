@@ -4,13 +4,13 @@
 
 use crate::assets::create_static_assets;
 use crate::cache::create_cache_assets;
-use crate::config::{self, OpenNextConfig};
+use crate::config::{self, FunctionOverrides, OpenNextConfig};
 use crate::error::Result;
 use crate::fsutil::{write, StagingDir};
 use crate::function_folder::Addon;
 use crate::image_function::{image_overrides, write_image_function, ImageOverrides};
 use crate::middleware_function::{check_edge_middleware, new_route_key, write_middleware_function, MiddlewareCode};
-use crate::next_app::{find_app, read_build, run_build};
+use crate::next_app::{find_app, read_build, run_build, NextApp, NextBuild};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
 use crate::server_function::{
@@ -19,8 +19,9 @@ use crate::server_function::{
 };
 use crate::targets::{function_targets, select_addons, Runs, Selected};
 use crate::utility_functions::{utility_overrides, write_utility_function, UtilityKind};
+use rayon::prelude::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Inputs of [`build`].
@@ -131,12 +132,6 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let t = Instant::now();
     let nb = read_build(&app)?;
     config::check_function_routes(&cfg, &nb.app_routes, &nb.pages_routes)?;
-    if cfg.raw.get("functions").and_then(Value::as_object).is_some_and(|f| !f.is_empty()) {
-        return Err(crate::CoreError::Config {
-            file,
-            message: "`functions` (split server functions) is not supported by this version of open-next-rs yet; remove it to build a single default function".into(),
-        });
-    }
     // External middleware: the app's middleware must be able to run at the edge; the
     // routing decisions it sends the server function are signed with a key of this build.
     let route_key = match &cfg.middleware {
@@ -211,18 +206,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 || -> Result<((Phase, Value), (Phase, Value))> {
                     let files = std::sync::Mutex::new(Vec::new());
                     let copied = timed("server function: copy traced files", &|| {
-                        let (s, mut f) = copy_traced_files(&nb, &fn_dir)?;
-                        let (config_deps, config_files) = copy_config_dependencies(&app.root_dir, &fn_dir, &opts.config_traced_files)?;
-                        f.extend(config_files);
+                        let (stats, f) = copy_server_files(&app, &nb, opts, &fn_dir, cfg.default.wrapper.name())?;
                         *files.lock().expect("not poisoned") = f;
-                        let own = if is_self_hosted_wrapper(cfg.default.wrapper.name()) {
-                            copy_self_hosted_assets(&app.app_dir, &nb, &fn_dir)?
-                        } else {
-                            Default::default()
-                        };
-                        Ok(
-                            json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files, "configDependencies": config_deps.files + config_deps.symlinks}),
-                        )
+                        Ok(stats)
                     })?;
                     let files = files.into_inner().expect("not poisoned");
                     let patched = timed("server function: patch Next.js", &|| {
@@ -233,21 +219,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
                 },
                 || {
                     timed("bundle functions (server, middleware, revalidation, warmer)", &|| {
-                        let minify = cfg.raw.pointer("/default/minify").and_then(Value::as_bool) == Some(true);
-                        let modules = write_function_code(
-                            &nb,
-                            &fn_dir,
-                            &FunctionCode {
-                                runtime_dir: &opts.runtime_dir,
-                                function_name: "default",
-                                overrides: &cfg.default,
-                                compiled_config: &opts.compiled_config,
-                                minify,
-                                runtime_addons: &addons.server.files,
-                                route_key: route_key.as_deref(),
-                                routing_json: routing_json.as_deref(),
-                            },
-                        )?;
+                        let code = server_code("default", &cfg.default, &cfg, opts, &addons.server.files, &route_key, &routing_json);
+                        let modules = write_function_code(&nb, &fn_dir, &code)?;
                         // The functions that need nothing of the other steps are bundled here, beside the
                         // server runtime; the initializer waits for the cache step's tag seed.
                         let mut functions = serde_json::Map::new();
@@ -291,6 +264,25 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             ));
         }
     }
+    // Split server functions (`functions.<name>`): the same steps as the default one, each
+    // carrying the whole app for now (OpenNext keeps only their routes).
+    let t = Instant::now();
+    let split: Vec<Value> = cfg
+        .functions
+        .par_iter()
+        .zip(&addons.split)
+        .map(|((name, overrides), selected)| -> Result<Value> {
+            let dir = out.join("server-functions").join(name);
+            let (copied, files) = copy_server_files(&app, &nb, opts, &dir, overrides.wrapper.name())?;
+            let patched = patch_function(&dir, &files, SERVER_PATCHES)?;
+            let code = server_code(name, overrides, &cfg, opts, &selected.files, &route_key, &routing_json);
+            let modules = write_function_code(&nb, &dir, &code)?;
+            Ok(json!({"name": name, "copy": copied, "patched": patched.patched.len(), "modules": modules}))
+        })
+        .collect::<Result<_>>()?;
+    if !split.is_empty() {
+        phases.push(Phase { name: "split server functions".into(), ms: ms(t) });
+    }
     let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
     for (p, _) in [&assets, &cache, &copy, &patched, &code, &image_fn] {
         phases.push(p.clone());
@@ -302,8 +294,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases.push(Phase { name: "initializer function".into(), ms: ms(t) });
     }
     let t = Instant::now();
-    let mut output = output_json(&cfg, &nb.base_path, &out.join("assets"), has_tag_seed)?;
-    addons.describe(&mut output);
+    let mut output = output_json(&cfg, &nb.base_path, &nb.build_id, &out.join("assets"), has_tag_seed)?;
+    addons.describe(&mut output, &cfg);
     write(&out.join("open-next.output.json"), serde_json::to_vec_pretty(&output).expect("json"))?;
     staging.commit()?;
     phases.push(Phase { name: "output".into(), ms: ms(t) });
@@ -316,7 +308,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "imageFunction": image_fn.1}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "splitFunctions": split, "imageFunction": image_fn.1}),
         warnings,
     })
 }
@@ -324,6 +316,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 /// The addons each function ships, chosen from its targets.
 struct FunctionAddons {
     server: Selected,
+    /// Those of `cfg.functions`, in the same order.
+    split: Vec<Selected>,
     image: Selected,
     middleware: Option<Selected>,
 }
@@ -331,12 +325,17 @@ struct FunctionAddons {
 impl FunctionAddons {
     fn select(file: &str, cfg: &OpenNextConfig, image: &ImageOverrides, all: &[PathBuf]) -> Result<Self> {
         let runs = |wrapper: &str| if is_self_hosted_wrapper(wrapper) { Runs::SelfHosted } else { Runs::Lambda };
-        let docker = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
-        let server_runs = if docker { Runs::Container } else { runs(cfg.default.wrapper.name()) };
-        // A self-hosted server answers `/_next/image` itself, so it carries the image stage too.
-        let self_hosted = is_self_hosted_wrapper(cfg.default.wrapper.name());
-        let server_kinds: &[Addon] = if self_hosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
-        let server = select_addons(all, server_kinds, &function_targets(file, cfg.raw.get("default"), "default", server_runs)?, "default")?;
+        let server_fn = |name: &str, at: &str, overrides: &FunctionOverrides| -> Result<Selected> {
+            let section = cfg.raw.pointer(&format!("/{}", at.replace('.', "/")));
+            let docker = section.and_then(|s| s.pointer("/override/generateDockerfile")).and_then(Value::as_bool) == Some(true);
+            let runs = if docker { Runs::Container } else { runs(overrides.wrapper.name()) };
+            // A self-hosted server answers `/_next/image` itself, so it carries the image stage too.
+            let self_hosted = is_self_hosted_wrapper(overrides.wrapper.name());
+            let kinds: &[Addon] = if self_hosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
+            select_addons(all, kinds, &function_targets(file, section, at, runs)?, name)
+        };
+        let server = server_fn("default", "default", &cfg.default)?;
+        let split = cfg.functions.iter().map(|(name, o)| server_fn(name, &format!("functions.{name}"), o)).collect::<Result<Vec<_>>>()?;
         let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", runs(image.wrapper.name()))?;
         let image = select_addons(all, &[Addon::Image], &image_targets, "image optimization")?;
         let middleware = match &cfg.middleware {
@@ -346,24 +345,67 @@ impl FunctionAddons {
             }
             None => None,
         };
-        Ok(FunctionAddons { server, image, middleware })
+        Ok(FunctionAddons { server, split, image, middleware })
     }
 
     fn warnings(&self) -> Vec<String> {
-        [Some(&self.server), Some(&self.image), self.middleware.as_ref()].into_iter().flatten().filter_map(|s| s.warning.clone()).collect()
+        [Some(&self.server), Some(&self.image), self.middleware.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(&self.split)
+            .filter_map(|s| s.warning.clone())
+            .collect()
     }
 
     /// Adds each function's Lambda `architectures` to `open-next.output.json`, for the IaC that deploys it.
-    fn describe(&self, output: &mut Value) {
+    fn describe(&self, output: &mut Value, cfg: &OpenNextConfig) {
         let mut set = |pointer: &str, selected: &Selected| {
             if let Some(Value::Object(o)) = output.pointer_mut(pointer) {
                 o.insert("architectures".into(), json!(selected.architectures()));
             }
         };
         set("/origins/default", &self.server);
+        for ((name, _), selected) in cfg.functions.iter().zip(&self.split) {
+            set(&format!("/origins/{name}"), selected);
+        }
         set("/origins/imageOptimizer", &self.image);
         if let Some(m) = &self.middleware {
             set("/edgeFunctions/middleware", m);
         }
+    }
+}
+
+/// Copies a server function's files: Next's traced standalone output, the files
+/// the config's npm imports need, and for self-hosted wrappers `public/` and
+/// `.next/static/`. Returns the counters and the copied files (for the patches).
+fn copy_server_files(app: &NextApp, nb: &NextBuild, opts: &BuildOptions, fn_dir: &Path, wrapper: &str) -> Result<(Value, Vec<String>)> {
+    let (s, mut files) = copy_traced_files(nb, fn_dir)?;
+    let (config_deps, config_files) = copy_config_dependencies(&app.root_dir, fn_dir, &opts.config_traced_files)?;
+    files.extend(config_files);
+    let own = if is_self_hosted_wrapper(wrapper) { copy_self_hosted_assets(&app.app_dir, nb, fn_dir)? } else { Default::default() };
+    let stats = json!({"files": s.files, "symlinks": s.symlinks, "bytes": s.bytes, "selfHostedAssets": own.files, "configDependencies": config_deps.files + config_deps.symlinks});
+    Ok((stats, files))
+}
+
+/// The code of a server function named `name` (`default` or a split one).
+fn server_code<'a>(
+    name: &'a str,
+    overrides: &'a FunctionOverrides,
+    cfg: &OpenNextConfig,
+    opts: &'a BuildOptions,
+    addons: &'a [PathBuf],
+    route_key: &'a Option<String>,
+    routing_json: &'a Option<String>,
+) -> FunctionCode<'a> {
+    let section = if name == "default" { cfg.raw.get("default") } else { cfg.raw.pointer(&format!("/functions/{name}")) };
+    FunctionCode {
+        runtime_dir: &opts.runtime_dir,
+        function_name: name,
+        overrides,
+        compiled_config: &opts.compiled_config,
+        minify: section.and_then(|s| s.get("minify")).and_then(Value::as_bool) == Some(true),
+        runtime_addons: addons,
+        route_key: route_key.as_deref(),
+        routing_json: routing_json.as_deref(),
     }
 }
