@@ -73,7 +73,7 @@ function summary(r) {
  */
 export async function diffWithNextStart(
   fixture,
-  { basePath = "", seeds = [7], count = 400, externalMiddleware = false, extraWords = [] } = {},
+  { basePath = "", seeds = [7], count = 400, externalMiddleware = false, extraWords = [], extra = [] } = {},
 ) {
   const dir = path.join(repoRoot, "__test__/fixtures", fixture);
   writeFileSync(path.join(dir, "open-next.config.ts"), config(externalMiddleware));
@@ -114,8 +114,10 @@ export async function diffWithNextStart(
       edge = await startCloudFront(dir, ourPort, { basePath });
       port = edge.port;
     }
-    for (const seed of seeds) {
-      for (const req of generate(seed, buildId, basePath, pathnames, { count, extraWords })) {
+    const requests = seeds.flatMap((seed) => [...generate(seed, buildId, basePath, pathnames, { count, extraWords })]);
+    // `extra`: hand-written requests ({ url, headers: [[name, value]] }) sent after the generated ones.
+    for (const req of [...requests, ...extra]) {
+      {
         const [a, b] = await Promise.all([send(refPort, req.url, req.headers), send(port, req.url, req.headers)]);
         sent++;
         const [sa, sb] = [summary(a), summary(b)];

@@ -428,7 +428,9 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       return end(res, redirect.status, redirect.location);
     }
     if (d.externalRewrite) return proxyTo(input, headers, d.externalRewrite);
-    if ((d.resolvedPathname ?? url.pathname) === imagePath) return optimizeImage(input, headers);
+    // `/_next/image/` too: with `trailingSlash: true` Next's image loader asks for that.
+    const target = d.resolvedPathname ?? url.pathname;
+    if (target === imagePath || target === `${imagePath}/`) return optimizeImage(input, headers);
     if (!d.resolvedPathname || !d.invocationTarget) return notFound(input, headers);
     // Next's router server sets middleware's status on the response the page is then rendered into.
     if (d.middlewareStatus) res.statusCode = d.middlewareStatus;
