@@ -1201,6 +1201,31 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
     }
   });
 
+  test("the streaming wrapper with the AWS caches on moto (the AWS SDK's own `awslambda` global is completed, not kept as is)", async () => {
+    // OpenNext's app-router example config: aws-lambda-streaming, s3-lite, dynamodb-lite, sqs-lite.
+    writeFileSync(
+      path.join(dir, "open-next.config.ts"),
+      `export default { default: { override: { wrapper: "aws-lambda-streaming" } } };\n`,
+    );
+    const r = runCli(["build", "--skip-next-build"], dir);
+    assert.equal(r.code, 0, r.output);
+    const port = await freePort();
+    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+      cwd: dir,
+      url: `http://127.0.0.1:${port}/api/static`,
+      timeoutMs: 120_000,
+    });
+    try {
+      assert.match(preview.log(), /local S3\/DynamoDB\/SQS \(moto\)/);
+      const page = await timedGet(`http://127.0.0.1:${port}/app-stream`);
+      assert.equal(page.status, 200);
+      assert.ok(Buffer.concat(page.chunks.map((c) => c.data)).includes("marker:slow-done"));
+    } finally {
+      preview.stop();
+      rmSync(path.join(dir, "open-next.config.ts"), { force: true });
+    }
+  });
+
   test("requests become API Gateway events for the streaming handler; the shell streams before the slow part; assets come from assets/", async () => {
     build("aws-apigw-v2", true, "aws-lambda-streaming");
     const port = await freePort();

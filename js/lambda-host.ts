@@ -21,19 +21,22 @@ export const API_CONVERTERS = new Set(["aws-apigw-v2", "aws-apigw-v1"]);
 
 const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
 
+/**
+ * Adds Lambda's streaming API to the `awslambda` global. The AWS SDK may have made
+ * that global already (`@aws/lambda-invoke-store` keeps its store there), so the
+ * members are added to it rather than the object replaced or left alone.
+ */
 function installAwsLambdaGlobal(): void {
-  const g = globalThis as { awslambda?: unknown };
-  if (g.awslambda) return;
-  g.awslambda = {
-    streamifyResponse(handler: any) {
-      handler[STREAMING] = "response";
-      return handler;
-    },
-    HttpResponseStream: {
-      from(stream: PreludeStream, prelude: PreludeStream["prelude"]) {
-        stream.prelude = prelude;
-        return stream;
-      },
+  const g = globalThis as { awslambda?: Record<string, unknown> };
+  g.awslambda ??= {};
+  g.awslambda.streamifyResponse ??= (handler: any) => {
+    handler[STREAMING] = "response";
+    return handler;
+  };
+  g.awslambda.HttpResponseStream ??= {
+    from(stream: PreludeStream, prelude: PreludeStream["prelude"]) {
+      stream.prelude = prelude;
+      return stream;
     },
   };
 }

@@ -4,12 +4,15 @@
 //              express-dev wrapper, fs-dev caches: the self-hosted topology)
 //   anchor     `@opennextjs/aws` from npm, the checkout's version, same config, its server
 //   reference  `next start`
-// and writes e2e/OPENNEXT-RESULTS.md. Nothing of OpenNext is committed: the checkout
+// and, with `--aws` (after a full run), ours again on the AWS topology: the example's own
+// `open-next.config.ts` (aws-lambda wrappers, s3-lite/dynamodb-lite/sqs-lite) built and
+// served by `open-next preview`, which runs the Lambda handlers behind API Gateway
+// events on a local moto; and writes e2e/OPENNEXT-RESULTS.md. Nothing of OpenNext is committed: the checkout
 // comes from the `fetch` tool (a work tree, or the bare git directory it gives).
 // Runs outside CI (the checkout is not there).
 //
 //   node scripts/opennext-e2e.mjs <opennextjs-aws checkout> [--only appRouter,pagesRouter]
-//        [--next <version>] [--anchor <@opennextjs/aws version; default: the checkout's>] [--ours-only] [--render]
+//        [--next <version>] [--anchor <@opennextjs/aws version; default: the checkout's>] [--ours-only] [--aws] [--render]
 //
 // Work happens under ~/.cache/open-next/opennext-e2e/. Every change made to an example
 // (offline fonts, external URLs pointed at a stub server on loopback, pinned versions)
@@ -43,7 +46,7 @@ const flag = (f) => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
 const checkout = args.find((a, i) => !a.startsWith("--") && !["--only", "--next", "--anchor"].includes(args[i - 1]));
 if (!checkout) {
   console.error(
-    "usage: node scripts/opennext-e2e.mjs <opennextjs-aws checkout> [--only appRouter,...] [--next <version>] [--anchor <version>] [--ours-only]",
+    "usage: node scripts/opennext-e2e.mjs <opennextjs-aws checkout> [--only appRouter,...] [--next <version>] [--anchor <version>] [--ours-only] [--aws]",
   );
   process.exit(2);
 }
@@ -519,13 +522,18 @@ async function runProject(src, project, tools, versions, stub, anchorVersion) {
 }
 
 /** A one-line diagnosis of our failure, from what the other two did and the committed notes. */
-function diagnose(title, r, notes) {
-  if (notes[title]) return notes[title];
+function diagnose(title, r, notes, label = "ours") {
+  const note = label === "ours" ? notes[title] : (notes[`${AWS}: ${title}`] ?? notes[title]);
+  if (note) return note;
+  if (label !== "ours" && !r.ours?.[title]?.ok) return "fails on the self-hosted topology too (see above)";
   if (!r["next start"]?.[title]?.ok && !r.anchor?.[title]?.ok)
     return "fails on next start and on the anchor too (needs the internet, or the test's expectation does not hold here)";
   if (!r["next start"]?.[title]?.ok) return "fails on next start too";
   return "not diagnosed yet";
 }
+
+/** The result label of ours on the AWS topology (`--aws`). */
+const AWS = "ours (AWS)";
 
 function render(meta, all, notes) {
   const L = [];
@@ -538,31 +546,40 @@ function render(meta, all, notes) {
     "Ours: `open-next build` + `open-next preview` with each example's `open-next.config.local.ts` (express-dev wrapper, fs-dev caches). The anchor: the same config, its own server (`.open-next/server-functions/default/index.mjs`). The reference: `next start` on our build's `.next/`. Every build and server runs with a preload that sends `fetch` of `https://opennext.js.org` and `https://sst.dev` to a stub server on loopback (it answers a 2×2 PNG for `*.png`, else a page with a fresh `date` and `x-amz-cf-id`), and ours and the anchor get the variables the example's own start script sets (`OPEN_NEXT_REQUEST_ID_HEADER=true` for app-router).",
     "",
   );
-  L.push("| project | ours | anchor | next start |", "| --- | --- | --- | --- |");
+  const columns = ["ours", "anchor", "next start"];
+  if (Object.values(all).some((p) => p.results[AWS])) {
+    columns.push(AWS);
+    L.push(
+      `${AWS}: \`open-next build\` with the example's own \`open-next.config.ts\` (the AWS config: aws-lambda wrappers, s3-lite, dynamodb-lite, sqs-lite, the image function with the s3 loader) and \`open-next preview\`, which runs the bundled Lambda handlers behind API Gateway events, with S3, DynamoDB and SQS on a local moto (the cache uploaded, the tag table seeded, the queue drained into the revalidation function).`,
+      "",
+    );
+  }
+  const head = (first) => [`| ${first} | ${columns.join(" | ")} |`, `| --- |${" --- |".repeat(columns.length)}`];
+  L.push(...head("project"));
   for (const [name, { results }] of Object.entries(all)) {
     const count = (label) => {
       const v = Object.entries(results[label] ?? {}).filter(([k, x]) => !k.startsWith("__") && !x.skipped);
       const bad = Object.keys(results[label] ?? {}).find((k) => k.startsWith("__"));
       return bad ? results[label][bad].error.split("\n")[0].slice(0, 80) : `${v.filter(([, x]) => x.ok).length} / ${v.length}`;
     };
-    L.push(`| ${name} | ${count("ours")} | ${count("anchor")} | ${count("next start")} |`);
+    L.push(`| ${name} | ${columns.map((c) => (results[c] ? count(c) : "—")).join(" | ")} |`);
   }
   for (const [name, { results, changes }] of Object.entries(all)) {
     L.push("", `## ${name}`, "");
     const titles = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))].filter((k) => !k.startsWith("__")).sort();
-    L.push("| test | ours | anchor | next start |", "| --- | --- | --- | --- |");
+    L.push(...head("test"));
     const mark = (label, t) => {
       const x = results[label]?.[t];
       return x === undefined ? "—" : x.skipped ? "skipped" : x.ok ? (x.flaky ? "pass (retried)" : "pass") : "**fail**";
     };
-    for (const t of titles)
-      L.push(`| ${t.replaceAll("|", "\\|")} | ${mark("ours", t)} | ${mark("anchor", t)} | ${mark("next start", t)} |`);
-    const ours = titles.filter((t) => results.ours?.[t] && !results.ours[t].ok && !results.ours[t].skipped);
-    if (ours.length) {
-      L.push("", "### Our failures", "");
-      for (const t of ours) {
-        L.push(`- **${t}**: ${diagnose(t, results, notes)}`);
-        L.push(`  - error: \`${(results.ours[t].error ?? "").replaceAll("`", "'")}\``);
+    for (const t of titles) L.push(`| ${t.replaceAll("|", "\\|")} | ${columns.map((c) => mark(c, t)).join(" | ")} |`);
+    for (const label of ["ours", AWS]) {
+      const failed = titles.filter((t) => results[label]?.[t] && !results[label][t].ok && !results[label][t].skipped);
+      if (!failed.length) continue;
+      L.push("", label === "ours" ? "### Our failures" : `### Our failures on the AWS topology`, "");
+      for (const t of failed) {
+        L.push(`- **${t}**: ${diagnose(t, results, notes, label)}`);
+        L.push(`  - error: \`${(results[label][t].error ?? "").replaceAll("`", "'")}\``);
       }
     }
     for (const w of all[name].warnings ?? [])
@@ -623,6 +640,50 @@ async function rerunOurs(project) {
   }
 }
 
+/**
+ * `--aws`: ours on the AWS topology, in a copy of the prepared app (hard links; the same
+ * `.next/` as the last full run): the example's `open-next.config.ts`, `open-next preview`
+ * with its local moto. Adds the "ours (AWS)" column.
+ */
+async function runOursAws(project) {
+  const dir = path.join(work, "apps", project.app);
+  const prev = all[project.name];
+  if (!prev || !existsSync(path.join(dir, ".next"))) throw new Error(`--aws: no earlier full run of ${project.name} to reuse`);
+  const awsDir = `${dir}-aws`;
+  rmSync(awsDir, { recursive: true, force: true });
+  run("cp", ["-al", dir, awsDir]);
+  rmSync(path.join(awsDir, ".open-next"), { recursive: true, force: true });
+  log(`${project.name}: open-next-rs build, AWS config (open-next.config.ts)`);
+  const b = run(process.execPath, [cli, "build", "--skip-next-build", "--config-path", "open-next.config.ts"], {
+    cwd: awsDir,
+    allowFail: true,
+  });
+  writeFileSync(path.join(work, "logs", `${project.name}-ours-aws-build.log`), `${b.stdout ?? ""}\n${b.stderr ?? ""}`);
+  let results;
+  if (b.status !== 0) {
+    results = { __build: { ok: false, error: `build failed: ${(b.stderr || b.stdout).slice(-600)}` } };
+  } else {
+    const port = await freePort();
+    let server;
+    try {
+      server = await serve(
+        "open-next preview (AWS)",
+        process.execPath,
+        [cli, "preview", "--port", String(port)],
+        awsDir,
+        port,
+        startEnv(dir),
+      );
+      results = playwright(tools, src, project, `http://localhost:${port}`, "ours-aws");
+    } catch (e) {
+      results = { __start: { ok: false, error: String(e.message).slice(0, 600) } };
+    } finally {
+      server?.stop();
+    }
+  }
+  return { ...prev, results: { ...prev.results, [AWS]: results } };
+}
+
 if (args.includes("--render")) {
   // Writes the results page again from e2e/opennext-results.json, the diagnoses and the build logs.
   const saved = JSON.parse(readFileSync(resultsFile, "utf8"));
@@ -639,9 +700,11 @@ if (args.includes("--render")) {
 
 try {
   for (const project of projects) {
-    all[project.name] = args.includes("--ours-only")
-      ? await rerunOurs(project)
-      : await runProject(src, project, tools, versions, stub, anchorVersion);
+    all[project.name] = args.includes("--aws")
+      ? await runOursAws(project)
+      : args.includes("--ours-only")
+        ? await rerunOurs(project)
+        : await runProject(src, project, tools, versions, stub, anchorVersion);
     const meta = {
       date: new Date().toISOString().slice(0, 10),
       commit,
