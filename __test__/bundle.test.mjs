@@ -54,6 +54,18 @@ test("bundles TS, JSON, CommonJS, cycles and re-exports into one runnable ESM fi
   assert.equal(await mod.later(), "function");
 });
 
+test("a CommonJS entry's module.exports is the bundle's default export (OpenNext's example configs are written so)", async () => {
+  const dir = project({
+    "open-next.config.ts": `const helper = require("./helper");\nconst config = { default: { override: { wrapper: helper.wrapper } } };\nmodule.exports = config;\n`,
+    "helper.js": `exports.wrapper = "aws-lambda-streaming";`,
+  });
+  const out = binding.bundleSync({ entry: path.join(dir, "open-next.config.ts") });
+  const file = path.join(dir, "out.mjs");
+  writeFileSync(file, out.code);
+  const mod = await import(pathToFileURL(file).href);
+  assert.deepEqual(mod.default, { default: { override: { wrapper: "aws-lambda-streaming" } } });
+});
+
 test("async bundle() resolves the same code", async () => {
   const dir = project({ "a.ts": "export const x: number = 1;" });
   const [a, b] = [await binding.bundle({ entry: path.join(dir, "a.ts") }), binding.bundleSync({ entry: path.join(dir, "a.ts") })];

@@ -615,6 +615,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
     let mut unresolved = HashSet::new();
     let mut paths: HashMap<usize, PathBuf> = HashMap::new();
     let mut package_types: HashMap<PathBuf, bool> = HashMap::new();
+    // A CommonJS entry (`module.exports = …`, as in OpenNext's example configs): its
+    // `module.exports` is the bundle's default export, as esbuild makes it.
+    let mut entry_is_cjs = false;
     for (id, r) in records {
         paths.insert(id, r.path.clone());
         if let Some(json) = r.json {
@@ -631,6 +634,7 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         if is_esm(&parsed.module) {
             esm_to_cjs(&mut parsed);
         } else {
+            entry_is_cjs |= id == 0;
             transpile::finish(&mut parsed);
         }
         chunks.insert(id, transpile::print_bundled(&parsed, options.sourcemap));
@@ -700,6 +704,9 @@ fn bundle_inner(options: &BundleOptions) -> Result<BundleOutput> {
         out.push('\n');
     } else {
         out.push_str("const __onEntry = __onRequire(\"\\u0000m0\");\n");
+        if entry_is_cjs {
+            out.push_str("export default __onEntry;\n");
+        }
         for name in &entry_exports {
             if name == "default" {
                 out.push_str("export default __onEntry.default;\n");
