@@ -1201,6 +1201,32 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
     }
   });
 
+  test("preview of a build outside any node_modules with the AWS SDK: preview provides the SDK, as Lambda's runtime does", async () => {
+    build(undefined, true);
+    const away = mkdtempSync(path.join(os.tmpdir(), "on-preview-"));
+    try {
+      cpSync(path.join(dir, ".open-next"), path.join(away, ".open-next"), { recursive: true });
+      const port = await freePort();
+      const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+        cwd: away,
+        url: `http://127.0.0.1:${port}/api/static`,
+        timeoutMs: 120_000,
+      });
+      try {
+        // The image function's `s3` loader imports @aws-sdk/client-s3, which its bundle leaves to the runtime.
+        const image = await request(`http://127.0.0.1:${port}/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75`, {
+          headers: { accept: "image/webp" },
+        });
+        assert.equal(image.status, 200, `${image.body}\n${preview.log()}`);
+        assert.deepEqual(imageSize(image.body), { type: "webp", width: 128, height: 96 });
+      } finally {
+        preview.stop();
+      }
+    } finally {
+      rmSync(away, { recursive: true, force: true });
+    }
+  });
+
   test("the streaming wrapper with the AWS caches on moto (the AWS SDK's own `awslambda` global is completed, not kept as is)", async () => {
     // OpenNext's app-router example config: aws-lambda-streaming, s3-lite, dynamodb-lite, sqs-lite.
     writeFileSync(

@@ -10,6 +10,7 @@
  * becomes the status and headers, the rest streams to the client.
  */
 import { randomUUID } from "node:crypto";
+import { register } from "node:module";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Writable } from "node:stream";
 
@@ -196,8 +197,32 @@ function writeResult(res: ServerResponse, result: any): void {
  * Loads a Lambda function bundle and returns an HTTP handler that invokes it the
  * way API Gateway would.
  */
+/**
+ * Lambda's Node.js runtime provides the AWS SDK v3, and the functions leave it out of
+ * their bundles where OpenNext does (the image function's `s3` loader, the
+ * initializer). As that runtime, preview resolves `@aws-sdk/*` the function cannot
+ * find from this package's own dependencies (a module resolution hook).
+ */
+let sdkHook = false;
+function provideAwsSdk(): void {
+  if (sdkHook || typeof register !== "function") return;
+  sdkHook = true;
+  const hook = `
+const fallback = ${JSON.stringify(import.meta.url)};
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    if (!specifier.startsWith("@aws-sdk/") || context.parentURL === fallback) throw e;
+    return next(specifier, { ...context, parentURL: fallback });
+  }
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url);
+}
+
 export async function loadLambdaOrigin(file: string, converter: string, name: string): Promise<NodeHandler> {
   installAwsLambdaGlobal();
+  provideAwsSdk();
   const { pathToFileURL } = await import("node:url");
   const mod = (await import(pathToFileURL(file).href)) as { handler?: any };
   const handler = mod.handler;
