@@ -16,6 +16,10 @@
  *   `aws-apigw-v2`/`v1` converters), become that converter's events for its
  *   `handler` export (`lambda-host.ts`), streaming included; the AWS caches use
  *   the environment's AWS settings (`AWS_ENDPOINT_URL` & co.);
+ * - a split server function (`functions.<name>`: every server function origin but
+ *   the default one) runs in a child `open-next preview` of its own, which the
+ *   requests its behaviors match are forwarded to (two Next.js servers cannot
+ *   share a process);
  * - `/_next/image` (the `imageOptimizer` origin) goes to the image function (its
  *   `s3`/`s3-lite` loader reads preview's moto, where `assets/` is uploaded, or
  *   `.open-next/assets` without one), else to the default origin, whose server
