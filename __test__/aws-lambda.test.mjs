@@ -1165,17 +1165,26 @@ function timedGet(url, headers = {}) {
   });
 }
 
+/**
+ * `open-next preview` of the build in `cwd` on a free loopback port, started once
+ * `readyPath` answers; `.port` and `.base` are where it listens.
+ */
+async function startPreview(cwd, readyPath = "/api/static", timeoutMs = 120_000) {
+  const port = await freePort();
+  const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
+    cwd,
+    url: `http://127.0.0.1:${port}${readyPath}`,
+    timeoutMs,
+  });
+  return Object.assign(preview, { port, base: `http://127.0.0.1:${port}` });
+}
+
 describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
   test("the default AWS build: a local moto with the cache uploaded and tags seeded, stale pages revalidated by the real revalidation function", async () => {
     build(undefined, true);
-    const port = await freePort();
-    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-      cwd: dir,
-      url: `http://127.0.0.1:${port}/api/static`,
-      timeoutMs: 120_000,
-    });
+    const preview = await startPreview(dir);
     try {
-      const base = `http://127.0.0.1:${port}`;
+      const { base } = preview;
       const first = await request(`${base}/app-isr`);
       assert.equal(first.status, 200);
       assert.ok(["HIT", "STALE"].includes(first.headers["x-nextjs-cache"]), "served from the S3 cache");
@@ -1206,15 +1215,10 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
     const away = mkdtempSync(path.join(os.tmpdir(), "on-preview-"));
     try {
       cpSync(path.join(dir, ".open-next"), path.join(away, ".open-next"), { recursive: true });
-      const port = await freePort();
-      const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-        cwd: away,
-        url: `http://127.0.0.1:${port}/api/static`,
-        timeoutMs: 120_000,
-      });
+      const preview = await startPreview(away);
       try {
         // The image function's `s3` loader imports @aws-sdk/client-s3, which its bundle leaves to the runtime.
-        const image = await request(`http://127.0.0.1:${port}/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75`, {
+        const image = await request(`${preview.base}/_next/image?url=%2Fimg%2Falpha.png&w=128&q=75`, {
           headers: { accept: "image/webp" },
         });
         assert.equal(image.status, 200, `${image.body}\n${preview.log()}`);
@@ -1235,15 +1239,10 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
     );
     const r = runCli(["build", "--skip-next-build"], dir);
     assert.equal(r.code, 0, r.output);
-    const port = await freePort();
-    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-      cwd: dir,
-      url: `http://127.0.0.1:${port}/api/static`,
-      timeoutMs: 120_000,
-    });
+    const preview = await startPreview(dir);
     try {
       assert.match(preview.log(), /local S3\/DynamoDB\/SQS \(moto\)/);
-      const page = await timedGet(`http://127.0.0.1:${port}/app-stream`);
+      const page = await timedGet(`${preview.base}/app-stream`);
       assert.equal(page.status, 200);
       assert.ok(Buffer.concat(page.chunks.map((c) => c.data)).includes("marker:slow-done"));
     } finally {
@@ -1254,13 +1253,9 @@ describe("open-next preview of a Lambda build", { timeout: 600_000 }, () => {
 
   test("requests become API Gateway events for the streaming handler; the shell streams before the slow part; assets come from assets/", async () => {
     build("aws-apigw-v2", true, "aws-lambda-streaming");
-    const port = await freePort();
-    const preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-      cwd: dir,
-      url: `http://127.0.0.1:${port}/api/static`,
-    });
+    const preview = await startPreview(dir, "/api/static", 60_000);
     try {
-      const base = `http://127.0.0.1:${port}`;
+      const { base, port } = preview;
       // request.url is what the client asked for: preview's host (127.0.0.1 is `localhost` to Next, as
       // with next start), port and scheme, or the Host a client or proxy sent.
       const seen = async (headers) => JSON.parse((await request(`${base}/api/host`, { headers })).body.toString()).url;
@@ -1401,14 +1396,9 @@ describe("split server functions (functions.<name>)", { timeout: 600_000 }, () =
     assert.ok(!existsSync(path.join(out, "server-functions/api/open-next-runtime.linux-x64-gnu.node")), "narrowed to arm64");
 
     // Preview on x64: the api function cannot run here (arm64 only) and says so; the rest serves.
-    let port = await freePort();
-    let preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-      cwd: dir,
-      url: `http://127.0.0.1:${port}/app-ssr`,
-      timeoutMs: 120_000,
-    }).catch((e) => e);
-    assert.match(String(preview?.message ?? preview.log?.()), /no routing addon for linux-x64-gnu \(it ships one for linux-arm64-gnu\)/);
-    preview.stop?.();
+    const refused = await startPreview(dir, "/app-ssr").catch((e) => e);
+    assert.match(String(refused?.message ?? refused.log?.()), /no routing addon for linux-x64-gnu \(it ships one for linux-arm64-gnu\)/);
+    refused.stop?.();
 
     // Built for this machine too: the api function answers /api/* in its own process.
     writeFileSync(
@@ -1417,22 +1407,18 @@ describe("split server functions (functions.<name>)", { timeout: 600_000 }, () =
     );
     const again = runCli(["build", "--skip-next-build"], dir);
     assert.equal(again.code, 0, again.output);
-    port = await freePort();
-    preview = await startServer(process.execPath, [cliPath, "preview", "--port", String(port)], {
-      cwd: dir,
-      url: `http://127.0.0.1:${port}/app-ssr`,
-      timeoutMs: 120_000,
-    });
+    const preview = await startPreview(dir, "/app-ssr");
+    const { base } = preview;
     try {
-      const where = JSON.parse((await request(`http://127.0.0.1:${port}/api/where`)).body.toString());
+      const where = JSON.parse((await request(`${base}/api/where`)).body.toString());
       assert.equal(path.basename(where.cwd), "api", `served from ${where.cwd}`);
       assert.notEqual(where.pid, preview.child.pid, "not the preview's own process");
-      const host = JSON.parse((await request(`http://127.0.0.1:${port}/api/host?x=1`, { headers: { host: "shop.test" } })).body.toString());
+      const host = JSON.parse((await request(`${base}/api/host?x=1`, { headers: { host: "shop.test" } })).body.toString());
       assert.equal(host.url, "http://shop.test/api/host?x=1", "the request reaches it as sent");
-      const page = await request(`http://127.0.0.1:${port}/app-ssr`);
+      const page = await request(`${base}/app-ssr`);
       assert.equal(page.status, 200);
       assert.match(page.body.toString(), /marker:app-ssr/);
-      const echo = await request(`http://127.0.0.1:${port}/api/echo`, { method: "POST", body: "hi", headers: { "x-test-header": "v" } });
+      const echo = await request(`${base}/api/echo`, { method: "POST", body: "hi", headers: { "x-test-header": "v" } });
       assert.deepEqual(JSON.parse(echo.body.toString()).body, "hi");
     } finally {
       preview.stop();

@@ -316,6 +316,30 @@ pub fn parse(raw: Value, file: &str) -> Result<OpenNextConfig> {
     Ok(OpenNextConfig { raw, file: file.to_string(), default, middleware, functions })
 }
 
+/// Where a server function's options are, for messages: `default`, or
+/// `functions.<name>` for a split one.
+pub fn server_function_at(name: &str) -> String {
+    if name == "default" {
+        "default".into()
+    } else {
+        format!("functions.{name}")
+    }
+}
+
+/// A server function's options (see [`server_function_at`]).
+pub fn server_function_config<'a>(raw: &'a Value, name: &str) -> Option<&'a Value> {
+    if name == "default" {
+        raw.get("default")
+    } else {
+        raw.get("functions").and_then(|f| f.get(name))
+    }
+}
+
+/// Whether a server function is built as a Docker image (`override.generateDockerfile`).
+pub fn generates_dockerfile(raw: &Value, name: &str) -> bool {
+    server_function_config(raw, name).and_then(|f| f.pointer("/override/generateDockerfile")).and_then(Value::as_bool) == Some(true)
+}
+
 /// Reads `functions`: each split server function's overrides. Its name becomes a
 /// folder (`server-functions/<name>`) and an origin of `open-next.output.json`.
 fn split_functions(file: &str, raw: &Value) -> Result<Vec<(String, FunctionOverrides)>> {
@@ -328,7 +352,7 @@ fn split_functions(file: &str, raw: &Value) -> Result<Vec<(String, FunctionOverr
     };
     let mut out = vec![];
     for (name, f) in functions {
-        let at = format!("functions.{name}");
+        let at = server_function_at(name);
         if name == "default" || name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(err(format!("`{at}`: a split function's name must be letters, digits, `-` or `_`, and not `default`")));
         }

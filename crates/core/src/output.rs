@@ -14,18 +14,27 @@ fn prefix(base_path: &str, pattern: &str) -> String {
     }
 }
 
-fn function_origin(bundle: &str, o: &FunctionOverrides, streaming: bool) -> Value {
-    json!({
-        "type": "function",
-        "handler": "index.handler",
-        "bundle": bundle,
-        "streaming": streaming,
-        "wrapper": o.wrapper.name(),
-        "converter": o.converter.name(),
-        "queue": o.queue.name(),
-        "incrementalCache": o.incremental_cache.name(),
-        "tagCache": o.tag_cache.name(),
-    })
+/// The origin of a server function: `default` or a split one (`functions.<name>`),
+/// an ECS service with `override.generateDockerfile`, else a Lambda function.
+fn server_origin(cfg: &OpenNextConfig, name: &str, o: &FunctionOverrides) -> Value {
+    let bundle = format!(".open-next/server-functions/{name}");
+    let mut origin = if crate::config::generates_dockerfile(&cfg.raw, name) {
+        json!({"type": "ecs", "bundle": bundle, "dockerfile": format!("{bundle}/Dockerfile")})
+    } else {
+        let streaming = matches!(o.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
+        json!({"type": "function", "handler": "index.handler", "bundle": bundle, "streaming": streaming})
+    };
+    let fields = origin.as_object_mut().expect("object");
+    for (k, v) in [
+        ("wrapper", o.wrapper.name()),
+        ("converter", o.converter.name()),
+        ("queue", o.queue.name()),
+        ("incrementalCache", o.incremental_cache.name()),
+        ("tagCache", o.tag_cache.name()),
+    ] {
+        fields.insert(k.into(), json!(v));
+    }
+    origin
 }
 
 /// Builds the output description. `assets_dir` is the written `assets/` folder
@@ -36,9 +45,6 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, build_id: &str, assets
     let flag = |k: &str| dangerous.and_then(|d| d.get(k)).and_then(Value::as_bool);
     let disable_incremental = flag("disableIncrementalCache");
     let disable_tags = flag("disableTagCache");
-    let streams = |o: &FunctionOverrides| matches!(o.wrapper.name(), "aws-lambda-streaming" | "aws-apigw-streaming");
-    let streaming = streams(&cfg.default);
-    let generate_dockerfile = cfg.raw.pointer("/default/override/generateDockerfile").and_then(Value::as_bool) == Some(true);
 
     let mut copy = vec![json!({
         "from": ".open-next/assets",
@@ -75,32 +81,9 @@ pub fn output_json(cfg: &OpenNextConfig, base_path: &str, build_id: &str, assets
             "converter": image_converter,
         }),
     );
-    let default_origin = if generate_dockerfile {
-        let o = &cfg.default;
-        json!({
-            "type": "ecs",
-            "bundle": ".open-next/server-functions/default",
-            "dockerfile": ".open-next/server-functions/default/Dockerfile",
-            "wrapper": o.wrapper.name(), "converter": o.converter.name(),
-            "queue": o.queue.name(), "incrementalCache": o.incremental_cache.name(), "tagCache": o.tag_cache.name(),
-        })
-    } else {
-        function_origin(".open-next/server-functions/default", &cfg.default, streaming)
-    };
-    origins.insert("default".into(), default_origin);
+    origins.insert("default".into(), server_origin(cfg, "default", &cfg.default));
     for (name, o) in &cfg.functions {
-        let bundle = format!(".open-next/server-functions/{name}");
-        let docker = cfg.raw.pointer(&format!("/functions/{name}/override/generateDockerfile")).and_then(Value::as_bool) == Some(true);
-        let origin = if docker {
-            json!({
-                "type": "ecs", "bundle": bundle, "dockerfile": format!("{bundle}/Dockerfile"),
-                "wrapper": o.wrapper.name(), "converter": o.converter.name(),
-                "queue": o.queue.name(), "incrementalCache": o.incremental_cache.name(), "tagCache": o.tag_cache.name(),
-            })
-        } else {
-            function_origin(&bundle, o, streams(o))
-        };
-        origins.insert(name.clone(), origin);
+        origins.insert(name.clone(), server_origin(cfg, name, o));
     }
 
     // External middleware runs on the behaviors that reach the server function.

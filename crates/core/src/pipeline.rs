@@ -325,17 +325,16 @@ struct FunctionAddons {
 impl FunctionAddons {
     fn select(file: &str, cfg: &OpenNextConfig, image: &ImageOverrides, all: &[PathBuf]) -> Result<Self> {
         let runs = |wrapper: &str| if is_self_hosted_wrapper(wrapper) { Runs::SelfHosted } else { Runs::Lambda };
-        let server_fn = |name: &str, at: &str, overrides: &FunctionOverrides| -> Result<Selected> {
-            let section = cfg.raw.pointer(&format!("/{}", at.replace('.', "/")));
-            let docker = section.and_then(|s| s.pointer("/override/generateDockerfile")).and_then(Value::as_bool) == Some(true);
-            let runs = if docker { Runs::Container } else { runs(overrides.wrapper.name()) };
+        let server_fn = |name: &str, overrides: &FunctionOverrides| -> Result<Selected> {
+            let section = config::server_function_config(&cfg.raw, name);
+            let runs = if config::generates_dockerfile(&cfg.raw, name) { Runs::Container } else { runs(overrides.wrapper.name()) };
             // A self-hosted server answers `/_next/image` itself, so it carries the image stage too.
             let self_hosted = is_self_hosted_wrapper(overrides.wrapper.name());
             let kinds: &[Addon] = if self_hosted { &[Addon::Router, Addon::Image] } else { &[Addon::Router] };
-            select_addons(all, kinds, &function_targets(file, section, at, runs)?, name)
+            select_addons(all, kinds, &function_targets(file, section, &config::server_function_at(name), runs)?, name)
         };
-        let server = server_fn("default", "default", &cfg.default)?;
-        let split = cfg.functions.iter().map(|(name, o)| server_fn(name, &format!("functions.{name}"), o)).collect::<Result<Vec<_>>>()?;
+        let server = server_fn("default", &cfg.default)?;
+        let split = cfg.functions.iter().map(|(name, o)| server_fn(name, o)).collect::<Result<Vec<_>>>()?;
         let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", runs(image.wrapper.name()))?;
         let image = select_addons(all, &[Addon::Image], &image_targets, "image optimization")?;
         let middleware = match &cfg.middleware {
@@ -397,7 +396,7 @@ fn server_code<'a>(
     route_key: &'a Option<String>,
     routing_json: &'a Option<String>,
 ) -> FunctionCode<'a> {
-    let section = if name == "default" { cfg.raw.get("default") } else { cfg.raw.pointer(&format!("/functions/{name}")) };
+    let section = config::server_function_config(&cfg.raw, name);
     FunctionCode {
         runtime_dir: &opts.runtime_dir,
         function_name: name,

@@ -101,13 +101,12 @@ pub struct Targets {
 /// under `at`, for example `default` or `imageOptimization`).
 pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: Runs) -> Result<Targets> {
     let install = fn_config.and_then(|f| f.get("install"));
+    let err = |message: String| CoreError::Config { file: file.into(), message };
     let field = |k: &str| -> Result<Option<&str>> {
         match install.and_then(|i| i.get(k)) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => {
-                Err(CoreError::Config { file: file.into(), message: format!("`{at}.install.{k}` must be a string, got {other}") })
-            }
+            Some(other) => Err(err(format!("`{at}.install.{k}` must be a string, got {other}"))),
         }
     };
     let arch = match field("arch")? {
@@ -115,36 +114,22 @@ pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: R
         Some("x64") => Some("x64"),
         Some("arm64") => Some("arm64"),
         Some(other) => {
-            return Err(CoreError::Config {
-                file: file.into(),
-                message: format!("`{at}.install.arch` is \"{other}\"; use \"x64\" or \"arm64\", or leave it out to run on both"),
-            })
+            return Err(err(format!("`{at}.install.arch` is \"{other}\"; use \"x64\" or \"arm64\", or leave it out to run on both")))
         }
     };
     let abi = match field("libc")? {
         None => None,
         Some("glibc") => Some("gnu"),
         Some("musl") => Some("musl"),
-        Some(other) => {
-            return Err(CoreError::Config {
-                file: file.into(),
-                message: format!("`{at}.install.libc` is \"{other}\"; use \"glibc\" or \"musl\""),
-            })
-        }
+        Some(other) => return Err(err(format!("`{at}.install.libc` is \"{other}\"; use \"glibc\" or \"musl\""))),
     };
     if let Some(os) = field("os")?.filter(|os| *os != "linux") {
-        return Err(CoreError::Config {
-            file: file.into(),
-            message: format!(
-                "`{at}.install.os` is \"{os}\"; functions run on \"linux\" (a self-hosted server uses the build machine's platform)"
-            ),
-        });
+        return Err(err(format!(
+            "`{at}.install.os` is \"{os}\"; functions run on \"linux\" (a self-hosted server uses the build machine's platform)"
+        )));
     }
     if runs == Runs::Edge && arch == Some("arm64") {
-        return Err(CoreError::Config {
-            file: file.into(),
-            message: format!("`{at}.install.arch` is \"arm64\", but Lambda@Edge runs on x86_64 only; remove it"),
-        });
+        return Err(err(format!("`{at}.install.arch` is \"arm64\", but Lambda@Edge runs on x86_64 only; remove it")));
     }
     let explicit = arch.is_some() || abi.is_some();
     let list = match runs {
