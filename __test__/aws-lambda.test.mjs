@@ -149,6 +149,37 @@ async function assertUseCacheShared(a, b) {
   return byPath.value;
 }
 
+/**
+ * `revalidatePath` early in a second, then the page twice: the render after it
+ * is cached and served again (HIT), not taken for revalidated once more because
+ * S3's `Last-Modified` has whole seconds. The object carries its exact write
+ * time as `x-amz-meta-written-at`. (Requests are over a second apart: Next's
+ * minimal mode reuses a response for one second.) The tag table is seeded
+ * first, as the stack's initializer does, so that the path has its tags.
+ */
+async function assertCachedAfterRevalidation(fn, moto, target) {
+  await putItems(moto, "tags", JSON.parse(readFileSync(path.join(dir, ".open-next/dynamodb-provider/dynamodb-cache.json"), "utf8")));
+  const get = async () => (await fn.invoke(apigwV2Event({ target }))).result;
+  const before = await get();
+  assert.equal(before.statusCode, 200);
+  await sleep(1100);
+  while (Date.now() % 1000 > 100) await sleep(5);
+  const r = (await fn.invoke(apigwV2Event({ method: "POST", target: `/api/revalidate-path?path=${target}` }))).result;
+  assert.equal(r.statusCode, 200, r.body);
+  const rendered = await get();
+  assert.equal(rendered.statusCode, 200);
+  assert.notEqual(renderTime(rendered.body), renderTime(before.body), "the page is rendered anew after revalidatePath");
+  await sleep(1100);
+  const cached = await get();
+  assert.equal(cached.headers["x-nextjs-cache"], "HIT");
+  assert.equal(renderTime(cached.body), renderTime(rendered.body), "the page rendered after the revalidation is served from the cache");
+  const { Contents = [] } = await moto.s3.send(new ListObjectsV2Command({ Bucket: "cache", Prefix: "_cache/" }));
+  const key = Contents.map((o) => o.Key).find((k) => k.endsWith(`${target}.cache`));
+  const head = await moto.s3.send(new HeadObjectCommand({ Bucket: "cache", Key: key }));
+  const writtenAt = Number(head.Metadata?.["written-at"]);
+  assert.ok(Math.abs(writtenAt - head.LastModified.getTime()) < 2000, `written-at ${JSON.stringify(head.Metadata)}`);
+}
+
 describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-lite, sqs-lite; the provider on the SDK) on moto", {
   timeout: 600_000,
 }, () => {
@@ -377,6 +408,10 @@ describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-l
     }
   });
 
+  test("s3-lite: a page rendered in the same second as its revalidatePath is cached, not revalidated again", async () => {
+    await assertCachedAfterRevalidation(fn, moto, "/app-isr");
+  });
+
   test("'use cache': one entry in S3 for every instance, registered in the tag table; revalidateTag (now or with a profile) and revalidatePath reach it", async () => {
     const other = await startLambda(fnDir, { env });
     try {
@@ -566,6 +601,10 @@ describe("the AWS SDK overrides (s3, dynamodb, sqs) on moto", { timeout: 600_000
     const code = readFileSync(path.join(fnDir, "index.mjs"), "utf8");
     for (const c of ["S3Client", "DynamoDBClient", "SQSClient"]) assert.ok(code.includes(c), c);
     assert.ok(!existsSync(path.join(fnDir, "node_modules/@aws-sdk")), "nothing to install");
+  });
+
+  test("s3: a page rendered in the same second as its revalidatePath is cached, not revalidated again", async () => {
+    await assertCachedAfterRevalidation(fn, moto, "/app-isr");
   });
 
   test("ISR through S3 and SQS, revalidatePath through DynamoDB", async () => {

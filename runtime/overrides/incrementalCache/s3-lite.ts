@@ -5,7 +5,7 @@
  */
 import { awsFetch, discardBody } from "../../aws/client.ts";
 import { objectUrl } from "../../aws/s3.ts";
-import { createS3IncrementalCache } from "../../aws/s3-cache.ts";
+import { WRITTEN_AT, createS3IncrementalCache } from "../../aws/s3-cache.ts";
 
 export default createS3IncrementalCache("s3-lite", {
   async get(bucket, key, region) {
@@ -19,12 +19,16 @@ export default createS3IncrementalCache("s3-lite", {
       return null;
     }
     const lastModified = Date.parse(res.headers.get("last-modified") ?? "");
-    return { text: await res.text(), lastModified: Number.isNaN(lastModified) ? undefined : lastModified };
+    return {
+      text: await res.text(),
+      lastModified: Number.isNaN(lastModified) ? undefined : lastModified,
+      writtenAt: res.headers.get(`x-amz-meta-${WRITTEN_AT}`) ?? undefined,
+    };
   },
-  async put(bucket, key, body, region) {
+  async put(bucket, key, body, region, writtenAt) {
     const res = await awsFetch(
       objectUrl(bucket, key, region),
-      { method: "PUT", body, headers: { "content-type": "application/json" } },
+      { method: "PUT", body, headers: { "content-type": "application/json", [`x-amz-meta-${WRITTEN_AT}`]: String(writtenAt) } },
       { service: "s3", region, what: `S3 PutObject s3://${bucket}/${key}` },
     );
     await discardBody(res);

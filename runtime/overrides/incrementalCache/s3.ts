@@ -7,7 +7,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { sdkError } from "../../aws/errors.ts";
 import { intEnv } from "../../utils/env.ts";
-import { createS3IncrementalCache } from "../../aws/s3-cache.ts";
+import { WRITTEN_AT, createS3IncrementalCache } from "../../aws/s3-cache.ts";
 
 const clients = new Map<string, S3Client>();
 function client(region: string): S3Client {
@@ -24,15 +24,27 @@ export default createS3IncrementalCache("s3", {
   async get(bucket, key, region) {
     try {
       const out = await client(region).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return { text: (await out.Body?.transformToString()) ?? "", lastModified: out.LastModified?.getTime() };
+      return {
+        text: (await out.Body?.transformToString()) ?? "",
+        lastModified: out.LastModified?.getTime(),
+        writtenAt: out.Metadata?.[WRITTEN_AT],
+      };
     } catch (e) {
       if ((e as { name?: string })?.name === "NoSuchKey" || (e as any)?.$metadata?.httpStatusCode === 404) return null;
       throw sdkError(e, `S3 GetObject s3://${bucket}/${key}`);
     }
   },
-  async put(bucket, key, body, region) {
+  async put(bucket, key, body, region, writtenAt) {
     try {
-      await client(region).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
+      await client(region).send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: "application/json",
+          Metadata: { [WRITTEN_AT]: String(writtenAt) },
+        }),
+      );
     } catch (e) {
       throw sdkError(e, `S3 PutObject s3://${bucket}/${key}`);
     }
