@@ -824,6 +824,32 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
   });
   after(() => fn?.stop());
 
+  test("the require map: Next's modules are found without a search, and a wrong entry is caught by the check", async () => {
+    const mapFile = "open-next.resolutions.json";
+    const map = JSON.parse(readFileSync(path.join(fnDir, mapFile), "utf8"));
+    assert.equal(map.v, 1);
+    assert.equal(map.dirs[""]["next/dist/server/next-server.js"], "node_modules/next/dist/server/next-server.js");
+    assert.equal(map.dirs["node_modules/next/dist/server"]["./base-server"], "node_modules/next/dist/server/base-server.js");
+    // The instance started above (with the check on) served pages: the map agreed with Node.
+    const ok = (await fn.invoke(apigwV2Event({ target: "/" }))).result;
+    assert.equal(ok.statusCode, 200);
+    assert.match(fn.log(), /require map: \d+ directories/);
+    // A copy whose map sends base-server elsewhere: the check names the entry and both answers.
+    const copy = mkdtempSync(path.join(os.tmpdir(), "on-require-map-"));
+    try {
+      cpSync(fnDir, copy, { recursive: true, verbatimSymlinks: true });
+      map.dirs["node_modules/next/dist/server"]["./base-server"] = "node_modules/next/dist/server/render.js";
+      writeFileSync(path.join(copy, mapFile), JSON.stringify(map));
+      // The function fails to start (as a Lambda init error), saying why.
+      await assert.rejects(
+        startLambda(copy),
+        /open-next\.resolutions\.json: require\("\.\/base-server"\) from .*next-server\.js maps to .*render\.js, Node resolves .*base-server\.js/,
+      );
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test("open-next.output.json names the overrides; no self-hosted assets in the function", () => {
     const output = JSON.parse(readFileSync(path.join(dir, ".open-next/open-next.output.json"), "utf8"));
     assert.equal(output.origins.default.wrapper, "aws-lambda");

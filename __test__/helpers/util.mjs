@@ -7,6 +7,10 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Every function the tests start checks its build's require map against Node's
+// own resolution and throws on a difference (runtime/server/resolutions.ts).
+process.env.OPEN_NEXT_VERIFY_RESOLUTIONS ??= "1";
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const cliPath = path.join(repoRoot, "bin/open-next.mjs");
 

@@ -5,7 +5,7 @@
  * export const handler = createServerFunction({ functionName: "default", overrides: { wrapper, converter, incrementalCache, tagCache, queue } });
  * ```
  *
- * Initialisation starts at once: the user's
+ * Initialisation starts at once: the build's require map is installed, the user's
  * `open-next.config.mjs` (next to the bundle) is imported, a lazy custom override
  * (`config.<function>.override.<kind>` as a function) replaces the built-in one,
  * the cache handler is published, Next is started, then the wrapper is
@@ -36,6 +36,7 @@ import { initialRevalidateLookup, loadNextFiles } from "./next-files.ts";
 import { startNextServer, startRenderServer } from "./next-server.ts";
 import { cacheHandlerPath, composableCacheHandlerPath, functionDir } from "./paths.ts";
 import { createRequestHandler } from "./request-handler.ts";
+import { installResolutions } from "./resolutions.ts";
 
 export interface ServerFunctionOptions {
   /** `default`, or the key of a split function in `config.functions`. */
@@ -49,6 +50,8 @@ export interface ServerFunctionOptions {
 export type ServerFunctionHandler = (...args: any[]) => Promise<any>;
 
 async function initialise({ functionName, overrides, routeKey }: ServerFunctionOptions): Promise<ServerFunctionHandler> {
+  // Before anything of Next is required.
+  installResolutions(functionDir);
   const config = await loadConfig();
   (globalThis as Record<string, unknown>).openNextConfig = config;
   const fnConfig = (functionName === "default" ? config.default : config.functions?.[functionName]) ?? config.default;

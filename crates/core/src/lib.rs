@@ -17,6 +17,7 @@ pub use open_next_routing as routing;
 pub mod function_folder;
 pub mod image_function;
 pub mod middleware_function;
+pub mod resolutions;
 pub mod server_function;
 pub mod targets;
 pub mod utility_functions;

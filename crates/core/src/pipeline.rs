@@ -13,6 +13,7 @@ use crate::middleware_function::{check_edge_middleware, new_route_key, write_mid
 use crate::next_app::{find_app, read_build, run_build, NextApp, NextBuild};
 use crate::output::output_json;
 use crate::patch::{patch_function, SERVER_PATCHES};
+use crate::resolutions::write_resolutions;
 use crate::server_function::{
     copy_config_dependencies, copy_self_hosted_assets, copy_traced_files, is_self_hosted_wrapper, routing_table_json, write_function_code,
     FunctionCode,
@@ -255,6 +256,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
     );
     let (assets, image_fn, cache, (copy, patched), code) = (assets?, image_fn?, cache?, copy?, code?);
+    // Once its files and bundle are in place: where each of their `require`s resolves.
+    let requires = timed("server function: require map", &|| {
+        let s = write_resolutions(&fn_dir, &fn_dir.join(&nb.package_path))?;
+        Ok(json!({"files": s.files, "entries": s.entries}))
+    })?;
     let patched_names: Vec<&str> = patched.1.as_array().into_iter().flatten().filter_map(|p| p.get(0).and_then(Value::as_str)).collect();
     for p in SERVER_PATCHES {
         if !patched_names.contains(&p.name) {
@@ -277,14 +283,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             let patched = patch_function(&dir, &files, SERVER_PATCHES)?;
             let code = server_code(name, overrides, &cfg, opts, &selected.files, &route_key, &routing_json);
             let modules = write_function_code(&nb, &dir, &code)?;
-            Ok(json!({"name": name, "copy": copied, "patched": patched.patched.len(), "modules": modules}))
+            let requires = write_resolutions(&dir, &dir.join(&nb.package_path))?;
+            Ok(json!({"name": name, "copy": copied, "patched": patched.patched.len(), "modules": modules, "requireMap": requires.entries}))
         })
         .collect::<Result<_>>()?;
     if !split.is_empty() {
         phases.push(Phase { name: "split server functions".into(), ms: ms(t) });
     }
     let has_tag_seed = cache.1["tagItems"].as_u64().unwrap_or(0) > 0;
-    for (p, _) in [&assets, &cache, &copy, &patched, &code, &image_fn] {
+    for (p, _) in [&assets, &cache, &copy, &patched, &code, &requires, &image_fn] {
         phases.push(p.clone());
     }
     let initializer = utilities.iter().find(|(k, _)| *k == UtilityKind::Initializer).filter(|(k, _)| k.is_built(&cfg.raw, has_tag_seed));
@@ -308,7 +315,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         phases,
         post_build_ms: ms(post),
         output,
-        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1}, "splitFunctions": split, "imageFunction": image_fn.1}),
+        stats: json!({"staticAssets": assets.1, "cache": cache.1, "serverFunction": {"copy": copy.1, "patched": patched.1, "bundle": code.1, "requireMap": requires.1}, "splitFunctions": split, "imageFunction": image_fn.1}),
         warnings,
     })
 }

@@ -121,17 +121,37 @@ pub(crate) fn resolve_one(
     cjs: bool,
     cache: &TraceCache,
 ) -> Result<Option<String>, String> {
-    let parent = absolute(parent).map_err(|e| e.to_string())?;
-    let mut all = vec!["node".to_string()];
-    all.extend(conditions.iter().cloned());
-    // Node's resolution: no TypeScript sources in place of `.js` files.
-    let opts = TraceOptions { ts: false, ..TraceOptions::new("/") };
-    let job = Job::new(&opts, "/".into(), "/".into(), GlobSet::new(&Vec::<String>::new()), all, 0, cache);
-    match crate::resolve::resolve_dependency(&job, specifier, &parent, cjs) {
-        Ok(crate::resolve::Resolved::Builtin) => Ok(None),
-        // The first path is the one Node loads (nft lists the legacy `main` after it).
-        Ok(crate::resolve::Resolved::Paths(paths)) => Ok(paths.into_iter().next().filter(|p| !p.starts_with("node:"))),
-        Err(e) => Err(e.message().to_string()),
+    Resolver::new(conditions, false, cache).resolve(specifier, parent, cjs)
+}
+
+/// Resolves many specifiers as Node loads them, sharing what it learns on the
+/// way (real paths, package.json files) between calls. Thread-safe.
+pub struct Resolver<'c> {
+    job: Job<'c>,
+}
+
+impl<'c> Resolver<'c> {
+    /// A resolver with the `node` condition plus `conditions` (and `module-sync`
+    /// when `module_sync`, as Node versions with `require(esm)` match it),
+    /// reading through `cache`.
+    pub fn new(conditions: &[String], module_sync: bool, cache: &'c TraceCache) -> Resolver<'c> {
+        let mut all = vec!["node".to_string()];
+        all.extend(conditions.iter().cloned());
+        // Node's resolution: no TypeScript sources in place of `.js` files.
+        let opts = TraceOptions { ts: false, module_sync, ..TraceOptions::new("/") };
+        Resolver { job: Job::new(&opts, "/".into(), "/".into(), GlobSet::new(&Vec::<String>::new()), all, 0, cache) }
+    }
+
+    /// `specifier` from the file `parent`: `require` when `cjs`, else `import`.
+    /// `Ok(None)` for a builtin; `Err` names the specifier and the parent.
+    pub fn resolve(&self, specifier: &str, parent: &Path, cjs: bool) -> Result<Option<String>, String> {
+        let parent = absolute(parent).map_err(|e| e.to_string())?;
+        match crate::resolve::resolve_dependency(&self.job, specifier, &parent, cjs) {
+            Ok(crate::resolve::Resolved::Builtin) => Ok(None),
+            // The first path is the one Node loads (nft lists the legacy `main` after it).
+            Ok(crate::resolve::Resolved::Paths(paths)) => Ok(paths.into_iter().next().filter(|p| !p.starts_with("node:"))),
+            Err(e) => Err(e.message().to_string()),
+        }
     }
 }
 

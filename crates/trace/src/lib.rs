@@ -38,6 +38,7 @@ use serde::Serialize;
 
 pub use error::TraceError;
 pub use glob::{Glob, GlobSet};
+pub use job::Resolver;
 
 /// Options of a trace. Mirrors @vercel/nft's options of the same names.
 #[derive(Clone, Debug)]
