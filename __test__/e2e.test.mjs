@@ -565,6 +565,26 @@ for (const name of fixtures) {
       }
     });
 
+    test("two regenerations of one stale page at once each regenerate it and answer REVALIDATED", { timeout: 60_000 }, async () => {
+      // Next shares one regeneration between concurrent callers; the second answered
+      // STALE before the first had written the page (and, in the same ms, their
+      // temporary files collided).
+      const { previewModeId } = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview;
+      const pages = ["/app-isr", "/pages-isr"];
+      await Promise.all(pages.map((p) => request(ours.base + p)));
+      await new Promise((r) => setTimeout(r, 6500));
+      const regenerate = { method: "HEAD", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } };
+      for (const p of pages) {
+        const answers = await Promise.all([1, 2, 3].map(() => request(ours.base + p, regenerate)));
+        assert.deepEqual(
+          answers.map((a) => [a.status, a.headers["x-nextjs-cache"]]),
+          [1, 2, 3].map(() => [200, "REVALIDATED"]),
+          p,
+        );
+      }
+      assert.doesNotMatch(ours.log(), /failed to write cache entry/);
+    });
+
     if (name === "next15")
       test("dangerous.middlewareHeadersOverrideNextConfigHeaders: false and headersAndCookiesPriority", { timeout: 120_000 }, async () => {
         // /mw/header-clash: next.config, middleware and the API route all set x-custom-header

@@ -104,6 +104,11 @@ export async function drainPending(store: RequestStore): Promise<void> {
 export function installNextRequestContext(): void {
   // Read by the patched response cache of Next (patch `disable-background-revalidation`).
   (globalThis as Record<string, unknown>).__openNextIsRegeneration = () => getStore()?.isISRRevalidation === true;
+  // Its response cache batch keys: each regeneration reads and regenerates on its own.
+  (globalThis as Record<string, unknown>).__openNextRegenerationKey = () => {
+    const store = getStore();
+    return store?.isISRRevalidation === true ? `-regeneration-${store.requestId}` : "";
+  };
   const key = Symbol.for("@next/request-context");
   const g = globalThis as Record<symbol, unknown>;
   g[key] = {

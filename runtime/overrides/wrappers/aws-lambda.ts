@@ -86,13 +86,30 @@ export async function convertOrRefuse(converter: Parameters<WrapperHandler<any, 
   }
 }
 
+/**
+ * An upper bound of the bytes of `v` as JSON, without serialising it: a UTF-16
+ * unit is at most 6 bytes once escaped (`\u001f`) or encoded (3 bytes of UTF-8).
+ * Only a result whose bound passes the limit is serialised to be measured.
+ */
+function jsonBytesBound(v: unknown): number {
+  if (typeof v === "string") return 6 * v.length + 2;
+  if (v === null || typeof v !== "object") return 24;
+  let n = 2;
+  if (Array.isArray(v)) {
+    for (const x of v) n += jsonBytesBound(x) + 1;
+    return n;
+  }
+  for (const [k, x] of Object.entries(v)) n += 6 * k.length + 4 + jsonBytesBound(x);
+  return n;
+}
+
 const wrapper: WrapperHandler<any, any> = async (handler, converter) => async (event: any) => {
   if (isWarmerEvent(event)) return warmerResponse(event);
   const internal = await convertOrRefuse(converter, event);
   if (isBadEvent(internal)) return convertedText(converter, internal.status, `Bad Request: ${internal.message}\n`, event);
   const result = await handler(internal);
   const converted = await converter.convertTo(result, event);
-  const size = Buffer.byteLength(JSON.stringify(converted) ?? "");
+  const size = jsonBytesBound(converted) > MAX_RESPONSE_PAYLOAD_BYTES ? Buffer.byteLength(JSON.stringify(converted) ?? "") : 0;
   if (size > MAX_RESPONSE_PAYLOAD_BYTES) {
     const route = `${internal?.method ?? ""} ${internal?.rawPath ?? ""}`.trim();
     const message = `the response to ${route} is ${size} bytes, over Lambda's 6 MB limit for a buffered response; use a streaming wrapper (override.wrapper: "aws-lambda-streaming") or make the response smaller`;

@@ -133,13 +133,37 @@ fn is_stale_check(b: &BinExpr) -> bool {
 }
 
 /// Finds the response cache's batch key function (`cacheKeyFn: ({ key,
-/// isOnDemandRevalidate }) => …`) and adds the regeneration to the key.
+/// isOnDemandRevalidate }) => …`) and adds the regeneration to the key; gives
+/// its revalidation batcher (`this.revalidateBatcher = Batcher.create({ … })`,
+/// keyed by the cache key alone) the same key function.
 struct BatchKeyFinder<'a> {
     offsets: &'a Offsets,
     edits: Vec<Edit>,
 }
 
 impl Visit for BatchKeyFinder<'_> {
+    fn visit_assign_expr(&mut self, a: &AssignExpr) {
+        let named = matches!(&a.left, AssignTarget::Simple(SimpleAssignTarget::Member(m))
+            if matches!(&m.prop, MemberProp::Ident(i) if &*i.sym == "revalidateBatcher"));
+        if let (true, Expr::Call(call)) = (named, unwrap_parens(&a.right)) {
+            let create = matches!(&call.callee, Callee::Expr(c) if is_member_prop(unwrap_parens(c), "create"));
+            if let (true, Some(Expr::Object(o))) = (create, call.args.first().map(|a| unwrap_parens(&a.expr))) {
+                let keyed = o.props.iter().any(|p| {
+                    matches!(p, PropOrSpread::Prop(p) if matches!(&**p, Prop::KeyValue(kv) if matches!(&kv.key, PropName::Ident(i) if &*i.sym == "cacheKeyFn")))
+                });
+                if !keyed {
+                    let (start, _) = self.offsets.range(o.span);
+                    self.edits.push(Edit {
+                        start: start + 1,
+                        end: start + 1,
+                        text: format!("cacheKeyFn:(k)=>k+({REGENERATION_KEY}??\"\"),"),
+                    });
+                }
+            }
+        }
+        a.visit_children_with(self);
+    }
+
     fn visit_key_value_prop(&mut self, kv: &KeyValueProp) {
         let named = matches!(&kv.key, PropName::Ident(i) if &*i.sym == "cacheKeyFn");
         if let (true, Expr::Arrow(a)) = (named, unwrap_parens(&kv.value)) {
@@ -153,7 +177,7 @@ impl Visit for BatchKeyFinder<'_> {
             if let (true, ArrowFunctionBody::Expr(body)) = (destructures_on_demand, &*a.body) {
                 let (start, end) = self.offsets.range(body.span());
                 self.edits.push(Edit { start, end: start, text: "(".into() });
-                self.edits.push(Edit { start: end, end, text: format!(")+({REGENERATION_CHECK}?\"-regeneration\":\"\")") });
+                self.edits.push(Edit { start: end, end, text: format!(")+({REGENERATION_KEY}??\"\")") });
                 return;
             }
         }
@@ -165,6 +189,10 @@ impl Visit for BatchKeyFinder<'_> {
 /// runtime defines it on `globalThis`; undefined outside our runtime).
 const REGENERATION_CHECK: &str = "globalThis.__openNextIsRegeneration?.()";
 
+/// The batch key suffix of the current request: `-regeneration-<request id>`
+/// for a regeneration the queue asked for, else `""` (undefined outside our runtime).
+const REGENERATION_KEY: &str = "globalThis.__openNextRegenerationKey?.()";
+
 /// Next serves a stale ISR entry and then regenerates it in the same process.
 /// This makes the check "entry is fresh or this is a prefetch" true for every
 /// request but the queue's regeneration requests, so a stale entry is served
@@ -172,9 +200,12 @@ const REGENERATION_CHECK: &str = "globalThis.__openNextIsRegeneration?.()";
 /// regenerates it as `next start` would (data caches read as usual, unlike an
 /// on-demand revalidation).
 ///
-/// The response cache batches concurrent reads of one key. A regeneration that
-/// joined a normal request's read would get that request's stale answer and
-/// regenerate nothing, so regenerations get a batch key of their own.
+/// The response cache batches concurrent reads of one key, and concurrent
+/// regenerations of one key. A regeneration that joined another request's read
+/// (a visitor's, or another regeneration's of the same page) would get that
+/// request's stale answer and regenerate nothing; one that joined another's
+/// regeneration would answer before that one's write. So each regeneration gets
+/// batch keys of its own, and writes the page itself.
 pub const BACKGROUND_REVALIDATION: Patch = Patch {
     name: "disable-background-revalidation",
     path_filter: |rel| {
@@ -381,9 +412,19 @@ mod tests {
         let src = "const c={isStale:1,isPrefetch:1};this.b=B.create({cacheKeyFn:({key:e,isOnDemandRevalidate:t})=>`${e}-${t?\"1\":\"0\"}`,schedulerFn:f});";
         let out = run(&BACKGROUND_REVALIDATION, src);
         assert!(
-            out.contains("cacheKeyFn:({key:e,isOnDemandRevalidate:t})=>(`${e}-${t?\"1\":\"0\"}`)+(globalThis.__openNextIsRegeneration?.()?\"-regeneration\":\"\"),schedulerFn"),
+            out.contains("cacheKeyFn:({key:e,isOnDemandRevalidate:t})=>(`${e}-${t?\"1\":\"0\"}`)+(globalThis.__openNextRegenerationKey?.()??\"\"),schedulerFn"),
             "{out}"
         );
+        let revalidate = "const c={isStale:1,isPrefetch:1};this.revalidateBatcher=rx.create({schedulerFn:m}),this.x=1;";
+        assert!(
+            run(&BACKGROUND_REVALIDATION, revalidate).contains(
+                "this.revalidateBatcher=rx.create({cacheKeyFn:(k)=>k+(globalThis.__openNextRegenerationKey?.()??\"\"),schedulerFn:m})"
+            ),
+            "{}",
+            run(&BACKGROUND_REVALIDATION, revalidate)
+        );
+        let keyed = "const c={isStale,isPrefetch};this.revalidateBatcher = B.create({ cacheKeyFn: (k)=>k })";
+        assert_eq!(run(&BACKGROUND_REVALIDATION, keyed), keyed);
         let unminified = "const c={isStale,isPrefetch};B.create({ cacheKeyFn: ({ key, isOnDemandRevalidate })=>`${key}`, x: 1 })";
         assert!(run(&BACKGROUND_REVALIDATION, unminified).contains("=>(`${key}`)+(globalThis"));
         // Another key function: untouched.
