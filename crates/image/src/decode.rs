@@ -4,6 +4,7 @@
 
 use crate::error::{guarded, ImageError, Result};
 use crate::format::InputFormat;
+use crate::icc;
 use crate::orient::{exif_orientation, Orientation};
 
 /// Decoded pixels: rows of RGB (3 bytes) or RGBA (4 bytes), tightly packed.
@@ -82,7 +83,7 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
     guarded(decode_err(fmt), || {
         let io = |e: std::io::Error| decode_err(fmt)(e.to_string());
         let mut d = mozjpeg::Decompress::with_err(strict_error_mgr())
-            .with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(14)])
+            .with_markers(&[mozjpeg::Marker::APP(1), mozjpeg::Marker::APP(2), mozjpeg::Marker::APP(14)])
             .from_mem(bytes)
             .map_err(io)?;
         let (w, h) = (d.width() as u32, d.height() as u32);
@@ -93,13 +94,17 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
             .find_map(|m| exif_orientation(m.data))
             .unwrap_or(Orientation::Normal);
         let adobe_inverted = d.markers().any(|m| m.marker == mozjpeg::Marker::APP(14) && m.data.starts_with(b"Adobe"));
+        let profile = icc::jpeg_profile(d.markers().filter(|m| m.marker == mozjpeg::Marker::APP(2)).map(|m| m.data));
         let full = if orientation.swaps_axes() { h } else { w };
         d.scale(jpeg_scale(full, target_width));
         let pixels = match d.image().map_err(io)? {
             mozjpeg::Format::RGB(mut s) => {
-                let data: Vec<u8> = s.read_scanlines().map_err(io)?;
+                let mut data: Vec<u8> = s.read_scanlines().map_err(io)?;
                 let (width, height) = (s.width() as u32, s.height() as u32);
                 s.finish().map_err(io)?;
+                if let Some(p) = &profile {
+                    icc::rgb_to_srgb(&mut data, false, p);
+                }
                 Pixels { width, height, alpha: false, data }
             }
             mozjpeg::Format::Gray(mut s) => {
@@ -112,7 +117,8 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
                 let cmyk: Vec<u8> = s.read_scanlines().map_err(io)?;
                 let (width, height) = (s.width() as u32, s.height() as u32);
                 s.finish().map_err(io)?;
-                Pixels { width, height, alpha: false, data: cmyk_to_rgb(&cmyk, adobe_inverted) }
+                let data = profile.as_deref().and_then(|p| icc::cmyk_to_srgb(&cmyk, adobe_inverted, p));
+                Pixels { width, height, alpha: false, data: data.unwrap_or_else(|| cmyk_to_rgb(&cmyk, adobe_inverted)) }
             }
         };
         Ok(Decoded { pixels, orientation })
@@ -148,7 +154,8 @@ fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
     }
 }
 
-/// CMYK to RGB without a colour profile (Adobe's files store the inks inverted).
+/// CMYK to RGB without a colour profile (Adobe's files store the inks inverted),
+/// as browsers show such files.
 fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
     for p in cmyk.chunks_exact(4) {
@@ -167,6 +174,7 @@ fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
     let mut reader = decoder.read_info().map_err(err)?;
     let (w, h) = (reader.info().width, reader.info().height);
     check_pixels(w.into(), h.into(), max_pixels)?;
+    let profile = reader.info().icc_profile.as_ref().map(|p| p.to_vec());
     let size = reader.output_buffer_size().ok_or_else(|| decode_err(InputFormat::Png)("the image is too large to hold".into()))?;
     let mut buf = vec![0; size];
     let frame = reader.next_frame(&mut buf).map_err(err)?;
@@ -181,6 +189,10 @@ fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         }
         png::ColorType::Indexed => return Err(decode_err(InputFormat::Png)("an indexed image was not expanded".into())),
     };
+    let mut pixels = pixels;
+    if let Some(p) = &profile {
+        icc::rgb_to_srgb(&mut pixels.data, pixels.alpha, p);
+    }
     Ok(Decoded { pixels, orientation: Orientation::Normal })
 }
 
@@ -234,8 +246,11 @@ fn decode_webp(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
             return Err(fail());
         }
         let len = w as usize * h as usize * if alpha { 4 } else { 3 };
-        let data = std::slice::from_raw_parts(ptr, len).to_vec();
+        let mut data = std::slice::from_raw_parts(ptr, len).to_vec();
         libwebp_sys::WebPFree(ptr.cast());
+        if let Some(p) = icc::webp_profile(bytes) {
+            icc::rgb_to_srgb(&mut data, alpha, p);
+        }
         Ok(Decoded { pixels: Pixels { width: w as u32, height: h as u32, alpha, data }, orientation: Orientation::Normal })
     }
 }

@@ -2,11 +2,12 @@
 //!
 //! [`optimize`] takes an upstream image and a [`Transform`] (`w`, `q` and the
 //! negotiated format of a `/_next/image` request) and does what Next's
-//! `optimizeImage` does: turn the image upright by its EXIF orientation,
+//! `optimizeImage` does: bring it to sRGB by its ICC profile, turn it upright by its EXIF orientation,
 //! resize it to the width without enlarging it, and encode it.
 //!
 //! - [`format`]: which format a buffer is; animated images.
 //! - [`decode`]: JPEG (mozjpeg, with DCT-domain downscaling), PNG, WebP, GIF.
+//! - [`icc`]: embedded ICC profiles (RGB and CMYK) applied, so output is sRGB.
 //! - [`orient`]: EXIF orientation.
 //! - [`resize`]: Lanczos-3 resampling.
 //! - [`encode`]: JPEG (mozjpeg), WebP (libwebp), PNG.
@@ -17,6 +18,7 @@ pub mod decode;
 pub mod encode;
 mod error;
 pub mod format;
+pub mod icc;
 pub mod orient;
 pub mod resize;
 
