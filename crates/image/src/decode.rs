@@ -40,8 +40,8 @@ pub struct Decoded {
 }
 
 /// Decodes `bytes`. For a JPEG, `target_width` (the width wanted after
-/// orientation) lets the decoder skip resolution it would throw away, keeping
-/// at least twice the target for the resampling filter. `max_pixels` bounds
+/// orientation) lets the decoder skip resolution it would throw away, as
+/// sharp's shrink-on-load does. `max_pixels` bounds
 /// the input's size before anything is allocated.
 pub fn decode(format: InputFormat, bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decoded> {
     match format {
@@ -67,15 +67,17 @@ fn decode_err(format: InputFormat) -> impl FnOnce(String) -> ImageError {
     move |message| ImageError::Decode { format: format.name(), message }
 }
 
-/// The `n` of an `n/8` JPEG scale that keeps at least twice `target` of `full`:
-/// 8, 4, 2 or 1, the scales libjpeg-turbo decodes with SIMD (the others are
-/// slower than a full decode).
+/// The `n` of the `n/8` scale a JPEG is decoded at, as sharp picks it with
+/// `fastShrinkOnLoad` (its default, which Next keeps): the integral shrink
+/// `⌊full / target⌋` rounded down to 8, 4 or 2 (the scales libjpeg-turbo
+/// decodes with SIMD), the rest left to the resampling filter.
 fn jpeg_scale(full: u32, target: u32) -> u8 {
-    let mut n = 8u8;
-    while n > 1 && target > 0 && u64::from(full) * u64::from(n / 2) >= 16 * u64::from(target) {
-        n /= 2;
+    match full.checked_div(target).unwrap_or(0) {
+        s if s >= 8 => 1,
+        s if s >= 4 => 2,
+        s if s >= 2 => 4,
+        _ => 8,
     }
-    n
 }
 
 fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decoded> {
@@ -260,11 +262,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jpeg_scale_keeps_twice_the_target() {
-        assert_eq!(jpeg_scale(1920, 640), 8, "960 < 1280");
-        assert_eq!(jpeg_scale(1920, 480), 4, "960 ≥ 960");
-        assert_eq!(jpeg_scale(4000, 256), 2, "1000 ≥ 512");
-        assert_eq!(jpeg_scale(8000, 16), 1);
+    fn jpeg_scale_is_sharps_shrink_on_load() {
+        assert_eq!(jpeg_scale(1920, 640), 4, "shrink 3: decoded at 1/2");
+        assert_eq!(jpeg_scale(2725, 720), 4, "shrink 3.78 → 3: 1/2");
+        assert_eq!(jpeg_scale(1920, 1080), 8, "shrink 1: full size");
+        assert_eq!(jpeg_scale(4000, 256), 1, "shrink 15: 1/8");
+        assert_eq!(jpeg_scale(2048, 512), 2, "shrink 4: 1/4");
         assert_eq!(jpeg_scale(100, 0), 8);
     }
 

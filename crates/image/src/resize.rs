@@ -22,14 +22,32 @@ pub fn resize(p: Pixels, width: u32, height: u32) -> Result<Pixels> {
     }
     let err = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("resize to {width}×{height}: {e}"));
     let alpha = p.alpha;
-    let rgba = if alpha { p.data } else { p.data.chunks_exact(3).flat_map(|c| [c[0], c[1], c[2], 255]).collect() };
+    let rgba = if alpha { p.data } else { widen(&p.data) };
     let src = Image::from_vec_u8(p.width, p.height, rgba, PixelType::U8x4).map_err(|e| err(&e))?;
     let mut dst = Image::new(width, height, PixelType::U8x4);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(alpha);
     Resizer::new().resize(&src, &mut dst, &options).map_err(|e| err(&e))?;
     let out = dst.into_vec();
-    let data = if alpha { out } else { out.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect() };
+    let data = if alpha { out } else { narrow(&out) };
     Ok(Pixels { width, height, alpha, data })
+}
+
+/// RGB to opaque RGBA.
+fn widen(rgb: &[u8]) -> Vec<u8> {
+    let mut out = vec![255u8; rgb.len() / 3 * 4];
+    for (d, s) in out.chunks_exact_mut(4).zip(rgb.chunks_exact(3)) {
+        d[..3].copy_from_slice(s);
+    }
+    out
+}
+
+/// RGBA to RGB, alpha dropped.
+fn narrow(rgba: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; rgba.len() / 4 * 3];
+    for (d, s) in out.chunks_exact_mut(3).zip(rgba.chunks_exact(4)) {
+        d.copy_from_slice(&s[..3]);
+    }
+    out
 }
 
 #[cfg(test)]
