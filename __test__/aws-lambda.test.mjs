@@ -834,6 +834,14 @@ describe("aws-lambda + aws-apigw-v2", { timeout: 600_000 }, () => {
     const ok = (await fn.invoke(apigwV2Event({ target: "/" }))).result;
     assert.equal(ok.statusCode, 200);
     assert.match(fn.log(), /require map: \d+ directories/);
+    // Node preserving symlinks names modules by their links: the map (real paths) stays unused.
+    const links = await startLambda(fnDir, { env: { OPEN_NEXT_DEBUG: "1", NODE_PRESERVE_SYMLINKS: "1" } });
+    try {
+      assert.equal((await links.invoke(apigwV2Event({ target: "/" }))).result.statusCode, 200);
+      assert.doesNotMatch(links.log(), /require map/);
+    } finally {
+      links.stop();
+    }
     // A copy whose map sends base-server elsewhere: the check names the entry and both answers.
     const copy = mkdtempSync(path.join(os.tmpdir(), "on-require-map-"));
     try {

@@ -4,7 +4,8 @@
  * `crates/core/src/resolutions.rs`), so that a cold start does not search the
  * file system for the ~300 modules of Next it loads. A request the map does not
  * hold (a builtin, a computed path, `require.resolve` with `paths`) goes to
- * Node as before.
+ * Node as before, and so does everything when Node preserves symlinks
+ * (`--preserve-symlinks`, `NODE_PRESERVE_SYMLINKS=1`).
  *
  * `OPEN_NEXT_VERIFY_RESOLUTIONS=1` asks Node as well and throws on any
  * difference, naming the request, its parent and both answers (the tests run
@@ -24,7 +25,9 @@ let installed = false;
 
 /** Installs the map of `functionDir`, once; without a readable map nothing changes. */
 export function installResolutions(functionDir: string): void {
-  if (installed) return;
+  // The map holds real paths; with symlinks preserved Node names modules by their links.
+  const preserve = process.env.NODE_PRESERVE_SYMLINKS === "1" || process.execArgv.includes("--preserve-symlinks");
+  if (installed || preserve) return;
   let data: { v?: number; dirs?: Record<string, Record<string, string | [string, string]>> };
   try {
     data = JSON.parse(readFileSync(path.join(functionDir, RESOLUTIONS_FILE), "utf8"));
