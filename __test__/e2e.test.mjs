@@ -557,16 +557,21 @@ for (const name of fixtures) {
       assert.notEqual(next, first, "timestamp changed after revalidation");
     });
 
+    /** The two ISR pages, made stale (served, then 6.5 s), and the queue's regeneration request. */
+    async function staleIsrPages() {
+      const { previewModeId } = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview;
+      const pages = ["/app-isr", "/pages-isr"];
+      await Promise.all(pages.map((p) => request(ours.base + p)));
+      await new Promise((r) => setTimeout(r, 6500));
+      return { pages, regenerate: { method: "HEAD", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } } };
+    }
+
     test("a queued regeneration that comes while a visitor's request reads the stale entry still regenerates it", {
       timeout: 60_000,
     }, async () => {
       // Next batches concurrent reads of one cache key; joined to the visitor's read,
       // the regeneration got its stale answer and regenerated nothing.
-      const { previewModeId } = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview;
-      const pages = ["/app-isr", "/pages-isr"];
-      await Promise.all(pages.map((p) => request(ours.base + p)));
-      await new Promise((r) => setTimeout(r, 6500));
-      const regenerate = { method: "HEAD", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } };
+      const { pages, regenerate } = await staleIsrPages();
       for (const p of pages) {
         const [visitor, regeneration] = await Promise.all([request(ours.base + p), request(ours.base + p, regenerate)]);
         assert.equal(visitor.headers["x-nextjs-cache"], "STALE", p);
@@ -579,11 +584,7 @@ for (const name of fixtures) {
       // Next shares one regeneration between concurrent callers; the second answered
       // STALE before the first had written the page (and, in the same ms, their
       // temporary files collided).
-      const { previewModeId } = JSON.parse(readFileSync(path.join(dir, ".next/prerender-manifest.json"), "utf8")).preview;
-      const pages = ["/app-isr", "/pages-isr"];
-      await Promise.all(pages.map((p) => request(ours.base + p)));
-      await new Promise((r) => setTimeout(r, 6500));
-      const regenerate = { method: "HEAD", headers: { "x-prerender-revalidate": previewModeId, "x-isr": "1" } };
+      const { pages, regenerate } = await staleIsrPages();
       for (const p of pages) {
         const answers = await Promise.all([1, 2, 3].map(() => request(ours.base + p, regenerate)));
         assert.deepEqual(
