@@ -1,7 +1,7 @@
 //! Colour profiles. An image with an embedded ICC profile (a Display P3 photo
 //! from a phone, an Adobe RGB or CMYK print file) comes out in sRGB, the way
-//! sharp outputs it: the profile is applied to the pixels (relative
-//! colorimetric, with moxcms) and the output carries no profile. Without a
+//! sharp outputs it: the profile is applied to the pixels (moxcms, its default
+//! perceptual intent) and the output carries no profile. Without a
 //! profile, or with one that cannot be read, the pixels are taken as sRGB.
 
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
@@ -28,12 +28,12 @@ pub fn webp_profile(bytes: &[u8]) -> Option<&[u8]> {
     while at + 8 <= bytes.len() {
         let id = &bytes[at..at + 4];
         let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().ok()?) as usize;
-        let body = bytes.get(at + 8..at + 8 + len)?;
+        let body = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
         if id == b"ICCP" {
             return Some(body);
         }
         // Chunks are padded to an even size.
-        at += 8 + len + (len & 1);
+        at = (at + 8).checked_add(len + (len & 1))?;
     }
     None
 }
