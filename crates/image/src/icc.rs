@@ -54,10 +54,11 @@ const PROBE: [[u8; 3]; 12] = [
     [90, 30, 140],
 ];
 
-/// Whether a transform from an RGB profile to sRGB leaves every probe colour
-/// within one step: the profile is sRGB (or as good as), and the pixels stay.
-fn is_identity(t: &moxcms::Transform8BitExecutor) -> bool {
-    let src: Vec<u8> = PROBE.iter().flatten().copied().collect();
+/// Whether a transform from an RGB profile to sRGB (of RGB, or of RGBA when
+/// `alpha`) leaves every probe colour within one step: the profile is sRGB (or
+/// as good as), and the pixels stay.
+fn is_identity(t: &moxcms::Transform8BitExecutor, alpha: bool) -> bool {
+    let src: Vec<u8> = PROBE.iter().flat_map(|c| c.iter().copied().chain(alpha.then_some(255))).collect();
     let mut out = vec![0u8; src.len()];
     t.transform(&src, &mut out).is_ok() && src.iter().zip(&out).all(|(a, b)| a.abs_diff(*b) <= 1)
 }
@@ -70,18 +71,11 @@ pub fn rgb_to_srgb(data: &mut [u8], alpha: bool, icc: &[u8]) -> bool {
     if profile.color_space != DataColorSpace::Rgb {
         return false;
     }
-    let srgb = ColorProfile::new_srgb();
-    let Ok(probe) = profile.create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, TransformOptions::default()) else { return false };
-    if is_identity(probe.as_ref()) {
+    let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
+    let Ok(t) = profile.create_transform_8bit(layout, &ColorProfile::new_srgb(), layout, TransformOptions::default()) else { return false };
+    if is_identity(t.as_ref(), alpha) {
         return false;
     }
-    let layout = if alpha { Layout::Rgba } else { Layout::Rgb };
-    let t = if alpha {
-        let Ok(t) = profile.create_transform_8bit(layout, &srgb, layout, TransformOptions::default()) else { return false };
-        t
-    } else {
-        probe
-    };
     let src = data.to_vec();
     t.transform(&src, data).is_ok()
 }
