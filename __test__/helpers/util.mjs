@@ -76,6 +76,20 @@ export async function startServer(cmd, args, { cwd, env = {}, url, timeoutMs = 6
   return { child, stop, log: () => log };
 }
 
+/**
+ * Calls `read` until `done(value)` holds or `timeoutMs` passes; returns the last value.
+ * For state written after the response has gone out (work the handler finishes
+ * before it returns, while the client already has the whole body).
+ */
+export async function eventually(read, done, { timeoutMs = 5000, intervalMs = 20 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 /** Sends one HTTP request; resolves with status, headers and body (Buffer). */
 export function request(url, { method = "GET", headers = {}, body, timeoutMs = 30_000 } = {}) {
   return new Promise((resolve, reject) => {
