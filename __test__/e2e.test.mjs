@@ -443,7 +443,10 @@ for (const name of fixtures) {
 
     if (existsSync(path.join(dir, "public/img")))
       test("/_next/image: Next's optimizer with the pixel work in Rust, answered as next start (sharp) answers", async () => {
-        const webp = { accept: "image/avif,image/webp,*/*" };
+        // next15 has images.formats ["image/avif", "image/webp"], next16 Next's default (WebP only).
+        const avif = { accept: "image/avif,image/webp,*/*" };
+        const { formats } = JSON.parse(readFileSync(path.join(dir, ".next/required-server-files.json"), "utf8")).config.images;
+        const webp = { accept: "image/webp,*/*" };
         const any = { accept: "*/*" };
         const img = (url, w, q = 75) => `/_next/image?url=${encodeURIComponent(url)}&w=${w}&q=${q}`;
         const cases = [
@@ -452,6 +455,9 @@ for (const name of fixtures) {
           ["not enlarged past the source", img("/img/photo.jpg", 3840), webp],
           ["EXIF orientation 6 turned upright", img("/img/rotated.jpg", 256), webp],
           ["PNG with alpha → WebP", img("/img/alpha.png", 128), webp],
+          ["JPEG → AVIF", img("/img/photo.jpg", 640), avif],
+          ["PNG with alpha → AVIF", img("/img/alpha.png", 128), avif],
+          ["EXIF orientation 6 turned upright, as AVIF", img("/img/rotated.jpg", 256), avif],
           ["Display P3 JPEG → sRGB", img("/img/p3.jpg", 64), webp],
           ["CMYK JPEG with a print profile → sRGB", img("/img/cmyk.jpg", 64), any],
           ["PNG stays PNG", img("/img/alpha.png", 128), any],
@@ -484,11 +490,13 @@ for (const name of fixtures) {
           const [sa, sb] = [imageSize(a.body), imageSize(b.body)];
           assert.ok(sa && sb, `both are images: ${at}`);
           assert.deepEqual(sb, sa, `type and size: ${at}`);
+          if (/AVIF/.test(what)) assert.equal(sa.type, formats.includes("image/avif") ? "avif" : "webp", at);
           if (/GIF|original/.test(what)) assert.deepEqual(b.body, a.body, `the original bytes: ${at}`);
           else assert.ok(b.body.length <= a.body.length * 1.25, `${b.body.length} bytes against sharp's ${a.body.length}: ${at}`);
           // Colour: the embedded profile is applied as sharp applies it (without it: 8.8 and 24 levels
           // off on average). CMYK comes closer but not equal (moxcms's and lcms's LUT transforms differ).
-          if (/sRGB/.test(what)) {
+          // AVIF: the same picture as sharp's (a wrong matrix, range or chroma siting shows here).
+          if (/sRGB|AVIF/.test(what)) {
             const off = await meanPixelDifference(dir, a.body, b.body);
             assert.ok(off < (/CMYK/.test(what) ? 16 : 3), `mean difference ${off.toFixed(2)} from sharp's pixels: ${at}`);
           }

@@ -1,6 +1,7 @@
 // 3. Image transforms: ours (`optimizeImage` of the image addon) against sharp
 // (libvips) doing what Next's image optimizer asks of it (`rotate()`, resize
-// without enlarging, `webp({ quality })` / `jpeg({ quality, mozjpeg: true })`), on
+// without enlarging, `webp({ quality })` / `jpeg({ quality, mozjpeg: true })` /
+// `avif({ quality, effort: 3 })`), on
 // each case of CASES, one transform after another, each tool in its own process;
 // then the SSIM of both outputs against a lossless resize of the same input.
 //
@@ -61,7 +62,29 @@ export const CASES = [
     quality: 75,
     type: "image/webp",
   },
+  {
+    id: "jpeg1920-avif640",
+    label: "1920×1280 JPEG → 640w AVIF q75",
+    make: [1920, 1280, "jpeg"],
+    width: 640,
+    quality: 75,
+    type: "image/avif",
+  },
+  {
+    id: "png-alpha-avif640",
+    label: "1600×1200 PNG with alpha → 640w AVIF q75",
+    make: [1600, 1200, "png"],
+    width: 640,
+    quality: 75,
+    type: "image/avif",
+  },
 ];
+
+/**
+ * The quality the encoder gets: Next scales `q` for AVIF (`round(q · 50 / 80)`,
+ * sharp's AVIF default over its WebP one) and passes the others through.
+ */
+const encoderQuality = (c) => (c.type === "image/avif" ? Math.max(Math.round((c.quality * 50) / 80), 1) : c.quality);
 
 /** The input of a case, made once, offline, with sharp from an SVG (JPEG q90, or PNG with alpha). */
 async function caseInput(c) {
@@ -80,7 +103,8 @@ async function caseInput(c) {
 /** One transform as Next's `optimizeImage` asks sharp for it. */
 function sharpTransform(sharp, input, c) {
   const t = sharp(input).rotate().resize(c.width, undefined, { withoutEnlargement: true });
-  if (c.type === "image/webp") t.webp({ quality: c.quality });
+  if (c.type === "image/avif") t.avif({ quality: encoderQuality(c), effort: 3 });
+  else if (c.type === "image/webp") t.webp({ quality: c.quality });
   else if (c.type === "image/png") t.png({ quality: c.quality });
   else t.jpeg({ quality: c.quality, mozjpeg: true });
   return t.toBuffer();
@@ -109,7 +133,7 @@ async function worker(tool, runs) {
     one = (input, c) => sharpTransform(sharp, input, c);
   } else if (tool === "ours") {
     const native = ourImageApi();
-    one = async (input, c) => (await native.optimizeImage(input, { width: c.width, quality: c.quality, contentType: c.type })).data;
+    one = async (input, c) => (await native.optimizeImage(input, { width: c.width, quality: encoderQuality(c), contentType: c.type })).data;
   } else throw new Error(`unknown tool ${tool}`);
   const out = {};
   for (const c of CASES) {

@@ -34,10 +34,14 @@ export async function writeIccImages(appDir) {
   writeFileSync(path.join(dir, "cmyk.jpg"), await base().toColourspace("cmyk").withIccProfile("cmyk").jpeg({ quality: 95 }).toBuffer());
 }
 
-/** Mean absolute difference per sample of two images of one size, decoded by `appDir`'s sharp. */
+/**
+ * Mean absolute difference per sample of two images of one size, decoded by
+ * `appDir`'s sharp, as seen on a white page (the colour under transparent
+ * pixels is not seen, and encoders keep it or not as they like).
+ */
 export async function meanPixelDifference(appDir, a, b) {
   const sharp = createRequire(path.join(appDir, "package.json"))("sharp");
-  const [ra, rb] = await Promise.all([a, b].map((x) => sharp(x).removeAlpha().raw().toBuffer()));
+  const [ra, rb] = await Promise.all([a, b].map((x) => sharp(x).flatten({ background: "#ffffff" }).raw().toBuffer()));
   if (ra.length !== rb.length) return Number.POSITIVE_INFINITY;
   let sum = 0;
   for (let i = 0; i < ra.length; i++) sum += Math.abs(ra[i] - rb[i]);

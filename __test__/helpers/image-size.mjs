@@ -1,4 +1,4 @@
-// The pixel size of a JPEG, PNG, WebP or GIF, read from its header (tests
+// The pixel size of a JPEG, PNG, WebP, GIF or AVIF, read from its header (tests
 // compare output dimensions without decoding).
 
 /** `{ type, width, height }`, or undefined for bytes that are none of these. */
@@ -14,6 +14,12 @@ export function imageSize(b) {
       return { type: "webp", width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
     }
     if (chunk === "VP8X") return { type: "webp", width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
+  }
+  // AVIF: the primary image's `ispe` property (version/flags, then width and height).
+  if (b.length > 12 && b.subarray(4, 12).toString("latin1") === "ftypavif") {
+    const at = b.indexOf("ispe", 12, "latin1");
+    if (at > 0 && at + 16 <= b.length) return { type: "avif", width: b.readUInt32BE(at + 8), height: b.readUInt32BE(at + 12) };
+    return undefined;
   }
   if (b.length > 4 && b[0] === 0xff && b[1] === 0xd8) {
     let i = 2;

@@ -10,8 +10,9 @@
  * `require('sharp')` return this object once {@link installSharpShim} has run.
  *
  * What the stage does not do rejects, and Next then serves the original image,
- * as it does when sharp fails: AVIF output, and `resize(width, height)` (Next
- * asks for it only for blur placeholders in development).
+ * as it does when sharp fails: `resize(width, height)` (Next asks for it only
+ * for blur placeholders in development). `avif({ effort })` is ignored: the
+ * stage has one AVIF speed (crates/image/src/avif.rs).
  */
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -78,7 +79,6 @@ class Pipeline {
   async toBuffer(): Promise<Buffer> {
     if (!this.width || !this.type) throw new Error("open-next image stage: resize(width) and an output format are required");
     if (this.height) throw new Error("open-next image stage: resize(width, height) is not supported");
-    if (this.type === "image/avif") throw new Error("open-next image stage: AVIF output is not supported yet");
     const work = this.addon.optimizeImage(this.input, {
       width: this.width,
       quality: this.quality,

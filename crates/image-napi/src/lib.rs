@@ -76,7 +76,7 @@ pub fn optimize_image(input: Buffer, transform: ImageTransform) -> Result<AsyncT
     let format = OutputFormat::from_mime(&transform.content_type).ok_or_else(|| {
         Error::new(
             Status::InvalidArg,
-            format!("ERR_IMAGE_INVALID: contentType {:?}: use image/webp, image/jpeg or image/png", transform.content_type),
+            format!("ERR_IMAGE_INVALID: contentType {:?}: use image/avif, image/webp, image/jpeg or image/png", transform.content_type),
         )
     })?;
     let quality = u8::try_from(transform.quality).ok().filter(|q| (1..=100).contains(q)).ok_or_else(|| {

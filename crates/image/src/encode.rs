@@ -2,7 +2,8 @@
 //! defaults: progressive, trellis quantisation, optimised scans, 4:2:0),
 //! `webp({ quality })` (libwebp lossy, method 4, alpha lossless), and
 //! `png({ quality })`, which in sharp means a palette: up to 256 colours chosen
-//! by quantizr, dithered, at the smallest bit depth that holds them.
+//! by quantizr, dithered, at the smallest bit depth that holds them. AVIF is
+//! in [`crate::avif`].
 
 use crate::decode::Pixels;
 use crate::error::{guarded, ImageError, Result};
@@ -14,6 +15,7 @@ pub fn encode(p: &Pixels, format: OutputFormat, quality: u8) -> Result<Vec<u8>> 
         OutputFormat::Jpeg => jpeg(p, quality),
         OutputFormat::Webp => webp(p, quality),
         OutputFormat::Png => png_palette(p, quality).or_else(|_| png(p)),
+        OutputFormat::Avif => crate::avif::encode(p, quality),
     }
 }
 

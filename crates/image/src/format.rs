@@ -23,6 +23,8 @@ pub enum OutputFormat {
     Png,
     /// Lossy WebP through libwebp (sharp's `webp({ quality })`).
     Webp,
+    /// AVIF through rav1e (sharp's `avif({ quality, effort })`).
+    Avif,
 }
 
 impl InputFormat {
@@ -44,6 +46,7 @@ impl OutputFormat {
             OutputFormat::Jpeg => "image/jpeg",
             OutputFormat::Png => "image/png",
             OutputFormat::Webp => "image/webp",
+            OutputFormat::Avif => "image/avif",
         }
     }
 
@@ -53,6 +56,7 @@ impl OutputFormat {
             "image/jpeg" => Some(OutputFormat::Jpeg),
             "image/png" => Some(OutputFormat::Png),
             "image/webp" => Some(OutputFormat::Webp),
+            "image/avif" => Some(OutputFormat::Avif),
             _ => None,
         }
     }

@@ -10,10 +10,11 @@
 //! - [`icc`]: embedded ICC profiles (RGB and CMYK) applied, so output is sRGB.
 //! - [`orient`]: EXIF orientation.
 //! - [`resize`]: Lanczos-3 resampling.
-//! - [`encode`]: JPEG (mozjpeg), WebP (libwebp), PNG.
+//! - [`encode`]: JPEG (mozjpeg), WebP (libwebp), PNG; [`avif`]: AVIF (rav1e).
 //!
 //! Errors are [`ImageError`]s; the C codecs' failures never unwind out.
 
+pub mod avif;
 pub mod decode;
 pub mod encode;
 mod error;
@@ -108,6 +109,7 @@ mod tests {
                     OutputFormat::Jpeg => InputFormat::Jpeg,
                     OutputFormat::Png => InputFormat::Png,
                     OutputFormat::Webp => InputFormat::Webp,
+                    OutputFormat::Avif => unreachable!("checked in avif's tests"),
                 };
                 assert_eq!(sniff(&r.data), Some(written));
             }
