@@ -58,6 +58,41 @@ test("optimizeImage resizes without enlarging and writes the asked type", async 
   assert.equal(again.data.subarray(1, 4).toString(), "PNG");
 });
 
+/** The JPEG frame type: 0xc0 baseline, 0xc2 progressive. */
+function sofMarker(jpeg) {
+  for (let i = 2; i + 4 < jpeg.length; i += 2 + jpeg.readUInt16BE(i + 2)) {
+    const m = jpeg[i + 1];
+    if (m >= 0xc0 && m <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(m)) return m;
+  }
+  return undefined;
+}
+
+test("JPEG: mozjpeg's settings by default, libjpeg's baseline with mozjpeg: false (imgOptMozjpeg), as sharp writes them", async () => {
+  const sharp = createRequire(path.join(repoRoot, "__test__/fixtures/next16/package.json"))("sharp");
+  const photo = await sharp(path.join(repoRoot, "__test__/fixtures/next16/public/img/photo.jpg")).toBuffer();
+  const ours = async (mozjpeg) => (await native.optimizeImage(photo, { width: 640, quality: 75, contentType: "image/jpeg", mozjpeg })).data;
+  const theirs = (mozjpeg) => sharp(photo).resize(640).jpeg({ quality: 75, mozjpeg }).toBuffer();
+  for (const mozjpeg of [true, false]) {
+    const [a, b] = [await ours(mozjpeg), await theirs(mozjpeg)];
+    assert.equal(sofMarker(a), sofMarker(b), `frame type with mozjpeg: ${mozjpeg}`);
+    assert.ok(Math.abs(a.length / b.length - 1) < 0.06, `mozjpeg: ${mozjpeg}: ${a.length} bytes against sharp's ${b.length}`);
+  }
+  assert.equal(sofMarker(await ours(undefined)), 0xc2, "progressive by default");
+  assert.equal(sofMarker(await ours(false)), 0xc0, "baseline");
+});
+
+test("optimizeImage writes AVIF that sharp reads back at the asked size, alpha kept", async () => {
+  const sharp = createRequire(path.join(repoRoot, "__test__/fixtures/next16/package.json"))("sharp");
+  const avif = await native.optimizeImage(png(400, 300), { width: 101, quality: 47, contentType: "image/avif" });
+  assert.deepEqual([avif.width, avif.height, avif.contentType], [101, 76, "image/avif"]);
+  const meta = await sharp(avif.data).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.height, meta.hasAlpha], ["heif", 101, 76, true]);
+  const { data } = await sharp(avif.data).raw().toBuffer({ resolveWithObject: true });
+  // The left half is opaque, the right translucent (100 of 255).
+  const alphaAt = (x) => data[(38 * 101 + x) * 4 + 3];
+  assert.ok(alphaAt(5) > 245 && Math.abs(alphaAt(95) - 100) < 12, `${alphaAt(5)} ${alphaAt(95)}`);
+});
+
 test("optimizeImage rejects bad input and bad options with a coded error, and keeps working", async () => {
   await assert.rejects(
     native.optimizeImage(Buffer.from("<svg/>"), { width: 10, quality: 75, contentType: "image/webp" }),

@@ -28,7 +28,7 @@ interface OptimizedImage {
 interface ImageAddon {
   optimizeImage(
     input: Buffer,
-    t: { width: number; quality: number; contentType: string; maxInputPixels?: number },
+    t: { width: number; quality: number; contentType: string; maxInputPixels?: number; mozjpeg?: boolean },
   ): Promise<OptimizedImage>;
 }
 
@@ -41,6 +41,7 @@ class Pipeline {
   private type?: string;
   private quality = 80;
   private timeoutMs = 0;
+  private mozjpeg = true;
   constructor(
     private readonly addon: ImageAddon,
     private readonly input: Buffer,
@@ -67,7 +68,9 @@ class Pipeline {
   webp(o?: { quality?: number }): this {
     return this.output("image/webp", o);
   }
-  jpeg(o?: { quality?: number }): this {
+  /** `mozjpeg: false` is Next 16's `experimental.imgOptMozjpeg: false`. */
+  jpeg(o?: { quality?: number; mozjpeg?: boolean }): this {
+    this.mozjpeg = o?.mozjpeg !== false;
     return this.output("image/jpeg", o);
   }
   png(o?: { quality?: number }): this {
@@ -84,6 +87,7 @@ class Pipeline {
       quality: this.quality,
       contentType: this.type,
       maxInputPixels: this.limit,
+      mozjpeg: this.mozjpeg,
     });
     if (!this.timeoutMs) return (await work).data;
     let timer: NodeJS.Timeout | undefined;

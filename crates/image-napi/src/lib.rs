@@ -18,10 +18,13 @@ pub struct ImageTransform {
     pub width: u32,
     /// Quality, 1–100.
     pub quality: u32,
-    /// `image/webp`, `image/jpeg` or `image/png`.
+    /// `image/avif`, `image/webp`, `image/jpeg` or `image/png`.
     pub content_type: String,
     /// The largest input decoded, in pixels (default sharp's 268402689; 0: no limit).
     pub max_input_pixels: Option<f64>,
+    /// JPEG with mozjpeg's settings (default true, sharp's `mozjpeg: true`), or
+    /// libjpeg's baseline ones (Next's `experimental.imgOptMozjpeg: false`).
+    pub mozjpeg: Option<bool>,
 }
 
 /// An optimized image.
@@ -89,6 +92,6 @@ pub fn optimize_image(input: Buffer, transform: ImageTransform) -> Result<AsyncT
     };
     Ok(AsyncTask::new(OptimizeTask {
         input: input.to_vec(),
-        transform: Transform { width: transform.width, quality, format, max_input_pixels },
+        transform: Transform { width: transform.width, quality, format, max_input_pixels, mozjpeg: transform.mozjpeg.unwrap_or(true) },
     }))
 }

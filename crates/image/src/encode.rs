@@ -1,5 +1,6 @@
 //! Encoding as Next asks sharp to: `jpeg({ quality, mozjpeg: true })` (mozjpeg's
-//! defaults: progressive, trellis quantisation, optimised scans, 4:2:0),
+//! defaults: progressive, trellis quantisation, optimised scans, 4:2:0; or
+//! libjpeg's baseline when Next's `imgOptMozjpeg` is false),
 //! `webp({ quality })` (libwebp lossy, method 4, alpha lossless), and
 //! `png({ quality })`, which in sharp means a palette: up to 256 colours chosen
 //! by quantizr, dithered, at the smallest bit depth that holds them. AVIF is
@@ -9,10 +10,13 @@ use crate::decode::Pixels;
 use crate::error::{guarded, ImageError, Result};
 use crate::format::OutputFormat;
 
-/// `p` in `format` at `quality` (1–100).
-pub fn encode(p: &Pixels, format: OutputFormat, quality: u8) -> Result<Vec<u8>> {
+/// `p` in `format` at `quality` (1–100). `mozjpeg` picks the JPEG settings:
+/// mozjpeg's (sharp's `mozjpeg: true`, what Next asks for), or else libjpeg's
+/// baseline defaults with optimised Huffman tables (sharp's plain `jpeg()`,
+/// Next's `experimental.imgOptMozjpeg: false`).
+pub fn encode(p: &Pixels, format: OutputFormat, quality: u8, mozjpeg: bool) -> Result<Vec<u8>> {
     match format {
-        OutputFormat::Jpeg => jpeg(p, quality),
+        OutputFormat::Jpeg => jpeg(p, quality, mozjpeg),
         OutputFormat::Webp => webp(p, quality),
         OutputFormat::Png => png_palette(p, quality).or_else(|_| png(p)),
         OutputFormat::Avif => crate::avif::encode(p, quality),
@@ -35,11 +39,17 @@ fn rgb(p: &Pixels) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(flat)
 }
 
-fn jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>> {
+fn jpeg(p: &Pixels, quality: u8, mozjpeg: bool) -> Result<Vec<u8>> {
     let fail = |message: String| ImageError::Encode { format: "JPEG", message };
     guarded(fail, || {
         let data = rgb(p);
         let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        if !mozjpeg {
+            // What libvips does before applying sharp's options: libjpeg's profile
+            // (baseline, no trellis, standard tables), then sharp's `optimiseCoding`.
+            c.set_fastest_defaults();
+            c.set_optimize_coding(true);
+        }
         c.set_size(p.width as usize, p.height as usize);
         c.set_quality(f32::from(quality));
         let mut started = c.start_compress(Vec::new()).map_err(|e| fail(e.to_string()))?;

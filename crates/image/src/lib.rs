@@ -40,6 +40,9 @@ pub struct Transform {
     pub format: OutputFormat,
     /// The largest input, in pixels, that is decoded (0: no limit).
     pub max_input_pixels: u64,
+    /// JPEG output with mozjpeg's settings (Next's default), or libjpeg's
+    /// baseline ones (`experimental.imgOptMozjpeg: false`).
+    pub mozjpeg: bool,
 }
 
 /// An optimized image.
@@ -70,7 +73,7 @@ pub fn optimize(input: &[u8], t: &Transform) -> Result<Optimized> {
     let (tw, th) = if t.width >= uw { (uw, uh) } else { (t.width, resize::height_for(t.width, uw, uh)) };
     let (sw, sh) = if o.swaps_axes() { (th, tw) } else { (tw, th) };
     let p = orient::apply(resize::resize(p, sw, sh)?, o);
-    let data = encode::encode(&p, t.format, t.quality)?;
+    let data = encode::encode(&p, t.format, t.quality, t.mozjpeg)?;
     Ok(Optimized { data, format: t.format, width: p.width, height: p.height })
 }
 
@@ -93,14 +96,14 @@ mod tests {
     }
 
     fn t(width: u32, format: OutputFormat) -> Transform {
-        Transform { width, quality: 75, format, max_input_pixels: DEFAULT_MAX_INPUT_PIXELS }
+        Transform { width, quality: 75, format, max_input_pixels: DEFAULT_MAX_INPUT_PIXELS, mozjpeg: true }
     }
 
     #[test]
     fn every_format_round_trips_at_the_asked_width() {
-        let jpeg = encode::encode(&gradient(1200, 800, false), OutputFormat::Jpeg, 90).unwrap();
-        let png = encode::encode(&gradient(300, 200, true), OutputFormat::Png, 100).unwrap();
-        let webp = encode::encode(&gradient(300, 200, true), OutputFormat::Webp, 90).unwrap();
+        let jpeg = encode::encode(&gradient(1200, 800, false), OutputFormat::Jpeg, 90, true).unwrap();
+        let png = encode::encode(&gradient(300, 200, true), OutputFormat::Png, 100, true).unwrap();
+        let webp = encode::encode(&gradient(300, 200, true), OutputFormat::Webp, 90, true).unwrap();
         for (input, w, h) in [(&jpeg, 1200, 800), (&png, 300, 200), (&webp, 300, 200)] {
             for out in [OutputFormat::Jpeg, OutputFormat::Webp, OutputFormat::Png] {
                 let r = optimize(input, &t(150, out)).unwrap();
@@ -118,7 +121,7 @@ mod tests {
 
     #[test]
     fn png_output_is_a_palette_keeping_translucency() {
-        let png = encode::encode(&gradient(300, 200, true), OutputFormat::Png, 75).unwrap();
+        let png = encode::encode(&gradient(300, 200, true), OutputFormat::Png, 75, true).unwrap();
         assert_eq!(png[25], 3, "colour type 3: indexed");
         let back = decode::decode(InputFormat::Png, &png, 0, 0).unwrap().pixels;
         assert!(back.alpha);
@@ -128,7 +131,7 @@ mod tests {
 
     #[test]
     fn never_enlarges() {
-        let png = encode::encode(&gradient(64, 32, false), OutputFormat::Png, 100).unwrap();
+        let png = encode::encode(&gradient(64, 32, false), OutputFormat::Png, 100, true).unwrap();
         let r = optimize(&png, &t(3840, OutputFormat::Webp)).unwrap();
         assert_eq!((r.width, r.height), (64, 32));
     }
@@ -136,7 +139,7 @@ mod tests {
     #[test]
     fn jpeg_shrink_on_load_keeps_the_picture() {
         let src = gradient(1600, 1000, false);
-        let jpeg = encode::encode(&src, OutputFormat::Jpeg, 95).unwrap();
+        let jpeg = encode::encode(&src, OutputFormat::Jpeg, 95, true).unwrap();
         let r = optimize(&jpeg, &t(200, OutputFormat::Png)).unwrap();
         assert_eq!((r.width, r.height), (200, 125));
         let back = decode::decode(InputFormat::Png, &r.data, 0, 0).unwrap().pixels;
@@ -151,7 +154,7 @@ mod tests {
         assert!(matches!(optimize(b"GIF89a", &t(0, OutputFormat::Webp)), Err(ImageError::Invalid(_))));
         assert!(matches!(optimize(b"GIF89a", &t(10, OutputFormat::Webp)), Err(ImageError::Decode { format: "GIF", .. })));
         // A truncated JPEG is an error, as sharp makes it (libjpeg only warns), not a grey-padded picture.
-        let jpeg = encode::encode(&gradient(100, 100, false), OutputFormat::Jpeg, 80).unwrap();
+        let jpeg = encode::encode(&gradient(100, 100, false), OutputFormat::Jpeg, 80, true).unwrap();
         let r = optimize(&jpeg[..jpeg.len() / 3], &t(50, OutputFormat::Webp));
         assert!(matches!(&r, Err(ImageError::Decode { format: "JPEG", message }) if message.contains("truncated")), "{r:?}");
         assert!(optimize(&jpeg, &t(50, OutputFormat::Webp)).is_ok(), "the whole file still decodes");
