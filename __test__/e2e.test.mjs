@@ -460,6 +460,8 @@ for (const name of fixtures) {
           ["EXIF orientation 6 turned upright, as AVIF", img("/img/rotated.jpg", 256), avif],
           ["Display P3 JPEG → sRGB", img("/img/p3.jpg", 64), webp],
           ["CMYK JPEG with a print profile → sRGB", img("/img/cmyk.jpg", 64), any],
+          ["TIFF (LZW, Display P3) → sRGB WebP", img("/img/p3.tif", 64), webp],
+          ["CMYK TIFF (Deflate) with a print profile → sRGB WebP", img("/img/cmyk.tif", 64), webp],
           ["PNG stays PNG", img("/img/alpha.png", 128), any],
           ["animated GIF passed through", img("/img/anim.gif", 64), webp],
           ["truncated JPEG: the original is served", img("/img/broken.jpg", 640), webp],

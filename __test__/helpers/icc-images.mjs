@@ -1,12 +1,13 @@
 // Colour-managed test images, made with the fixture's own sharp (which ships
 // the Display P3 and a CMYK print profile) rather than committed: the CMYK
-// profile alone is ~1 MB. Six colour bands, darker towards the top.
+// profile alone is ~1 MB. Six colour bands, darker towards the top; as JPEG
+// and as TIFF.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
 /** The images written to `<app>/public/img/` (gitignored there). */
-export const ICC_IMAGES = ["p3.jpg", "cmyk.jpg"];
+export const ICC_IMAGES = ["p3.jpg", "cmyk.jpg", "p3.tif", "cmyk.tif"];
 
 export async function writeIccImages(appDir) {
   const dir = path.join(appDir, "public/img");
@@ -32,6 +33,12 @@ export async function writeIccImages(appDir) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "p3.jpg"), await base().withIccProfile("p3").jpeg({ quality: 95 }).toBuffer());
   writeFileSync(path.join(dir, "cmyk.jpg"), await base().toColourspace("cmyk").withIccProfile("cmyk").jpeg({ quality: 95 }).toBuffer());
+  // TIFF input: LZW and Deflate, RGB and CMYK, each with its profile.
+  writeFileSync(path.join(dir, "p3.tif"), await base().withIccProfile("p3").tiff({ compression: "lzw" }).toBuffer());
+  writeFileSync(
+    path.join(dir, "cmyk.tif"),
+    await base().toColourspace("cmyk").withIccProfile("cmyk").tiff({ compression: "deflate" }).toBuffer(),
+  );
 }
 
 /**

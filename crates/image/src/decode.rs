@@ -49,10 +49,11 @@ pub fn decode(format: InputFormat, bytes: &[u8], target_width: u32, max_pixels: 
         InputFormat::Png => decode_png(bytes, max_pixels),
         InputFormat::Webp => decode_webp(bytes, max_pixels),
         InputFormat::Gif => decode_gif(bytes, max_pixels),
+        InputFormat::Tiff => crate::tiff_decode::decode(bytes, max_pixels),
     }
 }
 
-fn check_pixels(width: u64, height: u64, limit: u64) -> Result<()> {
+pub(crate) fn check_pixels(width: u64, height: u64, limit: u64) -> Result<()> {
     let pixels = width.saturating_mul(height);
     if width == 0 || height == 0 {
         return Err(ImageError::Invalid(format!("the input is {width}×{height}")));
@@ -158,7 +159,7 @@ fn strict_error_mgr() -> mozjpeg_sys::jpeg_error_mgr {
 
 /// CMYK to RGB without a colour profile (Adobe's files store the inks inverted),
 /// as browsers show such files.
-fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+pub(crate) fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
     for p in cmyk.chunks_exact(4) {
         let (c, m, y, k) = if inverted { (p[0], p[1], p[2], p[3]) } else { (255 - p[0], 255 - p[1], 255 - p[2], 255 - p[3]) };

@@ -5,7 +5,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The bytes are not a format this stage decodes.
-    #[error("the input is not a supported image (JPEG, PNG, WebP or GIF); its first bytes are {0}")]
+    #[error("the input is not a supported image (JPEG, PNG, WebP, GIF or TIFF); its first bytes are {0}")]
     Unsupported(String),
     /// The input is larger than the pixel limit (`experimental.imgOptMaxInputPixels`).
     #[error("the input is {width}×{height} = {pixels} pixels, over the limit of {limit} (images.imgOptMaxInputPixels)")]

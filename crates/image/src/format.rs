@@ -12,6 +12,8 @@ pub enum InputFormat {
     Webp,
     /// GIF (first frame).
     Gif,
+    /// TIFF (`II*\0` or `MM\0*`; the first page).
+    Tiff,
 }
 
 /// A format the stage writes.
@@ -35,6 +37,7 @@ impl InputFormat {
             InputFormat::Png => "PNG",
             InputFormat::Webp => "WebP",
             InputFormat::Gif => "GIF",
+            InputFormat::Tiff => "TIFF",
         }
     }
 }
@@ -72,6 +75,8 @@ pub fn sniff(bytes: &[u8]) -> Option<InputFormat> {
         Some(InputFormat::Gif)
     } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Some(InputFormat::Webp)
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some(InputFormat::Tiff)
     } else {
         None
     }
@@ -84,7 +89,7 @@ pub fn is_animated(format: InputFormat, bytes: &[u8]) -> bool {
         InputFormat::Png => png_has_actl(bytes),
         InputFormat::Webp => webp_is_animated(bytes),
         InputFormat::Gif => gif_frames_at_least_two(bytes),
-        InputFormat::Jpeg => false,
+        InputFormat::Jpeg | InputFormat::Tiff => false,
     }
 }
 
@@ -131,6 +136,8 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(InputFormat::Png));
         assert_eq!(sniff(b"GIF89a"), Some(InputFormat::Gif));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(InputFormat::Webp));
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(InputFormat::Tiff));
+        assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(InputFormat::Tiff));
         assert_eq!(sniff(b"<svg"), None);
         assert_eq!(sniff(b""), None);
     }

@@ -6,7 +6,8 @@
 //! resize it to the width without enlarging it, and encode it.
 //!
 //! - [`format`]: which format a buffer is; animated images.
-//! - [`decode`]: JPEG (mozjpeg, with DCT-domain downscaling), PNG, WebP, GIF.
+//! - [`decode`]: JPEG (mozjpeg, with DCT-domain downscaling), PNG, WebP, GIF,
+//!   TIFF (`tiff_decode`).
 //! - [`icc`]: embedded ICC profiles (RGB and CMYK) applied, so output is sRGB.
 //! - [`orient`]: EXIF orientation.
 //! - [`resize`]: Lanczos-3 resampling.
@@ -22,6 +23,7 @@ pub mod format;
 pub mod icc;
 pub mod orient;
 pub mod resize;
+mod tiff_decode;
 
 pub use error::{ImageError, Result};
 pub use format::{is_animated, sniff, InputFormat, OutputFormat};
