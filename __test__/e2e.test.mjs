@@ -41,8 +41,24 @@ export default config;
  * gzip-compressed JSON echoing what it received, with a hop-by-hop header that
  * must not be forwarded (next start forwards it; we do not). Listens on 127.0.0.1 and is closed after the suite.
  */
-async function startUpstream() {
+async function startUpstream(appDir) {
   const server = http.createServer((req, res) => {
+    // Remote images (next.config's remotePatterns allow /remote/ on this server).
+    if (req.url === "/remote/photo.jpg") {
+      res.writeHead(200, { "content-type": "image/jpeg", "cache-control": "public, max-age=86400" });
+      res.end(readFileSync(path.join(appDir, "public/img/photo.jpg")));
+      return;
+    }
+    if (req.url === "/remote/moved.jpg") {
+      res.writeHead(302, { location: "/remote/photo.jpg" });
+      res.end();
+      return;
+    }
+    if (req.url === "/remote/text.jpg") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("not an image");
+      return;
+    }
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
@@ -124,7 +140,7 @@ for (const name of fixtures) {
     let upstream;
 
     before(async () => {
-      upstream = await startUpstream();
+      upstream = await startUpstream(dir);
       await writeIccImages(dir);
       writeFileSync(path.join(dir, "open-next.config.ts"), nodeConfig(name === "next15"));
       rmSync(path.join(dir, ".open-next"), { recursive: true, force: true });
@@ -137,6 +153,8 @@ for (const name of fixtures) {
         [path.join(dir, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(refPort)],
         {
           cwd: dir,
+          // next start reads next.config again: the same upstream port as the build's.
+          env: { E2E_UPSTREAM_PORT: String(upstream.port) },
           url: `http://127.0.0.1:${refPort}/`,
         },
       );
@@ -448,6 +466,7 @@ for (const name of fixtures) {
         const { formats } = JSON.parse(readFileSync(path.join(dir, ".next/required-server-files.json"), "utf8")).config.images;
         const webp = { accept: "image/webp,*/*" };
         const any = { accept: "*/*" };
+        const remote = `http://127.0.0.1:${upstream.port}`;
         const img = (url, w, q = 75) => `/_next/image?url=${encodeURIComponent(url)}&w=${w}&q=${q}`;
         const cases = [
           ["JPEG → WebP", img("/img/photo.jpg", 640), webp],
@@ -474,11 +493,18 @@ for (const name of fixtures) {
           ["protocol-relative url", img("//example.com/a.jpg", 640), webp],
           ["recursive url", img("/_next/image?url=/img/photo.jpg", 640), webp],
           ["remote host not in remotePatterns", img("https://example.com/a.jpg", 640), webp],
+          ["remote image through remotePatterns (upstream max-age kept)", img(`${remote}/remote/photo.jpg`, 640), webp],
+          ["remote image behind a redirect", img(`${remote}/remote/moved.jpg`, 256), webp],
+          ["remote path outside the pattern's pathname", img(`${remote}/elsewhere/photo.jpg`, 256), webp],
+          ["remote answer that is not an image", img(`${remote}/remote/text.jpg`, 256), webp],
         ];
         const headers = ["content-type", "cache-control", "vary", "content-disposition", "content-security-policy"];
         for (const [what, p, h] of cases) {
           const [a, b] = await Promise.all([request(ref.base + p, { headers: h }), request(ours.base + p, { headers: h })]);
           const at = `${what} (${p})`;
+          // The remote cases reach the upstream (a 400 on both sides would prove nothing).
+          if (/through remotePatterns|behind a redirect/.test(what)) assert.equal(a.status, 200, `next start: ${at}`);
+          if (/max-age kept/.test(what)) assert.match(b.headers["cache-control"], /max-age=86400\b/, at);
           assert.equal(b.status, a.status, `status: ${at}: ${b.body.toString().slice(0, 200)}`);
           for (const k of headers) {
             // 404 and 500 answers get OpenNext's no-store (its fixCacheControlForError), as every route's do.
