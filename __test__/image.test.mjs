@@ -2,6 +2,7 @@
 // as the image function will call it, its errors at the napi boundary.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
@@ -111,6 +112,13 @@ test("optimizeImage rejects bad input and bad options with a coded error, and ke
   await assert.rejects(
     native.optimizeImage(png(40, 40), { width: 2, quality: 75, contentType: "image/webp", maxInputPixels: 1000 }),
     /ERR_IMAGE_TOO_LARGE: the input is 40×40 = 1600 pixels, over the limit of 1000/,
+  );
+  // A PNG that makes the png crate panic (found by fuzz/fuzz_targets/image.rs): an error, and
+  // this process lives on (the panic used to abort it).
+  const crafted = readFileSync(path.join(repoRoot, "crates/image/testdata/png-palette-panic.png"));
+  await assert.rejects(
+    native.optimizeImage(crafted, { width: 1, quality: 75, contentType: "image/webp" }),
+    /ERR_IMAGE_DECODE: cannot decode the PNG image: the decoder failed on this input/,
   );
   const ok = await native.optimizeImage(png(8, 8), { width: 4, quality: 75, contentType: "image/png" });
   assert.equal(ok.width, 4);

@@ -46,11 +46,16 @@ npx biome format js runtime bin scripts __test__/*.mjs __test__/helpers __test__
 step "Rust unit tests"
 cargo test --profile ci -p open_next_core -p open_next_routing -p open_next_trace -p open_next_image
 
-step "fuzz the router and URL handling (bounded)"
+step "fuzz the router, URL handling and the image stage's decoders (bounded)"
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP enables them on the stable toolchain.
+# Each target grows fuzz/corpus/<target> (gitignored); fuzz/seeds/<target>, when there
+# is one, adds small valid files to start from (for images: one of each format and variant).
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
-(cd fuzz && for target in router url; do
-  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-fuzz" cargo fuzz run -O "$target" -- \
+(cd fuzz && for target in router url image; do
+  mkdir -p "corpus/$target"
+  seeds=()
+  [ -d "seeds/$target" ] && seeds=("seeds/$target")
+  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="${CARGO_TARGET_DIR}-fuzz" cargo fuzz run -O "$target" "corpus/$target" "${seeds[@]}" -- \
     -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 2>&1 | grep -E "Done [0-9]+ runs|ERROR|panicked" || exit 1
 done)
 

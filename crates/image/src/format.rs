@@ -43,6 +43,16 @@ impl InputFormat {
 }
 
 impl OutputFormat {
+    /// The format's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "JPEG",
+            OutputFormat::Png => "PNG",
+            OutputFormat::Webp => "WebP",
+            OutputFormat::Avif => "AVIF",
+        }
+    }
+
     /// Its MIME type.
     pub fn mime(self) -> &'static str {
         match self {

@@ -62,20 +62,32 @@ pub struct Optimized {
 
 /// Decodes `input`, turns it upright, resizes it to `t.width` (never wider than
 /// it is) and encodes it as `t.format`.
+///
+/// A panic in a codec (a bug there, reached by a crafted file: the fuzz target
+/// found one in the `png` crate's palette expansion) is an `ImageError` of the
+/// stage it happened in, never an unwind out of here: the addon's caller is a
+/// Node process serving other requests.
 pub fn optimize(input: &[u8], t: &Transform) -> Result<Optimized> {
     if t.width == 0 || !(1..=100).contains(&t.quality) {
         return Err(ImageError::Invalid(format!("width {} and quality {} (1–100)", t.width, t.quality)));
     }
     let format = sniff(input)
         .ok_or_else(|| ImageError::Unsupported(input.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")))?;
-    let decoded = decode::decode(format, input, t.width, t.max_input_pixels)?;
+    let failed = |stage: &str, message: String| format!("the {stage} failed on this input: {message}");
+    let decoded = error::guarded(
+        |m| ImageError::Decode { format: format.name(), message: failed("decoder", m) },
+        || decode::decode(format, input, t.width, t.max_input_pixels),
+    )?;
     let (o, p) = (decoded.orientation, decoded.pixels);
     // Sizes in the upright frame, resized in the stored one, then turned.
     let (uw, uh) = if o.swaps_axes() { (p.height, p.width) } else { (p.width, p.height) };
     let (tw, th) = if t.width >= uw { (uw, uh) } else { (t.width, resize::height_for(t.width, uw, uh)) };
     let (sw, sh) = if o.swaps_axes() { (th, tw) } else { (tw, th) };
-    let p = orient::apply(resize::resize(p, sw, sh)?, o);
-    let data = encode::encode(&p, t.format, t.quality, t.mozjpeg)?;
+    let p = error::guarded(|m| ImageError::Invalid(failed("resize", m)), || Ok(orient::apply(resize::resize(p, sw, sh)?, o)))?;
+    let data = error::guarded(
+        |m| ImageError::Encode { format: t.format.name(), message: failed("encoder", m) },
+        || encode::encode(&p, t.format, t.quality, t.mozjpeg),
+    )?;
     Ok(Optimized { data, format: t.format, width: p.width, height: p.height })
 }
 
@@ -129,6 +141,18 @@ mod tests {
         assert!(back.alpha);
         let alpha = |x: usize| back.data[(100 * 300 + x) * 4 + 3];
         assert!(alpha(10) > 250 && (54..=74).contains(&alpha(290)), "{} {}", alpha(10), alpha(290));
+    }
+
+    #[test]
+    fn a_codec_panic_is_an_error_of_its_stage() {
+        // Found by the fuzz target: a valid PNG (CRCs right) whose palette makes
+        // the png crate (0.18) index out of bounds while expanding it.
+        let png = include_bytes!("../testdata/png-palette-panic.png");
+        let r = optimize(png, &t(1, OutputFormat::Webp));
+        assert!(
+            matches!(&r, Err(ImageError::Decode { format: "PNG", message }) if message.starts_with("the decoder failed on this input")),
+            "{r:?}"
+        );
     }
 
     #[test]
