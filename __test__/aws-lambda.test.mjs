@@ -385,6 +385,37 @@ describe("no config: the defaults (aws-lambda, aws-apigw-v2, s3-lite, dynamodb-l
     assert.doesNotMatch(fn.log(), /\[open-next\]/, fn.log());
   });
 
+  test("the AWS clients use Node's fetch, not the one Next installs for the app (which never settles while prerendering under cacheComponents)", async () => {
+    // When Next installs its fetch, the app gets one that fails at once instead (Next's
+    // hangs an uncached request while prerendering, which held 'use cache' regenerations
+    // on S3 forever), keeping the `_nextOriginalFetch` Next attaches.
+    const preload = path.join(mkdtempSync(path.join(os.tmpdir(), "patched-fetch-")), "preload.cjs");
+    writeFileSync(
+      preload,
+      `let current = globalThis.fetch;
+Object.defineProperty(globalThis, "fetch", {
+  configurable: true,
+  get: () => current,
+  set(next) {
+    const failing = () => Promise.reject(new Error("the app's fetch was used for platform I/O"));
+    current = Object.assign(failing, { _nextOriginalFetch: next._nextOriginalFetch });
+  },
+});
+`,
+    );
+    const f = await startLambda(fnDir, { env, node: [process.execPath, "--require", preload] });
+    try {
+      const page = (await f.invoke(apigwV2Event({ target: "/app-isr" }))).result;
+      assert.equal(page.statusCode, 200);
+      assert.equal(page.headers["x-nextjs-cache"], "HIT", "the page was read from S3");
+      const posted = (await f.invoke(apigwV2Event({ method: "POST", target: "/api/revalidate-path?path=/app-isr" }))).result;
+      assert.equal(posted.statusCode, 200, posted.body);
+      assert.doesNotMatch(f.log(), /the app's fetch was used/);
+    } finally {
+      f.stop();
+    }
+  });
+
   test("revalidatePath on one instance: another instance does not serve the old page once the tag table says so", async () => {
     const host = "example.com";
     const get = async (f) => (await f.invoke(apigwV2Event({ target: "/app-isr", host }))).result;

@@ -18,6 +18,7 @@ import { AwsClient } from "aws4fetch";
 import { intEnv } from "../utils/env.ts";
 import { debug } from "../utils/logger.ts";
 import { AwsError } from "./errors.ts";
+import { platformFetch } from "../utils/platform-fetch.ts";
 
 /** The services the lite overrides call. */
 export type Service = "s3" | "dynamodb" | "sqs" | "lambda" | "cloudfront";
@@ -117,7 +118,7 @@ export async function awsFetch(url: string, init: RequestInit, info: CallInfo): 
     let res: Response;
     try {
       const signed = await c.sign(url, init);
-      res = await fetch(signed, { signal: AbortSignal.timeout(timeoutMs) });
+      res = await platformFetch(signed, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (e: any) {
       const reason = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (e?.cause?.code ?? e?.message ?? String(e));
       last = new AwsError(`${info.what} failed: ${reason} (${new URL(url).origin})`);

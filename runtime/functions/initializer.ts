@@ -20,6 +20,7 @@ import { num, type TagItem } from "../cache/tag-items.ts";
 import type { TagSeeder } from "../types/overrides.ts";
 import { pick } from "../utils/config.ts";
 import { error } from "../utils/logger.ts";
+import { platformFetch } from "../utils/platform-fetch.ts";
 
 const PHYSICAL_RESOURCE_ID = "dynamodb-cache";
 
@@ -65,7 +66,7 @@ async function respond(event: any, status: "SUCCESS" | "FAILED", reason: string,
   });
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      const res = await fetch(event.ResponseURL, {
+      const res = await platformFetch(event.ResponseURL, {
         method: "PUT",
         headers: { "content-type": "" },
         body,

@@ -6,13 +6,14 @@ import { Readable } from "node:stream";
 import type { InternalEvent, InternalResult, ProxyExternalRequest } from "../../types/overrides.ts";
 import { isBinaryContentType } from "../../utils/binary.ts";
 import { proxiedHeaders } from "./headers.ts";
+import { platformFetch } from "../../utils/platform-fetch.ts";
 
 const proxy: ProxyExternalRequest = {
   name: "fetch-proxy",
   async proxy(event: InternalEvent): Promise<InternalResult> {
     const requestHeaders = proxiedHeaders(event.headers) as Record<string, string>;
     delete requestHeaders["cf-connecting-ip"];
-    const response = await fetch(event.url, {
+    const response = await platformFetch(event.url, {
       method: event.method,
       headers: requestHeaders,
       body: event.method === "GET" || event.method === "HEAD" ? undefined : event.body,
