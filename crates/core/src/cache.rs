@@ -208,6 +208,15 @@ fn write_artifact(a: &Artifact, out_root: &Path, build: &NextBuild, route_keys: 
                 let f = PathBuf::from(format!("{}{}.segment.rsc", seg_dir.display(), sp));
                 segs.insert(sp.to_string(), json!(read_text(&f)?));
             }
+            // A partially prerendered page under Next 16's segment cache has no `.rsc`:
+            // its `/_full` segment is the route's whole static flight data, which the
+            // cache entry then carries as `rsc` (what a prefetch without a segment
+            // header is answered with, as OpenNext answers it; `next start` gives 404).
+            if kind == "app" && !obj.contains_key("rsc") {
+                if let Some(full) = segs.get("/_full") {
+                    obj.insert("rsc".into(), full.clone());
+                }
+            }
             if !segs.is_empty() {
                 obj.insert("segmentData".into(), Value::Object(segs));
             }
@@ -336,6 +345,10 @@ mod tests {
         write(&app.join("isr.segments/_tree.segment.rsc"), "tree").unwrap();
         write(&app.join("api/img.body"), [0u8, 159, 146, 150]).unwrap();
         write(&app.join("api/img.meta"), r#"{"headers":{"content-type":"image/png"}}"#).unwrap();
+        write(&app.join("ppr.html"), "<p>shell</p>").unwrap();
+        write(&app.join("ppr.meta"), r#"{"postponed":"x","segmentPaths":["/_tree","/_full"]}"#).unwrap();
+        write(&app.join("ppr.segments/_tree.segment.rsc"), "tree").unwrap();
+        write(&app.join("ppr.segments/_full.segment.rsc"), "full").unwrap();
         write(&app.join("page.js"), "code").unwrap();
         write(&pages.join("ssg.html"), "<p>ssg</p>").unwrap();
         write(&pages.join("ssg.json"), r#"{"pageProps":{}}"#).unwrap();
@@ -347,7 +360,7 @@ mod tests {
         let out = root.join("out");
         let build = fake_build(&root);
         let res = create_cache_assets(&build, "16.0.0", &out, true).unwrap();
-        assert_eq!(res.entries, 4);
+        assert_eq!(res.entries, 5);
         // Route-cache layout: the key is the path under server/, also without routeCache.key support.
         assert!(out.join("cache/B1/route-cache/APP_PAGE/abc/$/blog.cache").exists());
         assert_eq!(res.fetch_entries, 1);
@@ -355,6 +368,9 @@ mod tests {
         assert_eq!(isr["type"], "app");
         assert_eq!(isr["html"], "<h1>isr</h1>");
         assert_eq!(isr["segmentData"]["/_tree"], "tree");
+        assert_eq!(isr["rsc"], "0:rsc", "the page's own .rsc");
+        let ppr: Value = serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/ppr.cache")).unwrap()).unwrap();
+        assert_eq!(ppr["rsc"], "full", "no .rsc (Next 16 PPR): the /_full segment");
         let img: Value = serde_json::from_str(&std::fs::read_to_string(out.join("cache/B1/api/img.cache")).unwrap()).unwrap();
         assert_eq!(img["type"], "route");
         assert_eq!(img["body"], "AJ+Slg==");
