@@ -201,7 +201,69 @@ function prepare(src, project, versions, stub) {
     }
     if (text !== before) writeFileSync(file, text);
   }
+  if (project.app === "experimental" && Number(versions.next.split(".")[0]) >= 16) portExperimental(dir, note);
   return { dir, changes };
+}
+
+/**
+ * The experimental example targets Next 15.4 canary; on Next 16 its APIs have
+ * new names or shapes. Each edit is the Next 16 spelling of the same behaviour
+ * (and its tsconfig leaves out the open-next configs, as the other examples do).
+ */
+function portExperimental(dir, note) {
+  const edits = [
+    [
+      "tsconfig.json",
+      /"exclude": \["node_modules"\]/,
+      '"exclude": ["node_modules", "open-next.config.ts", "open-next.config.local.ts"]',
+      "open-next.config*.ts excluded from type checking",
+      "they import @opennextjs/aws, which is not installed in the app here; the other examples exclude them too",
+    ],
+    [
+      "next.config.ts",
+      /\s*eslint:\s*\{\s*ignoreDuringBuilds:\s*true,?\s*\},/,
+      "",
+      "`eslint` option removed",
+      "Next 16 no longer has it (next build does not lint), and its NextConfig type refuses the key",
+    ],
+    [
+      "next.config.ts",
+      /experimental:\s*\{\s*ppr:\s*"incremental",\s*nodeMiddleware:\s*true,\s*dynamicIO:\s*true,?\s*\},/,
+      "cacheComponents: true,",
+      "experimental.{ppr, dynamicIO} → cacheComponents: true",
+      "Next 16 replaced both with cacheComponents (every page partially prerendered); Node.js middleware is stable",
+    ],
+    [
+      "src/app/ppr/page.tsx",
+      /export const experimental_ppr = true;\n/,
+      "",
+      "`experimental_ppr` segment config removed",
+      "Next 16 refuses it; under cacheComponents the page is partially prerendered without it",
+    ],
+    [
+      "src/components/cached.tsx",
+      /unstable_(cacheLife|cacheTag)/g,
+      "$1",
+      "unstable_cacheLife / unstable_cacheTag → cacheLife / cacheTag",
+      "renamed when they became stable (Next 16 has no unstable_ names)",
+    ],
+    [
+      "src/app/api/revalidate/route.ts",
+      /import \{ revalidateTag \} from "next\/cache";\n\nexport function GET\(\) \{\n\s*revalidateTag\("fullyTagged"\);/,
+      'import { revalidateTag } from "next/cache";\nimport { connection } from "next/server";\n\nexport async function GET() {\n  await connection();\n  revalidateTag("fullyTagged", { expire: 0 });',
+      'GET awaits connection(); revalidateTag("fullyTagged", { expire: 0 })',
+      "under cacheComponents a GET handler that reads no request data is prerendered at build time; Next 16's revalidateTag takes a profile, and { expire: 0 } expires at once as 15.4's one-argument form did",
+    ],
+  ];
+  for (const [file, from, to, what, why] of edits) {
+    const full = path.join(dir, file);
+    const text = readFileSync(full, "utf8");
+    const next = text.replace(from, to);
+    if (next === text)
+      throw new Error(`examples/experimental/${file}: the Next 16 port no longer applies (${what}); update portExperimental`);
+    writeFileSync(full, next);
+    note(`experimental/${file}`, what, why);
+  }
 }
 
 /**
