@@ -11,6 +11,7 @@
  */
 type PatchedFetch = typeof fetch & { _nextOriginalFetch?: typeof fetch };
 
+/** Node's `fetch` (what Next replaced, when it has), called with `input` and `init`. */
 export function platformFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const current = globalThis.fetch as PatchedFetch;
   return (current._nextOriginalFetch ?? current)(input, init);
