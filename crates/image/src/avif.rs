@@ -140,6 +140,7 @@ pub fn encode(p: &Pixels, quality: u8) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::gradient;
 
     #[test]
     fn quality_maps_as_libheif_and_libaom_do() {
@@ -171,20 +172,6 @@ mod tests {
         assert!(planes(&p).alpha.is_none());
         let p = Pixels { width: 2, height: 2, alpha: true, data: [10, 20, 30, 128].repeat(4) };
         assert_eq!(planes(&p).alpha, Some(vec![128; 4]));
-    }
-
-    fn gradient(w: u32, h: u32, alpha: bool) -> Pixels {
-        let c = if alpha { 4 } else { 3 };
-        let mut data = Vec::with_capacity((w * h) as usize * c);
-        for y in 0..h {
-            for x in 0..w {
-                data.extend([(x * 255 / w) as u8, (y * 255 / h) as u8, 90]);
-                if alpha {
-                    data.push(if x < w / 2 { 255 } else { 100 });
-                }
-            }
-        }
-        Pixels { width: w, height: h, alpha, data }
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub fn optimize(input: &[u8], t: &Transform) -> Result<Optimized> {
 mod tests {
     use super::*;
 
-    fn gradient(w: u32, h: u32, alpha: bool) -> decode::Pixels {
+    /// A test picture: red across, green down; with alpha, the right half at 64.
+    pub(crate) fn gradient(w: u32, h: u32, alpha: bool) -> decode::Pixels {
         let c = if alpha { 4 } else { 3 };
         let mut data = Vec::with_capacity((w * h) as usize * c);
         for y in 0..h {
