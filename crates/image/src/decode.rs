@@ -183,7 +183,7 @@ fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
     let frame = reader.next_frame(&mut buf).map_err(err)?;
     buf.truncate(frame.buffer_size());
     let (width, height) = (frame.width, frame.height);
-    let pixels = match frame.color_type {
+    let mut pixels = match frame.color_type {
         png::ColorType::Rgb => Pixels { width, height, alpha: false, data: buf },
         png::ColorType::Rgba => Pixels { width, height, alpha: true, data: buf },
         png::ColorType::Grayscale => Pixels { width, height, alpha: false, data: buf.iter().flat_map(|&g| [g, g, g]).collect() },
@@ -192,7 +192,6 @@ fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         }
         png::ColorType::Indexed => return Err(decode_err(InputFormat::Png)("an indexed image was not expanded".into())),
     };
-    let mut pixels = pixels;
     if let Some(p) = &profile {
         icc::rgb_to_srgb(&mut pixels.data, pixels.alpha, p);
     }

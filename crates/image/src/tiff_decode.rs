@@ -37,7 +37,6 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
             DecodingResult::U16(v) => narrow(&v),
             _ => return Err(fail(format!("{color:?} samples that are not 8- or 16-bit unsigned integers are not supported"))),
         };
-        let expected = |channels: usize| (w as usize) * (h as usize) * channels;
         let (alpha, mut data) = match color {
             ColorType::Gray(8 | 16) => {
                 let grey = samples.iter().map(|&g| if white_is_zero { 255 - g } else { g });
@@ -53,10 +52,11 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
             other => return Err(fail(format!("{other:?} images are not supported (grey, RGB, RGBA or CMYK are)"))),
         };
         let channels = if alpha { 4 } else { 3 };
-        if data.len() != expected(channels) {
+        if data.len() != w as usize * h as usize * channels {
             return Err(fail(format!("{} samples for a {w}×{h} image", data.len())));
         }
-        if let (Some(p), false) = (&profile, matches!(color, ColorType::CMYK(_) | ColorType::Gray(_) | ColorType::GrayA(_))) {
+        // CMYK went through its profile above; a grey one does not apply to RGB samples.
+        if let Some(p) = profile.as_deref().filter(|_| matches!(color, ColorType::RGB(_) | ColorType::RGBA(_))) {
             icc::rgb_to_srgb(&mut data, alpha, p);
         }
         Ok(Decoded { pixels: Pixels { width: w, height: h, alpha, data }, orientation })
