@@ -30,7 +30,7 @@ const COMPARED = [
   "content-type",
 ];
 
-/** One GET to 127.0.0.1:port with the generated URL's path, Host and headers. */
+/** One GET to 127.0.0.1:port with the generated URL's path, Host and headers; the body as text. */
 function send(port, url, headers) {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -44,8 +44,9 @@ function send(port, url, headers) {
         timeout: 30_000,
       },
       (res) => {
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers }));
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
       },
     );
     req.on("error", reject);
@@ -73,7 +74,7 @@ function summary(r) {
  */
 export async function diffWithNextStart(
   fixture,
-  { basePath = "", seeds = [7], count = 400, externalMiddleware = false, extraWords = [], extra = [] } = {},
+  { basePath = "", seeds = [7], count = 400, externalMiddleware = false, extraWords = [], extra = [], inspect } = {},
 ) {
   const dir = path.join(repoRoot, "__test__/fixtures", fixture);
   writeFileSync(path.join(dir, "open-next.config.ts"), config(externalMiddleware));
@@ -98,6 +99,7 @@ export async function diffWithNextStart(
   let edge;
   const diffs = [];
   let sent = 0;
+  let inspected;
   try {
     ref = await startServer(
       process.execPath,
@@ -124,11 +126,18 @@ export async function diffWithNextStart(
         if (JSON.stringify(sa) !== JSON.stringify(sb)) diffs.push({ req, nextStart: sa, ours: sb });
       }
     }
+    // `inspect`: more checks while both servers run, each side one GET ({ status, headers, body }).
+    if (inspect) {
+      inspected = await inspect({
+        ours: (url, headers = []) => send(port, url, headers),
+        nextStart: (url, headers = []) => send(refPort, url, headers),
+      });
+    }
   } finally {
     ref?.stop();
     ours?.stop();
     edge?.stop();
     rmSync(refDir, { recursive: true, force: true });
   }
-  return { sent, diffs };
+  return { sent, diffs, inspected };
 }

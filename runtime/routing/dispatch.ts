@@ -206,6 +206,9 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     return locale && locale !== first ? `${p.slice(0, p.length - rest.length)}/${locale}${rest.slice(first.length + 1)}` : p;
   };
 
+  /** Whether `page` (as Next names it) is a Pages Router API route. */
+  const isPagesApi = (page: string): boolean => (page === "/api" || page.startsWith("/api/")) && files.pagesRoutes.has(page);
+
   /** `/_next/data/<id>/a/b.json` → `/a/b` (`index` → `/`). */
   const fromDataPath = (p: string): string => {
     let rest = p.slice(dataPrefix.length).replace(/\.json$/, "");
@@ -465,6 +468,13 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
       invokePath,
       invokeQuery,
       invokeOutput,
+      // A Pages API route finds a rewrite destination's query (`/api/x?q=1`) by matching
+      // next.config's rewrites against the request's URL once more, which can miss
+      // (a Next 16.2 Turbopack build under trailingSlash reads an uninlined
+      // `__NEXT_TRAILING_SLASH`; `next start` then answers without `q`). The routed
+      // query goes in as `query` meta, which Next's handler takes first: the API sees
+      // it merged with the request's, as on OpenNext (its e2e suite checks this).
+      ...(isPagesApi(invokeOutput) ? { query: invokeQuery } : {}),
       ...(isNextDataReq ? { isNextDataReq: true } : {}),
       ...(middlewareCookie.length ? { middlewareCookie } : {}),
     });

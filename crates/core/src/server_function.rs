@@ -216,6 +216,8 @@ pub fn routing_table_json(build: &NextBuild, next_version: &str) -> Result<Optio
         || build.config.pointer("/experimental/skipMiddlewareUrlNormalize").and_then(serde_json::Value::as_bool).unwrap_or(false);
     spec.trailing_slash = config("trailingSlash") && !skip_normalize;
     spec.data_default_locale = adds_default_locale_to_data_requests(next_version);
+    // OpenNext's users rely on `locale: false` routes matching the path as sent.
+    spec.locale_false_unprefixed = true;
     // Next's tables leave `public/` out (platforms upload it themselves), but
     // routing checks it like any other file: before afterFiles rewrites.
     if let Some(app_dir) = build.dist_dir.parent() {

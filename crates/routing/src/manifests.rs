@@ -1060,7 +1060,14 @@ fn header_route(route: &Value) -> Result<RouteDef, String> {
         }
         headers.insert(key, Value::String(value));
     }
-    Ok(RouteDef { source_regex: c.source_regex, headers: Some(headers), has: c.has, missing: c.missing, ..Default::default() })
+    Ok(RouteDef {
+        source_regex: c.source_regex,
+        headers: Some(headers),
+        has: c.has,
+        missing: c.missing,
+        source: Some(str_field(route, "source").to_string()),
+        ..Default::default()
+    })
 }
 
 fn redirect_route(route: &Value) -> Result<RouteDef, String> {
@@ -1086,6 +1093,7 @@ fn redirect_route(route: &Value) -> Result<RouteDef, String> {
         missing: c.missing,
         status: Some(status),
         priority,
+        source: Some(str_field(route, "source").to_string()),
         ..Default::default()
     })
 }
@@ -1094,7 +1102,14 @@ fn rewrite_route(route: &Value) -> Result<RouteDef, String> {
     let c = convert_common(route)?;
     let dest = replace_segments(&c.segments, &c.has_segments, str_field(route, "destination"), false, &["nextInternalLocale"])
         .map_err(|e| format!("Failed to parse rewrite {route}: {e}"))?;
-    Ok(RouteDef { source_regex: c.source_regex, destination: Some(dest), has: c.has, missing: c.missing, ..Default::default() })
+    Ok(RouteDef {
+        source_regex: c.source_regex,
+        destination: Some(dest),
+        has: c.has,
+        missing: c.missing,
+        source: Some(str_field(route, "source").to_string()),
+        ..Default::default()
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1952,6 +1967,7 @@ pub fn spec_from_manifests(dist_dir: &Path) -> Result<RoutingSpec, String> {
         next_start_compat: false,
         trailing_slash: false,
         data_default_locale: false,
+        locale_false_unprefixed: false,
     })
 }
 

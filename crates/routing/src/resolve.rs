@@ -91,6 +91,8 @@ pub struct Suspended {
     /// With `next_start_compat`: the request's own path when it names a locale
     /// and an API route (`/fr/api/x`), which `next start` does not serve as the API route.
     locale_api_path: Option<String>,
+    /// The path before routing gave it the default locale, for `locale: false` routes.
+    unprefixed: Option<Unprefixed>,
 }
 
 impl Suspended {
@@ -736,6 +738,42 @@ struct RouteMatch {
     captures: Vec<(String, String)>,
 }
 
+/// The request's path as sent and as routing localized it, for `locale: false`
+/// routes ([`crate::table::RoutingSpec::locale_false_unprefixed`]).
+#[derive(Debug, Clone)]
+struct Unprefixed {
+    localized: String,
+    raw: String,
+    /// What went in front of the locale (the basePath, or nothing outside it).
+    prefix: String,
+    /// The locale routing added.
+    locale: String,
+}
+
+impl Unprefixed {
+    /// `p` with the locale routing added, when `p` names none: where a `locale: false`
+    /// rewrite to `/about` finds its page (`/en/about`), as Next's page lookup does.
+    fn localize(&self, p: &str, table: &RoutingTable) -> Option<String> {
+        let i18n = table.spec.i18n.as_ref()?;
+        let rest = p.strip_prefix(self.prefix.as_str()).filter(|r| r.starts_with('/'))?;
+        if normalize_locale_path(rest, &i18n.locales).1.is_some() || rest.starts_with("/_next/") {
+            return None;
+        }
+        Some(with_locale(&self.prefix, &self.locale, rest, table.spec.next_start_compat, table.spec.trailing_slash))
+    }
+}
+
+/// [`match_route`], then, for a `locale: false` route while the path is still the
+/// one routing localized, once more on the path without that locale.
+fn match_route_or_unprefixed(r: &CompiledRoute, url: &JsUrl, headers: &Headers, unprefixed: Option<&Unprefixed>) -> Option<RouteMatch> {
+    match_route(r, url, headers).or_else(|| {
+        let u = unprefixed.filter(|u| r.unprefixed && url.pathname() == u.localized)?;
+        let mut raw = url.clone();
+        raw.set_pathname(&u.raw);
+        match_route(r, &raw, headers)
+    })
+}
+
 fn match_route(r: &CompiledRoute, url: &JsUrl, headers: &Headers) -> Option<RouteMatch> {
     let m = if r.needs_groups {
         r.regex.exec(url.pathname())?
@@ -837,8 +875,15 @@ fn merged_query_location(loc: &str, url: &JsUrl) -> String {
     format!("{}{}{}", n.pathname(), n.search(), n.hash())
 }
 
-fn process_routes(routes: &[CompiledRoute], start: &JsUrl, headers: &Headers, res: &mut Headers, origin: &str) -> Processed {
-    process_routes_with(routes, start, headers, res, origin, None, false)
+fn process_routes(
+    routes: &[CompiledRoute],
+    start: &JsUrl,
+    headers: &Headers,
+    res: &mut Headers,
+    origin: &str,
+    unprefixed: Option<&Unprefixed>,
+) -> Processed {
+    process_routes_with(routes, start, headers, res, origin, OtherPaths { priority: None, unprefixed }, false)
 }
 
 /// `next start`'s pathname for its internal (priority) routes with i18n: the
@@ -873,22 +918,31 @@ fn internal_route_pathname(pathname: &str, had_slash: bool, bp: &str, locales: &
 }
 
 /// [`process_routes`], with priority routes matched against `priority_url` when given.
+/// Paths some routes are matched against instead of, or besides, the current one.
+#[derive(Clone, Copy)]
+struct OtherPaths<'a> {
+    /// `next start`'s path for its internal (priority) routes.
+    priority: Option<&'a JsUrl>,
+    /// The path without the default locale, for `locale: false` routes.
+    unprefixed: Option<&'a Unprefixed>,
+}
+
 fn process_routes_with(
     routes: &[CompiledRoute],
     start: &JsUrl,
     headers: &Headers,
     res: &mut Headers,
     origin: &str,
-    priority_url: Option<&JsUrl>,
+    other: OtherPaths,
     merge_query: bool,
 ) -> Processed {
     let mut url = start.clone();
     let mut status = None;
     for r in routes {
-        let other = if r.def.priority == Some(true) { priority_url } else { None };
-        let m = match other {
+        let priority = if r.def.priority == Some(true) { other.priority } else { None };
+        let m = match priority {
             Some(p) => match_route(r, p, headers).map(|m| (m, p.clone())),
-            None => match_route(r, &url, headers).map(|m| (m, url.clone())),
+            None => match_route_or_unprefixed(r, &url, headers, other.unprefixed).map(|m| (m, url.clone())),
         };
         let Some((m, matched_url)) = m else {
             continue;
@@ -1291,6 +1345,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
     }
     let mut canonical_locale: Option<(String, String)> = None;
     let mut locale_api_path = None;
+    let mut unprefixed = None;
     // A path outside the basePath (`/about` or `/basement` with basePath `/base`)
     // matches no page and runs no middleware in `next start`; its locale goes in
     // front without the basePath. Its locale redirect of the root still applies
@@ -1371,7 +1426,11 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
                 // (`/BASE/x` is `/en/BASE/x`), with no basePath: it then matches no
                 // page, and only routes without the basePath.
                 let prefix = if outside_bp { "" } else { bp };
+                let raw = url.pathname().to_string();
                 url.set_pathname(&with_locale(prefix, &l, &e, spec.next_start_compat, spec.trailing_slash));
+                if spec.locale_false_unprefixed {
+                    unprefixed = Some(Unprefixed { localized: url.pathname().to_string(), raw, prefix: prefix.to_string(), locale: l });
+                }
             }
         }
     }
@@ -1389,7 +1448,15 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         }
         _ => None,
     };
-    let y = process_routes_with(&table.before_middleware, &url, headers, &mut res, &origin, priority_url.as_ref(), spec.next_start_compat);
+    let y = process_routes_with(
+        &table.before_middleware,
+        &url,
+        headers,
+        &mut res,
+        &origin,
+        OtherPaths { priority: priority_url.as_ref(), unprefixed: unprefixed.as_ref() },
+        spec.next_start_compat,
+    );
     if y.status.is_some() {
         status = y.status;
     }
@@ -1436,6 +1503,7 @@ pub fn resolve_phase1(table: &RoutingTable, req: &RouteRequest) -> Phase1 {
         pending_redirect,
         stopped,
         locale_api_path,
+        unprefixed,
     });
     match call {
         Some(call) => Phase1::Middleware(call, state),
@@ -1477,6 +1545,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
         pending_redirect,
         stopped,
         locale_api_path,
+        unprefixed,
     } = state;
     let nd = is_next_data && spec.should_normalize_next_data;
     if let Some(e) = mw {
@@ -1520,7 +1589,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
     if nd {
         url = normalize_next_data(&url, bp, build_id);
     }
-    let h = process_routes(&table.before_files, &url, &headers, &mut res, &origin);
+    let h = process_routes(&table.before_files, &url, &headers, &mut res, &origin, unprefixed.as_ref());
     if h.status.is_some() {
         status = h.status;
     }
@@ -1593,7 +1662,7 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
             }
         }
         for r in list.iter() {
-            let Some(t) = match_route(r, &url, &headers) else {
+            let Some(t) = match_route_or_unprefixed(r, &url, &headers, unprefixed.as_ref()) else {
                 continue;
             };
             if let Some(h) = &t.headers {
@@ -1631,7 +1700,11 @@ pub fn resume(table: &RoutingTable, state: Suspended, mw: Option<MiddlewareResul
                 return result;
             }
             let s = if nd { denormalize_next_data(&url, bp, build_id, spec.data_path_slash()) } else { url.clone() };
-            if let Some((d, inv)) = matches_page(s.pathname(), table, locale_api_path.as_deref()) {
+            let page = matches_page(s.pathname(), table, locale_api_path.as_deref()).or_else(|| {
+                let p = unprefixed.as_ref().filter(|_| r.unprefixed)?.localize(s.pathname(), table)?;
+                matches_page(&p, table, None).map(|(d, _)| (d, p))
+            });
+            if let Some((d, inv)) = page {
                 let hdrs = on_match_headers(table, &s, &headers, &res);
                 return with_target(RouteResult { resolved_headers: Some(hdrs), status, ..Default::default() }, &s, d, inv);
             }
@@ -1726,6 +1799,64 @@ mod tests {
             ..Default::default()
         };
         RoutingTable::compile(spec).unwrap()
+    }
+
+    /// An i18n table with `locale: false` routes (a redirect, a rewrite) and a
+    /// localized rewrite, as Next lists them.
+    fn locale_false_table(unprefixed: bool) -> RoutingTable {
+        let route = |source: &str, source_regex: &str, destination: &str| RouteDef {
+            source: Some(source.into()),
+            source_regex: source_regex.into(),
+            destination: Some(destination.into()),
+            ..Default::default()
+        };
+        let spec = RoutingSpec {
+            build_id: "b".into(),
+            i18n: Some(I18nConfig {
+                default_locale: "en".into(),
+                locales: vec!["en".into(), "fr".into()],
+                domains: None,
+                locale_detection: None,
+            }),
+            before_middleware: vec![RouteDef {
+                source: Some("/no-locale".into()),
+                source_regex: r"^\/no-locale(?:\/)?$".into(),
+                headers: Some(serde_json::from_str(r#"{"Location":"/fr/about"}"#).unwrap()),
+                status: Some(307),
+                ..Default::default()
+            }],
+            after_files: vec![
+                route("/rewrite", r"^\/rewrite(?:\/)?$", "/about"),
+                route("/home", r"^\/home(?:\/)?$", "/"),
+                route("/:nextInternalLocale(en|fr)/loc", r"^(?:\/(en|fr))\/loc(?:\/)?$", "/$1/about"),
+            ],
+            pathnames: vec!["/en".into(), "/fr".into(), "/en/about".into(), "/fr/about".into()],
+            next_start_compat: true,
+            locale_false_unprefixed: unprefixed,
+            ..Default::default()
+        };
+        RoutingTable::compile(spec).unwrap()
+    }
+
+    #[test]
+    fn locale_false_routes_match_the_path_as_sent_when_asked() {
+        let (ours, next) = (locale_false_table(true), locale_false_table(false));
+        // As OpenNext: `/rewrite` matches the `locale: false` source `/rewrite`.
+        assert_eq!(route(&ours, "http://h/rewrite").resolved_pathname.as_deref(), Some("/en/about"));
+        // Its destination names no locale: the page is found under the one routing added.
+        assert_eq!(route(&ours, "http://h/home").resolved_pathname.as_deref(), Some("/en"));
+        assert_eq!(route(&ours, "http://h/home").invocation_pathname.as_deref(), Some("/en"));
+        assert_eq!(location(&route(&ours, "http://h/no-locale")).as_deref(), Some("/fr/about"));
+        // As `next start`: routing matched `/en/rewrite`, which the source does not.
+        assert_eq!(route(&next, "http://h/rewrite").resolved_pathname, None);
+        assert_eq!(location(&route(&next, "http://h/no-locale")), None);
+        // A locale in the request's path is never taken off.
+        assert_eq!(route(&ours, "http://h/fr/rewrite").resolved_pathname, None);
+        // Localized routes match as before, either way.
+        for t in [&ours, &next] {
+            assert_eq!(route(t, "http://h/loc").resolved_pathname.as_deref(), Some("/en/about"));
+            assert_eq!(route(t, "http://h/fr/loc").resolved_pathname.as_deref(), Some("/fr/about"));
+        }
     }
 
     fn route(t: &RoutingTable, url: &str) -> RouteResult {

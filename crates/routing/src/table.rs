@@ -45,6 +45,11 @@ pub struct RouteDef {
     /// redirect); used with `next_start_compat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<bool>,
+    /// The route's `source` as Next lists it (`/:nextInternalLocale(en|nl)/a` when
+    /// next.config's route takes locales): under i18n, a user route without the
+    /// locale parameter is a `locale: false` one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// i18n configuration.
@@ -139,6 +144,13 @@ pub struct RoutingSpec {
     /// Earlier versions find no page for it.
     #[serde(default)]
     pub data_default_locale: bool,
+    /// With i18n: a `locale: false` route also matches the request's path as sent,
+    /// without the default locale routing puts in front (`/rewrite`, not only
+    /// `/en/rewrite`), as OpenNext matches it. `next start` and `@next/routing` only
+    /// match the localized path; OpenNext's users rely on the other (its e2e suite
+    /// checks it), so the tables `open-next build` ships set this.
+    #[serde(default)]
+    pub locale_false_unprefixed: bool,
 }
 
 impl RoutingSpec {
@@ -183,6 +195,9 @@ pub struct CompiledRoute {
     /// Substitute destinations as `next start` compiles them (path-to-regexp): a
     /// `/` before a group that did not take part in the match is left out.
     pub drop_unmatched_prefix: bool,
+    /// Also matched against the path without the implicit locale
+    /// ([`RoutingSpec::locale_false_unprefixed`] and a `locale: false` route).
+    pub unprefixed: bool,
 }
 
 /// The table ready for matching.
@@ -231,6 +246,22 @@ fn compile_cond(c: &RouteHas) -> CompiledCond {
     CompiledCond { def: c.clone(), regexes }
 }
 
+/// `routes` without their `source`, which only next.config's routes need (to tell
+/// `locale: false` ones apart): the adapter gives one on every route.
+fn without_source(mut routes: Vec<RouteDef>) -> Vec<RouteDef> {
+    for r in &mut routes {
+        r.source = None;
+    }
+    routes
+}
+
+/// Whether a user route of an i18n app was written with `locale: false`: Next gives
+/// every other one a `:nextInternalLocale` parameter. Next's internal routes (the
+/// trailing-slash redirects) are not user routes.
+fn is_locale_false(r: &RouteDef) -> bool {
+    r.priority != Some(true) && r.source.as_deref().is_some_and(|s| !s.contains(":nextInternalLocale"))
+}
+
 fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool, next_start: bool) -> Result<Vec<CompiledRoute>, TableError> {
     let flags = if case_sensitive { "" } else { "i" };
     routes
@@ -253,6 +284,7 @@ fn compile_list(list: &'static str, routes: &[RouteDef], case_sensitive: bool, n
             Ok(CompiledRoute {
                 needs_groups,
                 drop_unmatched_prefix: next_start,
+                unprefixed: false,
                 def: r.clone(),
                 regex,
                 has: r.has.iter().flatten().map(compile_cond).collect(),
@@ -267,7 +299,7 @@ impl RoutingTable {
     /// Compiles a spec.
     pub fn compile(spec: RoutingSpec) -> Result<Self, TableError> {
         let cs = spec.case_sensitive;
-        Ok(Self {
+        let mut table = Self {
             before_middleware: {
                 let mut list = compile_list("beforeMiddleware", &spec.before_middleware, cs, spec.next_start_compat)?;
                 // `next start` runs priority routes, then redirects, then the header routes.
@@ -301,7 +333,15 @@ impl RoutingTable {
             fallback: compile_list("fallback", &spec.fallback, cs, spec.next_start_compat)?,
             pathnames: spec.pathnames.iter().cloned().collect(),
             spec,
-        })
+        };
+        if table.spec.locale_false_unprefixed && table.spec.i18n.is_some() {
+            for list in [&mut table.before_middleware, &mut table.before_files, &mut table.after_files, &mut table.fallback] {
+                for r in list.iter_mut() {
+                    r.unprefixed = is_locale_false(&r.def);
+                }
+            }
+        }
+        Ok(table)
     }
 
     /// The request headers routing reads (lower-case, sorted): the header keys of
@@ -365,10 +405,10 @@ impl RoutingTable {
         // `routing.middlewareMatchers` is where Next 16.4 puts them; 16.2 and 16.3 only
         // give them with the middleware output (`outputs.middleware.config.matchers`).
         let matchers = match routing.get("middlewareMatchers") {
-            Some(v) if !v.is_null() => list("middlewareMatchers")?,
+            Some(v) if !v.is_null() => without_source(list("middlewareMatchers")?),
             _ => match adapter.pointer("/outputs/middleware/config/matchers") {
                 Some(v) if !v.is_null() => {
-                    serde_json::from_value(v.clone()).map_err(|e| format!("outputs.middleware.config.matchers: {e}"))?
+                    without_source(serde_json::from_value(v.clone()).map_err(|e| format!("outputs.middleware.config.matchers: {e}"))?)
                 }
                 _ => vec![],
             },
@@ -387,14 +427,15 @@ impl RoutingTable {
             middleware_matchers: Some(matchers),
             before_files: list("beforeFiles")?,
             after_files: list("afterFiles")?,
-            dynamic_routes: list("dynamicRoutes")?,
-            on_match: list("onMatch")?,
+            dynamic_routes: without_source(list("dynamicRoutes")?),
+            on_match: without_source(list("onMatch")?),
             fallback: list("fallback")?,
             should_normalize_next_data: routing.get("shouldNormalizeNextData").and_then(|v| v.as_bool()).unwrap_or(false),
             pathnames,
             next_start_compat: false,
             trailing_slash: false,
             data_default_locale: false,
+            locale_false_unprefixed: false,
         })
     }
 }
