@@ -4,10 +4,11 @@
 //              express-dev wrapper, fs-dev caches: the self-hosted topology)
 //   anchor     `@opennextjs/aws` from npm, the checkout's version, same config, its server
 //   reference  `next start`
-// and, with `--aws` (after a full run), ours again on the AWS topology: the example's own
-// `open-next.config.ts` (aws-lambda wrappers, s3-lite/dynamodb-lite/sqs-lite) built and
-// served by `open-next preview`, which runs the Lambda handlers behind API Gateway
-// events on a local moto; and writes e2e/OPENNEXT-RESULTS.md. Nothing of OpenNext is committed: the checkout
+// and ours again on the AWS topology: the example's own `open-next.config.ts` (aws-lambda
+// wrappers, s3-lite/dynamodb-lite/sqs-lite) built and served by `open-next preview`, which
+// runs the Lambda handlers behind API Gateway events on a local moto; and writes
+// e2e/OPENNEXT-RESULTS.md. `--ours-only` and `--aws` rerun one column on the apps of the
+// last full run. Nothing of OpenNext is committed: the checkout
 // comes from the `fetch` tool (a work tree, or the bare git directory it gives).
 // Runs outside CI (the checkout is not there).
 //
@@ -594,6 +595,12 @@ function diagnose(title, r, notes, label = "ours") {
   return "not diagnosed yet";
 }
 
+/**
+ * Tests left out of every pass rate, each with its reason: those whose committed
+ * diagnosis says they need the internet (they run, and fail, on all three here).
+ */
+const excludedReason = (notes, title) => (notes[title]?.startsWith("needs the internet") ? notes[title] : undefined);
+
 /** The result label of ours on the AWS topology (`--aws`). */
 const AWS = "ours (AWS)";
 
@@ -620,23 +627,32 @@ function render(meta, all, notes) {
   L.push(...head("project"));
   for (const [name, { results }] of Object.entries(all)) {
     const count = (label) => {
-      const v = Object.entries(results[label] ?? {}).filter(([k, x]) => !k.startsWith("__") && !x.skipped);
+      const v = Object.entries(results[label] ?? {}).filter(([k, x]) => !k.startsWith("__") && !x.skipped && !excludedReason(notes, k));
       const bad = Object.keys(results[label] ?? {}).find((k) => k.startsWith("__"));
       return bad ? results[label][bad].error.split("\n")[0].slice(0, 80) : `${v.filter(([, x]) => x.ok).length} / ${v.length}`;
     };
     L.push(`| ${name} | ${columns.map((c) => (results[c] ? count(c) : "—")).join(" | ")} |`);
   }
+  L.push("", "Tests that need the internet are excluded from these counts; each project lists them with the reason.");
   for (const [name, { results, changes }] of Object.entries(all)) {
     L.push("", `## ${name}`, "");
     const titles = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))].filter((k) => !k.startsWith("__")).sort();
     L.push(...head("test"));
     const mark = (label, t) => {
       const x = results[label]?.[t];
+      if (x !== undefined && excludedReason(notes, t)) return "excluded";
       return x === undefined ? "—" : x.skipped ? "skipped" : x.ok ? (x.flaky ? "pass (retried)" : "pass") : "**fail**";
     };
     for (const t of titles) L.push(`| ${t.replaceAll("|", "\\|")} | ${columns.map((c) => mark(c, t)).join(" | ")} |`);
+    const excluded = titles.filter((t) => excludedReason(notes, t));
+    if (excluded.length) {
+      L.push("", "### Excluded", "");
+      for (const t of excluded) L.push(`- **${t}**: ${excludedReason(notes, t)}`);
+    }
     for (const label of ["ours", AWS]) {
-      const failed = titles.filter((t) => results[label]?.[t] && !results[label][t].ok && !results[label][t].skipped);
+      const failed = titles.filter(
+        (t) => results[label]?.[t] && !results[label][t].ok && !results[label][t].skipped && !excludedReason(notes, t),
+      );
       if (!failed.length) continue;
       L.push("", label === "ours" ? "### Our failures" : `### Our failures on the AWS topology`, "");
       for (const t of failed) {
@@ -767,6 +783,8 @@ try {
       : args.includes("--ours-only")
         ? await rerunOurs(project)
         : await runProject(src, project, tools, versions, stub, anchorVersion);
+    // A full run takes the AWS topology too, on the same build of the app.
+    if (!args.includes("--aws") && !args.includes("--ours-only")) all[project.name] = await runOursAws(project);
     const meta = {
       date: new Date().toISOString().slice(0, 10),
       commit,
