@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn chroma_is_averaged_over_each_2x2_block_including_odd_edges() {
         // 3×1: two pixels in the first block, one in the second.
-        let p = Pixels { width: 3, height: 1, alpha: false, data: vec![255, 0, 0, 0, 0, 255, 0, 0, 255] };
+        let p = Pixels { rgbx: false, width: 3, height: 1, alpha: false, data: vec![255, 0, 0, 0, 0, 255, 0, 0, 255] };
         let planes = planes(&p);
         assert_eq!(planes.y.len(), 3);
         assert_eq!((planes.cb.len(), planes.cr.len()), (2, 2));
@@ -168,9 +168,9 @@ mod tests {
 
     #[test]
     fn opaque_rgba_has_no_alpha_plane() {
-        let p = Pixels { width: 2, height: 2, alpha: true, data: [10, 20, 30, 255].repeat(4) };
+        let p = Pixels { rgbx: false, width: 2, height: 2, alpha: true, data: [10, 20, 30, 255].repeat(4) };
         assert!(planes(&p).alpha.is_none());
-        let p = Pixels { width: 2, height: 2, alpha: true, data: [10, 20, 30, 128].repeat(4) };
+        let p = Pixels { rgbx: false, width: 2, height: 2, alpha: true, data: [10, 20, 30, 128].repeat(4) };
         assert_eq!(planes(&p).alpha, Some(vec![128; 4]));
     }
 

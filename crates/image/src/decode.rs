@@ -7,7 +7,8 @@ use crate::format::InputFormat;
 use crate::icc;
 use crate::orient::{exif_orientation, Orientation};
 
-/// Decoded pixels: rows of RGB (3 bytes) or RGBA (4 bytes), tightly packed.
+/// Decoded pixels: rows of RGB (3 bytes) or RGBA (4 bytes), tightly packed; or,
+/// straight from the JPEG decoder when a resize follows, RGBX (`rgbx`).
 #[derive(Debug, Clone)]
 pub struct Pixels {
     /// Width in pixels.
@@ -18,12 +19,17 @@ pub struct Pixels {
     pub alpha: bool,
     /// The samples.
     pub data: Vec<u8>,
+    /// Opaque pixels stored with a fourth, ignored byte (RGBX), as the JPEG decoder
+    /// writes them when a resize follows: the resizer works on 4 bytes a pixel, and
+    /// widening 3 to 4 took as long as the resize. [`crate::resize::resize`] takes
+    /// them and gives RGB; no other stage sees them.
+    pub rgbx: bool,
 }
 
 impl Pixels {
     /// Bytes per pixel.
     pub fn channels(&self) -> usize {
-        if self.alpha {
+        if self.alpha || self.rgbx {
             4
         } else {
             3
@@ -99,7 +105,21 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
         let adobe_inverted = d.markers().any(|m| m.marker == mozjpeg::Marker::APP(14) && m.data.starts_with(b"Adobe"));
         let profile = icc::jpeg_profile(d.markers().filter(|m| m.marker == mozjpeg::Marker::APP(2)).map(|m| m.data));
         let full = if orientation.swaps_axes() { h } else { w };
-        d.scale(jpeg_scale(full, target_width));
+        let scale = jpeg_scale(full, target_width);
+        d.scale(scale);
+        // Colour pictures that will be resized come out as RGBX, the resizer's layout
+        // (libjpeg's output width is the scaled width rounded up).
+        let resized = target_width < (full * u32::from(scale)).div_ceil(8);
+        if resized && matches!(d.color_space(), mozjpeg::ColorSpace::JCS_YCbCr | mozjpeg::ColorSpace::JCS_RGB) {
+            let mut s = d.to_colorspace(mozjpeg::ColorSpace::JCS_EXT_RGBX).map_err(io)?;
+            let mut data: Vec<u8> = s.read_scanlines().map_err(io)?;
+            let (width, height) = (s.width() as u32, s.height() as u32);
+            s.finish().map_err(io)?;
+            if let Some(p) = &profile {
+                icc::rgb_to_srgb(&mut data, true, p);
+            }
+            return Ok(Decoded { pixels: Pixels { rgbx: true, width, height, alpha: false, data }, orientation });
+        }
         let pixels = match d.image().map_err(io)? {
             mozjpeg::Format::RGB(mut s) => {
                 let mut data: Vec<u8> = s.read_scanlines().map_err(io)?;
@@ -108,20 +128,20 @@ fn decode_jpeg(bytes: &[u8], target_width: u32, max_pixels: u64) -> Result<Decod
                 if let Some(p) = &profile {
                     icc::rgb_to_srgb(&mut data, false, p);
                 }
-                Pixels { width, height, alpha: false, data }
+                Pixels { rgbx: false, width, height, alpha: false, data }
             }
             mozjpeg::Format::Gray(mut s) => {
                 let gray: Vec<u8> = s.read_scanlines().map_err(io)?;
                 let (width, height) = (s.width() as u32, s.height() as u32);
                 s.finish().map_err(io)?;
-                Pixels { width, height, alpha: false, data: gray.iter().flat_map(|&g| [g, g, g]).collect() }
+                Pixels { rgbx: false, width, height, alpha: false, data: gray.iter().flat_map(|&g| [g, g, g]).collect() }
             }
             mozjpeg::Format::CMYK(mut s) => {
                 let cmyk: Vec<u8> = s.read_scanlines().map_err(io)?;
                 let (width, height) = (s.width() as u32, s.height() as u32);
                 s.finish().map_err(io)?;
                 let data = profile.as_deref().and_then(|p| icc::cmyk_to_srgb(&cmyk, adobe_inverted, p));
-                Pixels { width, height, alpha: false, data: data.unwrap_or_else(|| cmyk_to_rgb(&cmyk, adobe_inverted)) }
+                Pixels { rgbx: false, width, height, alpha: false, data: data.unwrap_or_else(|| cmyk_to_rgb(&cmyk, adobe_inverted)) }
             }
         };
         Ok(Decoded { pixels, orientation })
@@ -184,11 +204,13 @@ fn decode_png(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
     buf.truncate(frame.buffer_size());
     let (width, height) = (frame.width, frame.height);
     let mut pixels = match frame.color_type {
-        png::ColorType::Rgb => Pixels { width, height, alpha: false, data: buf },
-        png::ColorType::Rgba => Pixels { width, height, alpha: true, data: buf },
-        png::ColorType::Grayscale => Pixels { width, height, alpha: false, data: buf.iter().flat_map(|&g| [g, g, g]).collect() },
+        png::ColorType::Rgb => Pixels { rgbx: false, width, height, alpha: false, data: buf },
+        png::ColorType::Rgba => Pixels { rgbx: false, width, height, alpha: true, data: buf },
+        png::ColorType::Grayscale => {
+            Pixels { rgbx: false, width, height, alpha: false, data: buf.iter().flat_map(|&g| [g, g, g]).collect() }
+        }
         png::ColorType::GrayscaleAlpha => {
-            Pixels { width, height, alpha: true, data: buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect() }
+            Pixels { rgbx: false, width, height, alpha: true, data: buf.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect() }
         }
         png::ColorType::Indexed => return Err(decode_err(InputFormat::Png)("an indexed image was not expanded".into())),
     };
@@ -224,7 +246,7 @@ fn decode_gif(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
             data[dst..dst + 4].copy_from_slice(&frame.buffer[src..src + 4]);
         }
     }
-    Ok(Decoded { pixels: Pixels { width: w, height: h, alpha: true, data }, orientation: Orientation::Normal })
+    Ok(Decoded { pixels: Pixels { rgbx: false, width: w, height: h, alpha: true, data }, orientation: Orientation::Normal })
 }
 
 fn decode_webp(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
@@ -253,7 +275,7 @@ fn decode_webp(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         if let Some(p) = icc::webp_profile(bytes) {
             icc::rgb_to_srgb(&mut data, alpha, p);
         }
-        Ok(Decoded { pixels: Pixels { width: w as u32, height: h as u32, alpha, data }, orientation: Orientation::Normal })
+        Ok(Decoded { pixels: Pixels { rgbx: false, width: w as u32, height: h as u32, alpha, data }, orientation: Orientation::Normal })
     }
 }
 
@@ -269,6 +291,18 @@ mod tests {
         assert_eq!(jpeg_scale(4000, 256), 1, "shrink 15: 1/8");
         assert_eq!(jpeg_scale(2048, 512), 2, "shrink 4: 1/4");
         assert_eq!(jpeg_scale(100, 0), 8);
+    }
+
+    #[test]
+    fn a_jpeg_to_be_resized_comes_out_as_rgbx_with_the_same_colours() {
+        let p = crate::tests::gradient(64, 48, false);
+        let jpeg = crate::encode::encode(&p, crate::OutputFormat::Jpeg, 90, true).unwrap();
+        let rgb = decode(InputFormat::Jpeg, &jpeg, 64, crate::DEFAULT_MAX_INPUT_PIXELS).unwrap().pixels;
+        assert!(!rgb.rgbx && rgb.data.len() == 64 * 48 * 3, "no resize follows: RGB");
+        let rgbx = decode(InputFormat::Jpeg, &jpeg, 63, crate::DEFAULT_MAX_INPUT_PIXELS).unwrap().pixels;
+        assert!(rgbx.rgbx && !rgbx.alpha && rgbx.data.len() == 64 * 48 * 4, "a resize follows: RGBX");
+        let narrowed: Vec<u8> = rgbx.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect();
+        assert_eq!(narrowed, rgb.data);
     }
 
     #[test]

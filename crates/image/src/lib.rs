@@ -107,7 +107,7 @@ mod tests {
                 }
             }
         }
-        decode::Pixels { width: w, height: h, alpha, data }
+        decode::Pixels { rgbx: false, width: w, height: h, alpha, data }
     }
 
     fn t(width: u32, format: OutputFormat) -> Transform {

@@ -96,7 +96,7 @@ pub fn apply(p: Pixels, o: Orientation) -> Pixels {
             out[d..d + c].copy_from_slice(&p.data[s..s + c]);
         }
     }
-    Pixels { width: ow as u32, height: oh as u32, alpha: p.alpha, data: out }
+    Pixels { rgbx: false, width: ow as u32, height: oh as u32, alpha: p.alpha, data: out }
 }
 
 #[cfg(test)]
@@ -129,11 +129,11 @@ mod tests {
     #[test]
     fn rotates_90_clockwise() {
         // A stored row [1 2] turned clockwise is a column with 1 on top.
-        let p = Pixels { width: 2, height: 1, alpha: false, data: vec![1, 1, 1, 2, 2, 2] };
+        let p = Pixels { rgbx: false, width: 2, height: 1, alpha: false, data: vec![1, 1, 1, 2, 2, 2] };
         let r = apply(p, Orientation::Rotate90);
         assert_eq!((r.width, r.height), (1, 2));
         assert_eq!(r.data, vec![1, 1, 1, 2, 2, 2]);
-        let p = Pixels { width: 1, height: 2, alpha: false, data: vec![1, 1, 1, 2, 2, 2] };
+        let p = Pixels { rgbx: false, width: 1, height: 2, alpha: false, data: vec![1, 1, 1, 2, 2, 2] };
         let r = apply(p, Orientation::Rotate90);
         assert_eq!((r.width, r.height), (2, 1));
         assert_eq!(r.data, vec![2, 2, 2, 1, 1, 1], "turned clockwise, the bottom pixel comes to the left");

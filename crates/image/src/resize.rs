@@ -15,21 +15,21 @@ pub fn height_for(width: u32, src_w: u32, src_h: u32) -> u32 {
     h.max(1) as u32
 }
 
-/// `p` resampled to `width`×`height`.
+/// `p` resampled to `width`×`height`; RGBX comes out as RGB.
 pub fn resize(p: Pixels, width: u32, height: u32) -> Result<Pixels> {
     if (width, height) == (p.width, p.height) {
-        return Ok(p);
+        return Ok(if p.rgbx { Pixels { rgbx: false, data: narrow(&p.data), ..p } } else { p });
     }
     let err = |e: &dyn std::fmt::Display| ImageError::Invalid(format!("resize to {width}×{height}: {e}"));
     let alpha = p.alpha;
-    let rgba = if alpha { p.data } else { widen(&p.data) };
+    let rgba = if alpha || p.rgbx { p.data } else { widen(&p.data) };
     let src = Image::from_vec_u8(p.width, p.height, rgba, PixelType::U8x4).map_err(|e| err(&e))?;
     let mut dst = Image::new(width, height, PixelType::U8x4);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).use_alpha(alpha);
     Resizer::new().resize(&src, &mut dst, &options).map_err(|e| err(&e))?;
     let out = dst.into_vec();
     let data = if alpha { out } else { narrow(&out) };
-    Ok(Pixels { width, height, alpha, data })
+    Ok(Pixels { rgbx: false, width, height, alpha, data })
 }
 
 /// RGB to opaque RGBA.
@@ -63,11 +63,16 @@ mod tests {
 
     #[test]
     fn a_flat_colour_stays_flat() {
-        let p = Pixels { width: 40, height: 20, alpha: false, data: [10u8, 200, 30].repeat(800) };
+        let p = Pixels { rgbx: false, width: 40, height: 20, alpha: false, data: [10u8, 200, 30].repeat(800) };
         let r = resize(p, 10, 5).unwrap();
         assert_eq!((r.width, r.height, r.data.len()), (10, 5, 150));
         assert!(r.data.chunks(3).all(|c| c == [10, 200, 30]));
-        let p = Pixels { width: 40, height: 20, alpha: true, data: [10u8, 200, 30, 128].repeat(800) };
+        let p = Pixels { rgbx: true, width: 40, height: 20, alpha: false, data: [10u8, 200, 30, 0].repeat(800) };
+        let r = resize(p.clone(), 10, 5).unwrap();
+        assert!(!r.rgbx && r.data.len() == 150 && r.data.chunks(3).all(|c| c == [10, 200, 30]), "RGBX in, RGB out");
+        let same = resize(p, 40, 20).unwrap();
+        assert!(!same.rgbx && same.data.len() == 2400, "RGBX comes out as RGB without a resize too");
+        let p = Pixels { rgbx: false, width: 40, height: 20, alpha: true, data: [10u8, 200, 30, 128].repeat(800) };
         let r = resize(p, 10, 5).unwrap();
         assert!(r.data.chunks(4).all(|c| c[3] == 128 && c[1].abs_diff(200) <= 1), "{:?}", &r.data[..8]);
     }

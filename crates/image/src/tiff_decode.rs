@@ -59,7 +59,7 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         if let Some(p) = profile.as_deref().filter(|_| matches!(color, ColorType::RGB(_) | ColorType::RGBA(_))) {
             icc::rgb_to_srgb(&mut data, alpha, p);
         }
-        Ok(Decoded { pixels: Pixels { width: w, height: h, alpha, data }, orientation })
+        Ok(Decoded { pixels: Pixels { rgbx: false, width: w, height: h, alpha, data }, orientation })
     })
 }
 
