@@ -200,10 +200,50 @@ function prepare(src, project, versions, stub) {
       text = text.replaceAll(from, `${stub}/share.png`);
       note(rel, `${from} → the stub on loopback`, "an external rewrite to the internet, which is not reachable here");
     }
+    // Tailwind's content globs name examples/shared by its place in the monorepo.
+    const sharedGlob = "../../examples/shared/";
+    if (text.includes(sharedGlob)) {
+      text = text.replaceAll(sharedGlob, "./shared/");
+      note(
+        rel,
+        `Tailwind content glob ${sharedGlob}** → ./shared/**`,
+        "examples/shared is copied into the app; Next 16.5's Turbopack refuses a loader path outside the project",
+      );
+    }
     if (text !== before) writeFileSync(file, text);
   }
   if (project.app === "experimental" && Number(versions.next.split(".")[0]) >= 16) portExperimental(dir, note);
+  const [major, minor] = versions.next.split(".").map(Number);
+  if (major > 16 || (major === 16 && minor >= 5)) addParallelDefaults(dir, apps, note);
   return { dir, changes };
+}
+
+/**
+ * Next 16.5 refuses a layout whose parallel slots cannot all render the same URLs
+ * (`/parallel/a-page` has a page in `@a` only): every slot, and the children, get
+ * the `default.tsx` Next asks for, rendering nothing. Soft navigations (what the
+ * tests do) keep each slot's active page, as before.
+ */
+function addParallelDefaults(dir, apps, note) {
+  const walk = (d) => {
+    const entries = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory());
+    const slots = entries.filter((e) => e.name.startsWith("@")).map((e) => path.join(d, e.name));
+    if (slots.length) {
+      for (const s of [d, ...slots]) {
+        if (readdirSync(s).some((f) => /^default\.(tsx?|jsx?)$/.test(f))) continue;
+        const file = path.join(s, "default.tsx");
+        writeFileSync(file, "export default function Default() {\n  return null;\n}\n");
+        note(
+          path.relative(apps, file),
+          "added (renders nothing)",
+          "Next 16.5 requires a default for parallel slots that do not match every URL of their layout",
+        );
+      }
+    }
+    for (const e of entries) walk(path.join(d, e.name));
+  };
+  const app = ["app", "src/app"].map((p) => path.join(dir, p)).find((p) => existsSync(p));
+  if (app) walk(app);
 }
 
 /**

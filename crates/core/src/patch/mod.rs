@@ -292,12 +292,16 @@ const SHARP_SHIM: &str = "globalThis.__openNextSharp";
 
 /// Next's image optimizer does its pixel work through `sharp(...)`, required in
 /// one place (`image-optimizer.js` in 15.5, `image-optimizer/transform.js` in
-/// 16). That require returns the runtime's stand-in, which runs the Rust image
+/// 16.0–16.4, `image-optimizer/sharp.js` in 16.5). That require returns the runtime's stand-in, which runs the Rust image
 /// stage, so every other part of Next's optimizer (validation, upstream
 /// fetches, headers, ETags, fallbacks) is Next's own, for its version.
 pub const SHARP_TO_RUST: Patch = Patch {
     name: "sharp-to-rust",
-    path_filter: |rel| in_next_dist(rel, "server/image-optimizer.js") || in_next_dist(rel, "server/image-optimizer/transform.js"),
+    path_filter: |rel| {
+        ["server/image-optimizer.js", "server/image-optimizer/transform.js", "server/image-optimizer/sharp.js"]
+            .iter()
+            .any(|p| in_next_dist(rel, p))
+    },
     content_filter: |src| src.contains("require('sharp')") || src.contains("require(\"sharp\")"),
     find: |program, offsets| {
         let mut f = SharpRequireFinder { offsets, edits: vec![] };
@@ -452,6 +456,7 @@ mod tests {
         assert_eq!(run(&SHARP_TO_RUST, other), other);
         assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer/transform.js"));
         assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer.js"));
+        assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer/sharp.js"), "Next 16.5");
         assert!(!(SHARP_TO_RUST.path_filter)("node_modules/next/dist/esm/server/image-optimizer.js.map"));
     }
 
