@@ -7,7 +7,8 @@
 // and ours again on the AWS topology: the example's own `open-next.config.ts` (aws-lambda
 // wrappers, s3-lite/dynamodb-lite/sqs-lite) built and served by `open-next preview`, which
 // runs the Lambda handlers behind API Gateway events on a local moto; and writes
-// e2e/OPENNEXT-RESULTS.md. `--ours-only` and `--aws` rerun one column on the apps of the
+// e2e/OPENNEXT-RESULTS.md (with `--next <version>` other than the checkout's,
+// e2e/OPENNEXT-RESULTS-next-<version>.md). `--ours-only` and `--aws` rerun one column on the apps of the
 // last full run. Nothing of OpenNext is committed: the checkout
 // comes from the `fetch` tool (a work tree, or the bare git directory it gives).
 // Runs outside CI (the checkout is not there).
@@ -728,7 +729,10 @@ process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --require ${offlin
 
 const notesFile = path.join(repoRoot, "e2e/opennext-diagnoses.json");
 const notes = existsSync(notesFile) ? JSON.parse(readFileSync(notesFile, "utf8")) : {};
-const resultsFile = path.join(repoRoot, "e2e/opennext-results.json");
+// `--next <version>` other than the checkout's: results of their own, beside the checkout's.
+const suffix = flag("--next") && flag("--next") !== cat.next ? `-next-${flag("--next")}` : "";
+const resultsFile = path.join(repoRoot, `e2e/opennext-results${suffix}.json`);
+const resultsPage = path.join(repoRoot, `e2e/OPENNEXT-RESULTS${suffix}.md`);
 const all = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")).projects : {};
 /**
  * `--ours-only`: after a change of ours, the prepared app is built again by us only
@@ -803,7 +807,7 @@ async function runOursAws(project) {
 }
 
 if (args.includes("--render")) {
-  // Writes the results page again from e2e/opennext-results.json, the diagnoses and the build logs.
+  // Writes the results page again from the results file, the diagnoses and the build logs.
   const saved = JSON.parse(readFileSync(resultsFile, "utf8"));
   for (const [name, p] of Object.entries(saved.projects)) {
     const logFile = path.join(work, "logs", `${name}-anchor-build.log`);
@@ -811,7 +815,7 @@ if (args.includes("--render")) {
     p.warnings = w ? [w] : (p.warnings ?? []);
   }
   writeFileSync(resultsFile, `${JSON.stringify(saved, null, 2)}\n`);
-  writeFileSync(path.join(repoRoot, "e2e/OPENNEXT-RESULTS.md"), render(saved.meta, saved.projects, notes));
+  writeFileSync(resultsPage, render(saved.meta, saved.projects, notes));
   stub.close();
   process.exit(0);
 }
@@ -834,7 +838,7 @@ try {
     };
     mkdirSync(path.dirname(resultsFile), { recursive: true });
     writeFileSync(resultsFile, `${JSON.stringify({ meta, projects: all }, null, 2)}\n`);
-    writeFileSync(path.join(repoRoot, "e2e/OPENNEXT-RESULTS.md"), render(meta, all, notes));
+    writeFileSync(resultsPage, render(meta, all, notes));
     log(`${project.name}: done`);
   }
 } finally {
