@@ -60,7 +60,10 @@ interface ImageOptimizerModule {
     validateParams(req: unknown, query: unknown, config: unknown, isDev: boolean): any;
     getCacheKey(params: unknown): string;
   };
+  /** Takes next.config; from 16.5 the options `getImageOptimizerTransformOptions` makes of it. */
   imageOptimizer(upstream: unknown, params: unknown, config: unknown, opts: unknown): Promise<any>;
+  /** Next 16.5+. */
+  getImageOptimizerTransformOptions?(config: unknown): unknown;
   fetchExternalImage(href: string, ...rest: unknown[]): Promise<any>;
   fetchInternalImage(href: string, ...rest: unknown[]): Promise<any>;
   sendResponse(...args: unknown[]): void;
@@ -137,6 +140,8 @@ export function createNextImageHandler(o: NextImageOptions) {
     };
     const from = { method: "GET", headers: {}, socket: undefined };
     const v = o.nextVersion;
+    // 16.5 takes the images config (its response-body limit and redirect count) last.
+    if (versionAtLeast(v, "16.5.0")) return m.fetchInternalImage(params.href, from, {}, handleRequest, images);
     const withMaxBody = (versionAtLeast(v, "15.5.16") && !versionAtLeast(v, "16.0.0")) || versionAtLeast(v, "16.2.5");
     return withMaxBody
       ? m.fetchInternalImage(params.href, from, {}, images.maximumResponseBody, handleRequest)
@@ -171,7 +176,8 @@ export function createNextImageHandler(o: NextImageOptions) {
     const { getExtension } = o.requireFromFn("next/dist/server/serve-static.js") as { getExtension(t: string): string };
     const optimize = async (previousCacheEntry?: unknown) => {
       const upstream = await upstreamOf(m, params, ctx);
-      const result = await m.imageOptimizer(upstream, params, config, { isDev: false, previousCacheEntry });
+      const options = m.getImageOptimizerTransformOptions ? m.getImageOptimizerTransformOptions(config) : config;
+      const result = await m.imageOptimizer(upstream, params, options, { isDev: false, previousCacheEntry });
       if (result.error)
         error("the image stage could not optimize", params.href, "- serving the original:", result.error?.message ?? result.error);
       debug("image", params.href, params.width, params.quality, "→", result.contentType, result.buffer.length);
