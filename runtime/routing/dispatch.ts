@@ -206,6 +206,8 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     return locale && locale !== first ? `${p.slice(0, p.length - rest.length)}/${locale}${rest.slice(first.length + 1)}` : p;
   };
 
+  const withoutBasePath = (p: string): string => (basePath && p.startsWith(basePath) ? p.slice(basePath.length) || "/" : p);
+
   /** Whether `page` (as Next names it) is a Pages Router API route. */
   const isPagesApi = (page: string): boolean => (page === "/api" || page.startsWith("/api/")) && files.pagesRoutes.has(page);
 
@@ -464,10 +466,13 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     // Cookies middleware set stay when the handler sets its own (Next merges them, as
     // its router server tells it with `middlewareCookie`).
     const middlewareCookie = (d.resolvedHeaders ?? []).filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v);
+    // The dynamic route routing chose, as Next's router server hands it over (16.4+).
+    const match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath), invokeOutput) : undefined;
     await render(input, headers, {
       invokePath,
       invokeQuery,
       invokeOutput,
+      ...(match ? { match } : {}),
       // A Pages API route finds a rewrite destination's query (`/api/x?q=1`) by matching
       // next.config's rewrites against the request's URL once more, which can miss
       // (a Next 16.2 Turbopack build under trailingSlash reads an uninlined

@@ -80,6 +80,12 @@ export interface RenderServer {
   origin(protocol: "http" | "https"): string;
   /** Loads every route's module now (Next's `unstable_preloadEntries`), instead of on its first request. */
   preloadEntries(): Promise<void>;
+  /**
+   * The route match Next's router server hands its render server (`match` request
+   * meta, from Next 16.4) for the route `output` (as Next names it: `/a/[slug]`) at
+   * `pathname` (no basePath); undefined on versions that find it themselves.
+   */
+  routeMatch(pathname: string, output: string): unknown;
 }
 
 /**
@@ -182,7 +188,22 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
     preloadEntries: async () => {
       await server.unstable_preloadEntries?.();
     },
+    routeMatch: (pathname, output) => routeMatch(server, pathname, output),
   };
+}
+
+/**
+ * Without it, Next 16.4+ matches the path itself and renders the first route by
+ * precedence: `/a/x` was `[slug]` (`fallback: false`, no `x`) where routing had
+ * chosen the catch-all beside it, and Next answered 404.
+ */
+function routeMatch(server: any, pathname: string, output: string): unknown {
+  if (typeof server.getRouteDefinitions !== "function" || typeof server.testRouteDefinition !== "function") return undefined;
+  const definition = server.getRouteDefinitions().find((d: { pathname: string }) => d.pathname === output);
+  if (!definition) return undefined;
+  const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
+  const analysis = server.i18nProvider?.analyze(trimmed);
+  return server.testRouteDefinition(analysis?.pathname ?? trimmed, definition, analysis) ?? undefined;
 }
 
 export async function startNextServer(options: NextServerOptions): Promise<NextRequestHandler> {
