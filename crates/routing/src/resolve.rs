@@ -917,7 +917,6 @@ fn internal_route_pathname(pathname: &str, had_slash: bool, bp: &str, locales: &
     cur
 }
 
-/// [`process_routes`], with priority routes matched against `priority_url` when given.
 /// Paths some routes are matched against instead of, or besides, the current one.
 #[derive(Clone, Copy)]
 struct OtherPaths<'a> {
@@ -927,6 +926,7 @@ struct OtherPaths<'a> {
     unprefixed: Option<&'a Unprefixed>,
 }
 
+/// [`process_routes`], with priority routes matched against `other.priority` when given.
 fn process_routes_with(
     routes: &[CompiledRoute],
     start: &JsUrl,
