@@ -192,6 +192,8 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
   };
 }
 
+let definitions: Map<string, unknown> | undefined;
+
 /**
  * Without it, Next 16.4+ matches the path itself and renders the first route by
  * precedence: `/a/x` was `[slug]` (`fallback: false`, no `x`) where routing had
@@ -199,7 +201,13 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
  */
 function routeMatch(server: any, pathname: string, output: string): unknown {
   if (typeof server.getRouteDefinitions !== "function" || typeof server.testRouteDefinition !== "function") return undefined;
-  const definition = server.getRouteDefinitions().find((d: { pathname: string }) => d.pathname === output);
+  // Next builds the definitions from its manifests on every call; they do not change.
+  if (!definitions) {
+    definitions = new Map();
+    for (const d of server.getRouteDefinitions() as { pathname: string }[])
+      if (!definitions.has(d.pathname)) definitions.set(d.pathname, d);
+  }
+  const definition = definitions.get(output);
   if (!definition) return undefined;
   const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
   const analysis = server.i18nProvider?.analyze(trimmed);
