@@ -192,7 +192,8 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
   };
 }
 
-let definitions: Map<string, unknown> | undefined;
+/** Each render server's route definitions by pathname. */
+const definitionsOf = new WeakMap<object, Map<string, unknown>>();
 
 /**
  * Without it, Next 16.4+ matches the path itself and renders the first route by
@@ -202,10 +203,12 @@ let definitions: Map<string, unknown> | undefined;
 function routeMatch(server: any, pathname: string, output: string): unknown {
   if (typeof server.getRouteDefinitions !== "function" || typeof server.testRouteDefinition !== "function") return undefined;
   // Next builds the definitions from its manifests on every call; they do not change.
+  let definitions = definitionsOf.get(server);
   if (!definitions) {
     definitions = new Map();
     for (const d of server.getRouteDefinitions() as { pathname: string }[])
       if (!definitions.has(d.pathname)) definitions.set(d.pathname, d);
+    definitionsOf.set(server, definitions);
   }
   const definition = definitions.get(output);
   if (!definition) return undefined;
