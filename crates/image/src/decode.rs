@@ -303,6 +303,14 @@ mod tests {
         assert!(rgbx.rgbx && !rgbx.alpha && rgbx.data.len() == 64 * 48 * 4, "a resize follows: RGBX");
         let narrowed: Vec<u8> = rgbx.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect();
         assert_eq!(narrowed, rgb.data);
+        // The same with DCT-domain downscaling (decoded at 1/2 either way).
+        let p = crate::tests::gradient(256, 192, false);
+        let jpeg = crate::encode::encode(&p, crate::OutputFormat::Jpeg, 80, true).unwrap();
+        let rgb = decode(InputFormat::Jpeg, &jpeg, 128, crate::DEFAULT_MAX_INPUT_PIXELS).unwrap().pixels;
+        let rgbx = decode(InputFormat::Jpeg, &jpeg, 100, crate::DEFAULT_MAX_INPUT_PIXELS).unwrap().pixels;
+        assert!(!rgb.rgbx && rgbx.rgbx && (rgb.width, rgbx.width) == (128, 128));
+        let narrowed: Vec<u8> = rgbx.data.chunks_exact(4).flat_map(|c| [c[0], c[1], c[2]]).collect();
+        assert_eq!(narrowed, rgb.data);
     }
 
     #[test]
