@@ -14,6 +14,7 @@ import { createNextImageHandler, IMAGE_FUNCTION_FAILURE_HEADERS } from "../image
 import type { RenderServer } from "../server/next-server.ts";
 import type { NextFiles } from "../server/next-files.ts";
 import type { InternalEvent, OpenNextConfig, ProxyExternalRequest } from "../types/overrides.ts";
+import { withoutBasePath } from "../utils/base-path.ts";
 import { debug, error } from "../utils/logger.ts";
 import { decide, type MiddlewareRun, type RequestHeaders, type ResponseLike, type Router } from "./decide.ts";
 import { readMiddlewareResponse, relativeUrl } from "./middleware.ts";
@@ -190,7 +191,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   /** `<basePath>/<locale>/a` → `/a`. */
   const pagePath = (p: string): string => {
-    let out = basePath && (p === basePath || p.startsWith(`${basePath}/`)) ? p.slice(basePath.length) || "/" : p;
+    let out = withoutBasePath(p, basePath);
     const first = out.split("/")[1]?.toLowerCase();
     const locale = locales.find((l) => l.toLowerCase() === first);
     if (locale) out = out.slice(locale.length + 1) || "/";
@@ -205,8 +206,6 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     const locale = locales.find((l) => l.toLowerCase() === first.toLowerCase());
     return locale && locale !== first ? `${p.slice(0, p.length - rest.length)}/${locale}${rest.slice(first.length + 1)}` : p;
   };
-
-  const withoutBasePath = (p: string): string => (basePath && p.startsWith(basePath) ? p.slice(basePath.length) || "/" : p);
 
   /** Whether `page` (as Next names it) is a Pages Router API route. */
   const isPagesApi = (page: string): boolean => (page === "/api" || page.startsWith("/api/")) && files.pagesRoutes.has(page);
@@ -242,8 +241,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   async function notFound(input: DispatchInput, headers: RequestHeaders): Promise<void> {
     const { res, url, event } = input;
-    let p = url.pathname;
-    if (basePath && (p === basePath || p.startsWith(`${basePath}/`))) p = p.slice(basePath.length) || "/";
+    const p = withoutBasePath(url.pathname, basePath);
     // With middleware, a `_next/data` request that ends on the pages router's `/404`
     // gets `{}` (the client router then does a hard navigation), as Next's router
     // server answers it; the app router's `/_not-found` is rendered as usual.
@@ -467,7 +465,7 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     // its router server tells it with `middlewareCookie`).
     const middlewareCookie = (d.resolvedHeaders ?? []).filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v);
     // The dynamic route routing chose, as Next's router server hands it over (16.4+).
-    const match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath), invokeOutput) : undefined;
+    const match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath, basePath), invokeOutput) : undefined;
     await render(input, headers, {
       invokePath,
       invokeQuery,

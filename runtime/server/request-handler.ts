@@ -29,6 +29,7 @@ import {
   fixISRHeaders,
   fixSWRCacheHeader,
 } from "../utils/cache-headers.ts";
+import { withoutBasePath } from "../utils/base-path.ts";
 import { addPending, type CacheBackend, drainPending, getStore, runWithRequestContext } from "../utils/context.ts";
 import { error } from "../utils/logger.ts";
 import { messageGroupId } from "../utils/message-group.ts";
@@ -49,9 +50,7 @@ export interface RequestHandlerOptions {
 
 /** The app path of a request path: without the basePath. */
 function pagePath(rawPath: string, files: NextFiles): string {
-  const basePath = files.config.basePath ?? "";
-  if (basePath && (rawPath === basePath || rawPath.startsWith(`${basePath}/`))) return rawPath.slice(basePath.length) || "/";
-  return rawPath;
+  return withoutBasePath(rawPath, files.config.basePath ?? "");
 }
 
 function localizedPath(event: InternalEvent, files: NextFiles): string {
