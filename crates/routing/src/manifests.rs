@@ -1017,6 +1017,8 @@ fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 struct Converted {
+    /// The route's `source` as Next lists it.
+    source: String,
     source_regex: String,
     has: Option<Vec<RouteHas>>,
     missing: Option<Vec<RouteHas>>,
@@ -1038,7 +1040,14 @@ fn convert_common(route: &Value) -> Result<Converted, String> {
     }
     let internal = route.get("internal").and_then(Value::as_bool).unwrap_or(false);
     let source_regex = if internal { src } else { modify_route_regex(&src) };
-    Ok(Converted { source_regex, has, missing, segments, has_segments })
+    Ok(Converted { source: source.to_string(), source_regex, has, missing, segments, has_segments })
+}
+
+impl Converted {
+    /// The route with what every kind shares: its source, regex and conditions.
+    fn route(self) -> RouteDef {
+        RouteDef { source: Some(self.source), source_regex: self.source_regex, has: self.has, missing: self.missing, ..Default::default() }
+    }
 }
 
 /// A routes-manifest header route as the adapter's `buildRouteFromHeader` gives it.
@@ -1060,14 +1069,7 @@ fn header_route(route: &Value) -> Result<RouteDef, String> {
         }
         headers.insert(key, Value::String(value));
     }
-    Ok(RouteDef {
-        source_regex: c.source_regex,
-        headers: Some(headers),
-        has: c.has,
-        missing: c.missing,
-        source: Some(str_field(route, "source").to_string()),
-        ..Default::default()
-    })
+    Ok(RouteDef { headers: Some(headers), ..c.route() })
 }
 
 fn redirect_route(route: &Value) -> Result<RouteDef, String> {
@@ -1086,30 +1088,14 @@ fn redirect_route(route: &Value) -> Result<RouteDef, String> {
         Some(p) => p.as_bool().filter(|p| *p),
         None => route.get("internal").and_then(Value::as_bool).filter(|i| *i),
     };
-    Ok(RouteDef {
-        source_regex: c.source_regex,
-        headers: Some(headers),
-        has: c.has,
-        missing: c.missing,
-        status: Some(status),
-        priority,
-        source: Some(str_field(route, "source").to_string()),
-        ..Default::default()
-    })
+    Ok(RouteDef { headers: Some(headers), status: Some(status), priority, ..c.route() })
 }
 
 fn rewrite_route(route: &Value) -> Result<RouteDef, String> {
     let c = convert_common(route)?;
     let dest = replace_segments(&c.segments, &c.has_segments, str_field(route, "destination"), false, &["nextInternalLocale"])
         .map_err(|e| format!("Failed to parse rewrite {route}: {e}"))?;
-    Ok(RouteDef {
-        source_regex: c.source_regex,
-        destination: Some(dest),
-        has: c.has,
-        missing: c.missing,
-        source: Some(str_field(route, "source").to_string()),
-        ..Default::default()
-    })
+    Ok(RouteDef { destination: Some(dest), ..c.route() })
 }
 
 // ---------------------------------------------------------------------------
