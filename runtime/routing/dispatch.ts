@@ -209,6 +209,16 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
 
   /** Whether `page` (as Next names it) is a Pages Router API route. */
   const isPagesApi = (page: string): boolean => (page === "/api" || page.startsWith("/api/")) && files.pagesRoutes.has(page);
+  /** A Pages route, or a path one of them prerendered (under any locale). */
+  const isPagesOutput = (page: string): boolean => {
+    if (files.pagesRoutes.has(page)) return true;
+    const routes = files.prerenderManifest?.routes ?? {};
+    const keys = [page, ...locales.map((l) => `/${l}${page === "/" ? "" : page}`)];
+    return keys.some((k) => {
+      const src = routes[k]?.srcRoute;
+      return typeof src === "string" && files.pagesRoutes.has(src);
+    });
+  };
 
   /** `/_next/data/<id>/a/b.json` → `/a/b` (`index` → `/`). */
   const fromDataPath = (p: string): string => {
@@ -465,7 +475,14 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     // its router server tells it with `middlewareCookie`).
     const middlewareCookie = (d.resolvedHeaders ?? []).filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v);
     // The dynamic route routing chose, as Next's router server hands it over (16.4+).
-    const match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath, basePath), invokeOutput) : undefined;
+    let match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath, basePath), invokeOutput) : undefined;
+    // An RSC fallback of a Pages route (Next 16.5) is not an output for `next start`:
+    // the path, `.rsc` and all, goes to the Pages route that matches it.
+    if (invokeOutput.endsWith(".rsc") && isPagesOutput(invokeOutput.slice(0, -".rsc".length))) {
+      const pages = server.pagesMatch(withoutBasePath(invokePath, basePath));
+      invokeOutput = pages?.output ?? invokePath;
+      match = pages?.match;
+    }
     await render(input, headers, {
       invokePath,
       invokeQuery,

@@ -12,7 +12,7 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { NextConfig, NextCustomServer, NextRequestHandler } from "../types/next.ts";
+import type { NextConfig, NextCustomServer, NextRequestHandler, PrerenderManifest } from "../types/next.ts";
 import { debug } from "../utils/logger.ts";
 import type { NextFiles } from "./next-files.ts";
 
@@ -86,6 +86,13 @@ export interface RenderServer {
    * `pathname` (no basePath); undefined on versions that find it themselves.
    */
   routeMatch(pathname: string, output: string): unknown;
+  /**
+   * The Pages route `next start` renders `pathname` (no basePath) with, matched as
+   * its router server matches: an exact page first, then the dynamic ones by
+   * precedence, skipping a `fallback: false` route for a path it did not prerender.
+   * `{ output, match }`, or undefined when no Pages route matches.
+   */
+  pagesMatch(pathname: string): { output: string; match: unknown } | undefined;
 }
 
 /**
@@ -189,6 +196,7 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
       await server.unstable_preloadEntries?.();
     },
     routeMatch: (pathname, output) => routeMatch(server, pathname, output),
+    pagesMatch: (pathname) => pagesMatch(server, pathname, files.prerenderManifest),
   };
 }
 
@@ -215,6 +223,39 @@ function routeMatch(server: any, pathname: string, output: string): unknown {
   const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
   const analysis = server.i18nProvider?.analyze(trimmed);
   return server.testRouteDefinition(analysis?.pathname ?? trimmed, definition, analysis) ?? undefined;
+}
+
+/**
+ * Next 16.5 lists an RSC fallback (`rsc-fallback.json`) for each Pages route
+ * (`/posts/[id].rsc`), and the routing table's dynamic routes take a `.rsc`
+ * suffix for Pages routes too. `next start` knows neither: `/a/x.rsc` is the
+ * Pages route that matches `x.rsc`. The dispatcher asks this for such requests.
+ */
+function pagesMatch(
+  server: any,
+  pathname: string,
+  prerender: PrerenderManifest | undefined,
+): { output: string; match: unknown } | undefined {
+  if (typeof server.getRouteDefinitions !== "function" || typeof server.getSortedRouteDefinitions !== "function") return undefined;
+  const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
+  const analysis = server.i18nProvider?.analyze(trimmed);
+  const path = analysis?.pathname ?? trimmed;
+  const pages = (server.getRouteDefinitions() as { kind: string; pathname: string }[]).filter((d) => d.kind === "PAGES");
+  const isDynamic = (p: string) => /\[[^/]+\]/.test(p);
+  const excluded = (page: string) =>
+    (prerender?.dynamicRoutes?.[page] as { fallback?: unknown } | undefined)?.fallback === false &&
+    !prerender?.routes?.[path] &&
+    !prerender?.routes?.[trimmed];
+  const candidates = [
+    ...pages.filter((d) => !isDynamic(d.pathname)),
+    ...server.getSortedRouteDefinitions(pages.filter((d) => isDynamic(d.pathname))),
+  ];
+  for (const definition of candidates) {
+    if (isDynamic(definition.pathname) && excluded(definition.pathname)) continue;
+    const match = server.testRouteDefinition(path, definition, analysis);
+    if (match) return { output: definition.pathname, match: isDynamic(definition.pathname) ? match : undefined };
+  }
+  return undefined;
 }
 
 export async function startNextServer(options: NextServerOptions): Promise<NextRequestHandler> {
