@@ -481,6 +481,9 @@ for (const name of fixtures) {
           ["CMYK JPEG with a print profile → sRGB", img("/img/cmyk.jpg", 64), any],
           ["TIFF (LZW, Display P3) → sRGB WebP", img("/img/p3.tif", 64), webp],
           ["CMYK TIFF (Deflate) with a print profile → sRGB WebP", img("/img/cmyk.tif", 64), webp],
+          // AVIF sources (sharp wrote them: 4:2:0, and 4:4:4 with an alpha item), decoded by rav1d.
+          ["an .avif source → sRGB WebP", img("/img/photo.avif", 256), webp],
+          ["an .avif source with alpha (4:4:4) → sRGB WebP", img("/img/alpha.avif", 128), webp],
           ["PNG stays PNG", img("/img/alpha.png", 128), any],
           ["animated GIF passed through", img("/img/anim.gif", 64), webp],
           ["truncated JPEG: the original is served", img("/img/broken.jpg", 640), webp],

@@ -56,6 +56,7 @@ pub fn decode(format: InputFormat, bytes: &[u8], target_width: u32, max_pixels: 
         InputFormat::Webp => decode_webp(bytes, max_pixels),
         InputFormat::Gif => decode_gif(bytes, max_pixels),
         InputFormat::Tiff => crate::tiff_decode::decode(bytes, max_pixels),
+        InputFormat::Avif => crate::avif_decode::decode(bytes, max_pixels),
     }
 }
 

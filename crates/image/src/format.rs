@@ -14,6 +14,8 @@ pub enum InputFormat {
     Gif,
     /// TIFF (`II*\0` or `MM\0*`; the first page).
     Tiff,
+    /// AVIF (an `ftyp` box naming the `avif` or `avis` brand; the primary image).
+    Avif,
 }
 
 /// A format the stage writes.
@@ -38,6 +40,7 @@ impl InputFormat {
             InputFormat::Webp => "WebP",
             InputFormat::Gif => "GIF",
             InputFormat::Tiff => "TIFF",
+            InputFormat::Avif => "AVIF",
         }
     }
 }
@@ -87,6 +90,8 @@ pub fn sniff(bytes: &[u8]) -> Option<InputFormat> {
         Some(InputFormat::Webp)
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
         Some(InputFormat::Tiff)
+    } else if is_avif(bytes) {
+        Some(InputFormat::Avif)
     } else {
         None
     }
@@ -99,8 +104,21 @@ pub fn is_animated(format: InputFormat, bytes: &[u8]) -> bool {
         InputFormat::Png => png_has_actl(bytes),
         InputFormat::Webp => webp_is_animated(bytes),
         InputFormat::Gif => gif_frames_at_least_two(bytes),
-        InputFormat::Jpeg | InputFormat::Tiff => false,
+        // Next passes AVIF through the optimizer; an image sequence gives its primary image.
+        InputFormat::Jpeg | InputFormat::Tiff | InputFormat::Avif => false,
     }
+}
+
+/// An ISO-BMFF file whose `ftyp` box names `avif` or `avis` as its major brand
+/// or among its compatible brands.
+fn is_avif(bytes: &[u8]) -> bool {
+    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
+        return false;
+    }
+    let size = (u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize).min(bytes.len());
+    let brand = |b: &[u8]| b == b"avif" || b == b"avis";
+    // Major brand at 8, minor version at 12, compatible brands from 16.
+    brand(&bytes[8..12]) || (16..size).step_by(4).any(|at| at + 4 <= size && brand(&bytes[at..at + 4]))
 }
 
 fn png_has_actl(bytes: &[u8]) -> bool {
@@ -148,6 +166,9 @@ mod tests {
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(InputFormat::Webp));
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(InputFormat::Tiff));
         assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(InputFormat::Tiff));
+        assert_eq!(sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1"), Some(InputFormat::Avif));
+        assert_eq!(sniff(b"\0\0\0\x1cftypmif1\0\0\0\0mif1avif"), Some(InputFormat::Avif));
+        assert_eq!(sniff(b"\0\0\0\x1cftypheic\0\0\0\0mif1heic"), None);
         assert_eq!(sniff(b"<svg"), None);
         assert_eq!(sniff(b""), None);
     }

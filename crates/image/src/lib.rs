@@ -7,7 +7,7 @@
 //!
 //! - [`format`]: which format a buffer is; animated images.
 //! - [`decode`]: JPEG (mozjpeg, with DCT-domain downscaling), PNG, WebP, GIF,
-//!   TIFF (`tiff_decode`).
+//!   TIFF (`tiff_decode`), AVIF (`avif_decode`, rav1d).
 //! - [`icc`]: embedded ICC profiles (RGB and CMYK) applied, so output is sRGB.
 //! - [`orient`]: EXIF orientation.
 //! - [`resize`]: Lanczos-3 resampling.
@@ -16,6 +16,7 @@
 //! Errors are [`ImageError`]s; the C codecs' failures never unwind out.
 
 pub mod avif;
+mod avif_decode;
 pub mod decode;
 pub mod encode;
 mod error;
