@@ -105,7 +105,12 @@ fn decode_av1(obus: &[u8], max_pixels: u64) -> Result<Av1Picture> {
     unsafe { std::ptr::copy_nonoverlapping(obus.as_ptr(), buffer, obus.len()) };
     let again = -libc::EAGAIN;
     let mut picture = Picture(Dav1dPicture::default());
-    loop {
+    // Each round makes progress on one still picture; a bound keeps a decoder that
+    // keeps asking for more from spinning.
+    for round in 0.. {
+        if round == 64 {
+            return Err(fail("the AV1 decoder made no progress"));
+        }
         if data.0.sz > 0 {
             // SAFETY: the context is open and `data` came from `dav1d_data_create`.
             let r = unsafe { dav1d_send_data(decoder.0, Some(NonNull::from(&mut data.0))) };
