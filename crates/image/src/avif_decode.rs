@@ -201,7 +201,14 @@ fn to_u8(v: f32) -> u8 {
     (v * 255.0).round().clamp(0.0, 255.0) as u8
 }
 
-/// RGB (or grey) of a picture, and its alpha picture's luma as alpha.
+/// Every sample value of a plane, normalised (see [`normalise`]).
+fn table(bit_depth: u32, full_range: bool, chroma: bool) -> Vec<f32> {
+    (0..1u32 << bit_depth).map(|v| normalise(v as u16, bit_depth, full_range, chroma)).collect()
+}
+
+/// RGB (or grey) of a picture, and its alpha picture's luma as alpha. Each
+/// plane's values go through a table, and chroma's share of R, G and B is read
+/// from tables too, so a pixel is a few additions.
 fn to_rgb(color: &Av1Picture, alpha: Option<&Av1Picture>, premultiplied: bool) -> Result<Pixels> {
     let (w, h) = (color.width, color.height);
     if let Some(a) = alpha {
@@ -211,40 +218,53 @@ fn to_rgb(color: &Av1Picture, alpha: Option<&Av1Picture>, premultiplied: bool) -
     }
     let kind = weights(color.matrix)?;
     let c = if alpha.is_some() { 4 } else { 3 };
-    let mut data = Vec::with_capacity(w * h * c);
-    let (sx, sy) = (u32::from(color.subsampling.0), u32::from(color.subsampling.1));
-    let n = |v, chroma| normalise(v, color.bit_depth, color.full_range, chroma);
+    let mut data = vec![0u8; w * h * c];
+    let luma = table(color.bit_depth, color.full_range, false);
+    let chroma = table(color.bit_depth, color.full_range, true);
+    // R = Y + r·Cr, B = Y + b·Cb, G = Y − gb·Cb − gr·Cr (the identity matrix: G = Y, B = Cb, R = Cr).
+    let (r, b, gb, gr) = match kind {
+        Some((kr, kb)) => {
+            let kg = 1.0 - kr - kb;
+            (2.0 * (1.0 - kr), 2.0 * (1.0 - kb), 2.0 * kb * (1.0 - kb) / kg, 2.0 * kr * (1.0 - kr) / kg)
+        }
+        None => (0.0, 0.0, 0.0, 0.0),
+    };
+    let (sx, sy) = (usize::from(color.subsampling.0), usize::from(color.subsampling.1));
+    let ys = &color.planes[0].samples;
     for y in 0..h {
-        for x in 0..w {
-            let luma = n(color.planes[0].samples[y * w + x], false);
-            let (r, g, b) = if color.planes.len() == 1 {
-                (luma, luma, luma)
-            } else {
-                let (cb_plane, cr_plane) = (&color.planes[1], &color.planes[2]);
-                let at = (y >> sy).min(cb_plane.height - 1) * cb_plane.width + (x >> sx).min(cb_plane.width - 1);
-                let (cb, cr) = (n(cb_plane.samples[at], true), n(cr_plane.samples[at], true));
-                match kind {
-                    // GBR: Y is green, Cb blue, Cr red, each at full scale.
-                    None => (cr + 0.5, luma, cb + 0.5),
-                    Some((kr, kb)) => {
-                        let r = luma + 2.0 * (1.0 - kr) * cr;
-                        let b = luma + 2.0 * (1.0 - kb) * cb;
-                        (r, (luma - kr * r - kb * b) / (1.0 - kr - kb), b)
-                    }
-                }
+        let row = &mut data[y * w * c..(y + 1) * w * c];
+        let lumas = &ys[y * w..(y + 1) * w];
+        if color.planes.len() == 1 {
+            for (px, &l) in row.chunks_exact_mut(c).zip(lumas) {
+                let v = to_u8(luma[usize::from(l)]);
+                px[..3].copy_from_slice(&[v, v, v]);
+            }
+            continue;
+        }
+        let (cbp, crp) = (&color.planes[1], &color.planes[2]);
+        let cy = (y >> sy).min(cbp.height - 1) * cbp.width;
+        let (cbs, crs) = (&cbp.samples[cy..cy + cbp.width], &crp.samples[cy..cy + crp.width]);
+        for (x, (px, &l)) in row.chunks_exact_mut(c).zip(lumas).enumerate() {
+            let cx = (x >> sx).min(cbp.width - 1);
+            let (yv, cb, cr) = (luma[usize::from(l)], chroma[usize::from(cbs[cx])], chroma[usize::from(crs[cx])]);
+            let rgb = match kind {
+                Some(_) => [yv + r * cr, yv - gb * cb - gr * cr, yv + b * cb],
+                None => [cr + 0.5, yv, cb + 0.5],
             };
-            let mut px = [to_u8(r), to_u8(g), to_u8(b)];
-            if let Some(a) = alpha {
-                let av = to_u8(normalise(a.planes[0].samples[y * w + x], a.bit_depth, a.full_range, false));
-                if premultiplied && av < 255 {
-                    for v in &mut px {
-                        *v = if av == 0 { 0 } else { ((u32::from(*v) * 255 + u32::from(av) / 2) / u32::from(av)).min(255) as u8 };
-                    }
+            px[0] = to_u8(rgb[0]);
+            px[1] = to_u8(rgb[1]);
+            px[2] = to_u8(rgb[2]);
+        }
+    }
+    if let Some(a) = alpha {
+        let levels = table(a.bit_depth, a.full_range, false);
+        for (px, &v) in data.chunks_exact_mut(4).zip(&a.planes[0].samples) {
+            let av = to_u8(levels[usize::from(v)]);
+            px[3] = av;
+            if premultiplied && av < 255 {
+                for v in &mut px[..3] {
+                    *v = if av == 0 { 0 } else { ((u32::from(*v) * 255 + u32::from(av) / 2) / u32::from(av)).min(255) as u8 };
                 }
-                data.extend(px);
-                data.push(av);
-            } else {
-                data.extend(px);
             }
         }
     }
