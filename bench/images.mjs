@@ -78,6 +78,14 @@ export const CASES = [
     quality: 75,
     type: "image/avif",
   },
+  {
+    id: "avif1920-webp640",
+    label: "1920×1280 AVIF → 640w WebP q75",
+    make: [1920, 1280, "avif"],
+    width: 640,
+    quality: 75,
+    type: "image/webp",
+  },
 ];
 
 /**
@@ -86,7 +94,7 @@ export const CASES = [
  */
 const encoderQuality = (c) => (c.type === "image/avif" ? Math.max(Math.round((c.quality * 50) / 80), 1) : c.quality);
 
-/** The input of a case, made once, offline, with sharp from an SVG (JPEG q90, or PNG with alpha). */
+/** The input of a case, made once, offline, with sharp from an SVG (JPEG q90, PNG with alpha, or AVIF q60 4:2:0). */
 async function caseInput(c) {
   const [w, h, kind] = c.make;
   const file = path.join(work, `images/input-${w}x${h}.${kind}`);
@@ -94,7 +102,7 @@ async function caseInput(c) {
     mkdirSync(path.dirname(file), { recursive: true });
     const sharp = createRequire(path.join(here, "package.json"))("sharp");
     let img = sharp(Buffer.from(svg(w, h)));
-    img = kind === "png" ? img.ensureAlpha(0.7).png() : img.jpeg({ quality: 90 });
+    img = kind === "png" ? img.ensureAlpha(0.7).png() : kind === "avif" ? img.avif({ quality: 60 }) : img.jpeg({ quality: 90 });
     writeFileSync(file, await img.toBuffer());
   }
   return file;
