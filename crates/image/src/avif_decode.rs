@@ -206,9 +206,9 @@ fn table(bit_depth: u32, full_range: bool, chroma: bool) -> Vec<f32> {
     (0..1u32 << bit_depth).map(|v| normalise(v as u16, bit_depth, full_range, chroma)).collect()
 }
 
-/// RGB (or grey) of a picture, and its alpha picture's luma as alpha. Each
-/// plane's values go through a table, and chroma's share of R, G and B is read
-/// from tables too, so a pixel is a few additions.
+/// RGB (or grey) of a picture, and its alpha picture's luma as alpha. Sample
+/// values are normalised through a table per plane, so a pixel is a few
+/// multiply-adds.
 fn to_rgb(color: &Av1Picture, alpha: Option<&Av1Picture>, premultiplied: bool) -> Result<Pixels> {
     let (w, h) = (color.width, color.height);
     if let Some(a) = alpha {
