@@ -474,14 +474,17 @@ export function createRoutedDispatch({ router, server, files, proxy }: DispatchO
     // Cookies middleware set stay when the handler sets its own (Next merges them, as
     // its router server tells it with `middlewareCookie`).
     const middlewareCookie = (d.resolvedHeaders ?? []).filter(([k]) => k.toLowerCase() === "set-cookie").map(([, v]) => v);
-    // The dynamic route routing chose, as Next's router server hands it over (16.4+).
-    let match = invokeOutput.includes("[") ? server.routeMatch(withoutBasePath(invokePath, basePath), invokeOutput) : undefined;
-    // An RSC fallback of a Pages route (Next 16.5) is not an output for `next start`:
-    // the path, `.rsc` and all, goes to the Pages route that matches it.
+    const routedPath = withoutBasePath(invokePath, basePath);
+    let match: unknown;
     if (invokeOutput.endsWith(".rsc") && isPagesOutput(invokeOutput.slice(0, -".rsc".length))) {
-      const pages = server.pagesMatch(withoutBasePath(invokePath, basePath));
+      // An RSC fallback of a Pages route (Next 16.5) is not an output for `next start`:
+      // the path, `.rsc` and all, goes to the Pages route that matches it.
+      const pages = server.pagesMatch(routedPath);
       invokeOutput = pages?.output ?? invokePath;
       match = pages?.match;
+    } else if (invokeOutput.includes("[")) {
+      // The dynamic route routing chose, as Next's router server hands it over (16.4+).
+      match = server.routeMatch(routedPath, invokeOutput);
     }
     await render(input, headers, {
       invokePath,

@@ -200,8 +200,38 @@ export async function startRenderServer(options: NextServerOptions): Promise<Ren
   };
 }
 
-/** Each render server's route definitions by pathname. */
-const definitionsOf = new WeakMap<object, Map<string, unknown>>();
+/** A route definition, as far as these read it. */
+type RouteDefinition = { kind: string; pathname: string };
+
+/**
+ * Each render server's route definitions (Next builds them from its manifests on
+ * every call; they do not change): by pathname, and its Pages routes in the order
+ * `next start`'s router tries them (made on first use).
+ */
+const definitionsOf = new WeakMap<
+  object,
+  { byPathname: Map<string, RouteDefinition>; all: RouteDefinition[]; pagesInOrder?: RouteDefinition[] }
+>();
+
+/** The definitions of `server`, built on first use. */
+function definitions(server: any) {
+  let d = definitionsOf.get(server);
+  if (!d) {
+    const all = server.getRouteDefinitions() as RouteDefinition[];
+    const byPathname = new Map<string, RouteDefinition>();
+    for (const definition of all) if (!byPathname.has(definition.pathname)) byPathname.set(definition.pathname, definition);
+    d = { byPathname, all };
+    definitionsOf.set(server, d);
+  }
+  return d;
+}
+
+/** The path Next matches routes against (no trailing slash, no locale) and its locale analysis. */
+function matchPath(server: any, pathname: string): { trimmed: string; path: string; analysis: unknown } {
+  const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
+  const analysis = server.i18nProvider?.analyze(trimmed);
+  return { trimmed, path: analysis?.pathname ?? trimmed, analysis };
+}
 
 /**
  * Without it, Next 16.4+ matches the path itself and renders the first route by
@@ -210,20 +240,13 @@ const definitionsOf = new WeakMap<object, Map<string, unknown>>();
  */
 function routeMatch(server: any, pathname: string, output: string): unknown {
   if (typeof server.getRouteDefinitions !== "function" || typeof server.testRouteDefinition !== "function") return undefined;
-  // Next builds the definitions from its manifests on every call; they do not change.
-  let definitions = definitionsOf.get(server);
-  if (!definitions) {
-    definitions = new Map();
-    for (const d of server.getRouteDefinitions() as { pathname: string }[])
-      if (!definitions.has(d.pathname)) definitions.set(d.pathname, d);
-    definitionsOf.set(server, definitions);
-  }
-  const definition = definitions.get(output);
+  const definition = definitions(server).byPathname.get(output);
   if (!definition) return undefined;
-  const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
-  const analysis = server.i18nProvider?.analyze(trimmed);
-  return server.testRouteDefinition(analysis?.pathname ?? trimmed, definition, analysis) ?? undefined;
+  const { path, analysis } = matchPath(server, pathname);
+  return server.testRouteDefinition(path, definition, analysis) ?? undefined;
 }
+
+const isDynamic = (pathname: string) => /\[[^/]+\]/.test(pathname);
 
 /**
  * Next 16.5 lists an RSC fallback (`rsc-fallback.json`) for each Pages route
@@ -237,23 +260,24 @@ function pagesMatch(
   prerender: PrerenderManifest | undefined,
 ): { output: string; match: unknown } | undefined {
   if (typeof server.getRouteDefinitions !== "function" || typeof server.getSortedRouteDefinitions !== "function") return undefined;
-  const trimmed = pathname.length > 1 ? pathname.replace(/\/$/, "") : pathname;
-  const analysis = server.i18nProvider?.analyze(trimmed);
-  const path = analysis?.pathname ?? trimmed;
-  const pages = (server.getRouteDefinitions() as { kind: string; pathname: string }[]).filter((d) => d.kind === "PAGES");
-  const isDynamic = (p: string) => /\[[^/]+\]/.test(p);
+  const d = definitions(server);
+  d.pagesInOrder ??= (() => {
+    const pages = d.all.filter((definition) => definition.kind === "PAGES");
+    return [
+      ...pages.filter((p) => !isDynamic(p.pathname)),
+      ...server.getSortedRouteDefinitions(pages.filter((p) => isDynamic(p.pathname))),
+    ];
+  })();
+  const { trimmed, path, analysis } = matchPath(server, pathname);
   const excluded = (page: string) =>
     (prerender?.dynamicRoutes?.[page] as { fallback?: unknown } | undefined)?.fallback === false &&
     !prerender?.routes?.[path] &&
     !prerender?.routes?.[trimmed];
-  const candidates = [
-    ...pages.filter((d) => !isDynamic(d.pathname)),
-    ...server.getSortedRouteDefinitions(pages.filter((d) => isDynamic(d.pathname))),
-  ];
-  for (const definition of candidates) {
-    if (isDynamic(definition.pathname) && excluded(definition.pathname)) continue;
+  for (const definition of d.pagesInOrder) {
+    const dynamic = isDynamic(definition.pathname);
+    if (dynamic && excluded(definition.pathname)) continue;
     const match = server.testRouteDefinition(path, definition, analysis);
-    if (match) return { output: definition.pathname, match: isDynamic(definition.pathname) ? match : undefined };
+    if (match) return { output: definition.pathname, match: dynamic ? match : undefined };
   }
   return undefined;
 }
