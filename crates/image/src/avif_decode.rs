@@ -2,12 +2,12 @@
 //! picture, decoded by rav1d (the Rust port of dav1d, 8-, 10- and 12-bit), and
 //! the alpha item's picture when there is one. YCbCr becomes RGB by the
 //! sequence header's matrix coefficients and range (BT.601 when unspecified,
-//! as libheif assumes); chroma is upsampled by nearest sample. Not read: the
-//! `irot`/`imir` transforms and a `colr` ICC profile (rare on the web).
+//! as libheif assumes); chroma is upsampled by nearest sample. The item's
+//! `irot`/`imir` turn the pixels upright and a `colr` ICC profile maps them to
+//! sRGB (`avif_props`), as libheif and sharp do.
 
 use crate::decode::{check_pixels, Decoded, Pixels};
 use crate::error::{guarded, ImageError, Result};
-use crate::orient::Orientation;
 use rav1d::include::dav1d::data::Dav1dData;
 use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
 use rav1d::include::dav1d::headers::{
@@ -280,8 +280,12 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         check_pixels(meta.max_frame_width.get().into(), meta.max_frame_height.get().into(), max_pixels)?;
         let color = decode_av1(&avif.primary_item, max_pixels)?;
         let alpha = avif.alpha_item.as_deref().map(|a| decode_av1(a, max_pixels)).transpose()?;
-        let pixels = to_rgb(&color, alpha.as_ref(), avif.premultiplied_alpha)?;
-        Ok(Decoded { pixels, orientation: Orientation::Normal })
+        let mut pixels = to_rgb(&color, alpha.as_ref(), avif.premultiplied_alpha)?;
+        let props = crate::avif_props::read(bytes);
+        if let Some(profile) = &props.icc {
+            crate::icc::rgb_to_srgb(&mut pixels.data, pixels.alpha, profile);
+        }
+        Ok(Decoded { pixels, orientation: props.orientation() })
     })
 }
 

@@ -17,6 +17,7 @@
 
 pub mod avif;
 mod avif_decode;
+mod avif_props;
 pub mod decode;
 pub mod encode;
 mod error;
