@@ -121,7 +121,12 @@ test("a custom image loader is used (also under open-next preview, which points 
     console.log(JSON.stringify({ status: r.statusCode, body: Buffer.concat(chunks).toString("base64"), loaded: globalThis.__loaded }));`;
   const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     encoding: "utf8",
-    env: { ...process.env, OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets") },
+    env: {
+      ...process.env,
+      OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets"),
+      // Built for arm64 (OpenNext's default for the image function): it borrows this machine's addon, as preview lends it.
+      OPEN_NEXT_PREVIEW_ADDONS: path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`),
+    },
   });
   const result = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}");
   assert.equal(result.status, 200, out.stderr);

@@ -59,6 +59,8 @@ const imageConfig = (publicDir, extra = "") =>
 // OpenNext installs sharp into its image function for linux-arm64 by default (and its default
 // sharp 0.32.6 downloads libvips from GitHub): here it gets the x64 build of the bench's sharp.
 const THEIRS_INSTALL = `, install: { packages: ["sharp@0.35.5"], arch: "x64" }`;
+// Ours is arm64 by default too, as OpenNext's: the handler runs here build it for x64 on both sides.
+const OURS_INSTALL = `, install: { packages: [], arch: "x64" }`;
 const IMAGE = "bench-photo.jpg";
 const IMAGE_URL = `/_next/image?url=%2F${IMAGE}&w=640&q=75`;
 
@@ -129,7 +131,7 @@ async function main() {
   log(`${size}: handler builds (aws-lambda + aws-apigw-v2, fs-dev caches)`);
   const handler = await buildBoth(
     dir,
-    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${imageConfig(path.join(dir, "public"))} };\n`,
+    `export default { default: { override: ${HANDLER_OVERRIDES} }, ${imageConfig(path.join(dir, "public"), OURS_INSTALL)} };\n`,
     `export default { default: { override: ${HANDLER_OVERRIDES} }, ${imageConfig(path.join(dir, "public"), THEIRS_INSTALL)}, buildCommand: "true" };\n`,
     "lambda-fs",
     0,

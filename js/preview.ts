@@ -31,6 +31,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { hostTarget, runtimeAddons } from "./addons.ts";
 import { API_CONVERTERS, LAMBDA_WRAPPERS, loadLambdaOrigin } from "./lambda-host.ts";
 import { prepareAws } from "./preview-aws.ts";
 
@@ -223,6 +224,12 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
 
   // Function origins are loaded once, in this process.
   process.env.OPEN_NEXT_PREVIEW = "1";
+  // A function built for another architecture (the image function is arm64 by default)
+  // borrows this machine's addons from the package (runtime/utils/addon-file.ts).
+  const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+  process.env.OPEN_NEXT_PREVIEW_ADDONS ??= runtimeAddons(packageRoot, new Set([hostTarget()]))
+    .filter((f) => path.basename(f).endsWith(`.${hostTarget()}.node`))
+    .join(path.delimiter);
   const loading = new Map<string, Promise<NodeHandler>>();
   const loadFunction = (name: string): Promise<NodeHandler> => {
     let p = loading.get(name);

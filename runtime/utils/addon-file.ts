@@ -14,11 +14,23 @@ export function addonTargets(platform: string = process.platform, arch: string =
   return [`${platform}-${arch}`];
 }
 
-/** The addon `stem` in `dir` for this machine, or `undefined` when the function has none. */
+/**
+ * The addon `stem` in `dir` for this machine, or `undefined` when the function has none.
+ * A function that ships `stem` for other machines only (the image function is arm64 by
+ * default) may take this machine's from `OPEN_NEXT_PREVIEW_ADDONS`, the addon files
+ * `open-next preview` lends it (separated by the path delimiter).
+ */
 export function findAddon(dir: string, stem: string): string | undefined {
   for (const target of addonTargets()) {
     const file = path.join(dir, `${stem}.${target}.node`);
     if (fs.existsSync(file)) return file;
+  }
+  const lent = process.env.OPEN_NEXT_PREVIEW_ADDONS;
+  if (!lent || shippedTargets(dir, stem).length === 0) return undefined;
+  const files = lent.split(path.delimiter);
+  for (const target of addonTargets()) {
+    const file = files.find((f) => path.basename(f) === `${stem}.${target}.node`);
+    if (file && fs.existsSync(file)) return file;
   }
   return undefined;
 }

@@ -342,7 +342,13 @@ impl FunctionAddons {
         };
         let server = server_fn("default", &cfg.default)?;
         let split = cfg.functions.iter().map(|(name, o)| server_fn(name, o)).collect::<Result<Vec<_>>>()?;
-        let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", runs(image.wrapper.name()))?;
+        // OpenNext's image function is arm64 unless its loader is `fs-dev` (then the build machine's).
+        let image_runs = match runs(image.wrapper.name()) {
+            Runs::Lambda if image.loader.name() == "fs-dev" => Runs::SelfHosted,
+            Runs::Lambda => Runs::LambdaImage,
+            other => other,
+        };
+        let image_targets = function_targets(file, cfg.raw.get("imageOptimization"), "imageOptimization", image_runs)?;
         let image = select_addons(all, &[Addon::Image], &image_targets, "image optimization")?;
         let middleware = match &cfg.middleware {
             Some(_) => {

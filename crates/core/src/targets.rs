@@ -5,7 +5,9 @@
 //! platform names (`linux-x64-gnu`, `linux-arm64-gnu`, …); the runtime loads the
 //! one of the machine it runs on. A Lambda function carries linux-x64-gnu and
 //! linux-arm64-gnu unless the function's `install.arch` / `install.libc` (OpenNext's
-//! option names) narrow it to one; a self-hosted one (`node`, `express-dev`) the
+//! option names) narrow it to one; the image function linux-arm64-gnu alone, as
+//! OpenNext installs sharp for arm64 alone (linux-x64-gnu when no arm64 addon is
+//! to be had, with a warning); a self-hosted one (`node`, `express-dev`) the
 //! build machine's; a Docker one Linux on the build machine's architecture;
 //! Lambda@Edge linux-x64-gnu, the only architecture it has.
 
@@ -80,6 +82,9 @@ impl Target {
 pub enum Runs {
     /// AWS Lambda (or another Linux platform): x64 and arm64.
     Lambda,
+    /// The image function on Lambda: arm64 by default, OpenNext's architecture for it
+    /// (it installs sharp for arm64 alone, and SST and CDK deploy it on arm64).
+    LambdaImage,
     /// Lambda@Edge: x64 only.
     Edge,
     /// A self-hosted server: the build machine.
@@ -95,6 +100,8 @@ pub struct Targets {
     pub list: Vec<Target>,
     /// Set by the user (`install.arch` / `install.libc`), not a default.
     pub explicit: bool,
+    /// Used instead when no addon of `list` is to be had and the targets are a default.
+    pub fallback: Vec<Target>,
 }
 
 /// Reads the targets of a function from its config (`install.arch`, `install.libc`
@@ -114,7 +121,7 @@ pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: R
         Some("x64") => Some("x64"),
         Some("arm64") => Some("arm64"),
         Some(other) => {
-            return Err(err(format!("`{at}.install.arch` is \"{other}\"; use \"x64\" or \"arm64\", or leave it out to run on both")))
+            return Err(err(format!("`{at}.install.arch` is \"{other}\"; use \"x64\" or \"arm64\", or leave it out for the default")))
         }
     };
     let abi = match field("libc")? {
@@ -132,9 +139,15 @@ pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: R
         return Err(err(format!("`{at}.install.arch` is \"arm64\", but Lambda@Edge runs on x86_64 only; remove it")));
     }
     let explicit = arch.is_some() || abi.is_some();
+    let mut fallback = vec![];
     let list = match runs {
         Runs::SelfHosted if !explicit => Target::host().into_iter().collect(),
         Runs::Edge if !explicit => vec![Target::LAMBDA[0]],
+        Runs::LambdaImage if arch.is_none() => {
+            let abi = Some(abi.unwrap_or("gnu"));
+            fallback.push(Target { abi, ..Target::LAMBDA[0] });
+            vec![Target { abi, ..Target::LAMBDA[1] }]
+        }
         Runs::Container if !explicit => {
             let arch = Target::host().map_or("x64", |t| t.arch);
             vec![Target { os: "linux", arch, abi: Some("gnu") }]
@@ -144,7 +157,7 @@ pub fn function_targets(file: &str, fn_config: Option<&Value>, at: &str, runs: R
             archs.into_iter().map(|arch| Target { os: "linux", arch, abi: Some(abi.unwrap_or("gnu")) }).collect()
         }
     };
-    Ok(Targets { list, explicit })
+    Ok(Targets { list, explicit, fallback })
 }
 
 /// The addons a function ships.
@@ -169,23 +182,27 @@ impl Selected {
 
 /// The addon files of `kinds` for `targets` among `all` (by file name). A missing
 /// one is an error when the user chose the targets, or when no target is left;
-/// otherwise it is left out and named in the warning.
+/// otherwise it is left out and named in the warning. When none of a default's
+/// targets is left, its fallback is used, with a warning.
 pub fn select_addons(all: &[PathBuf], kinds: &[Addon], targets: &Targets, function: &str) -> Result<Selected> {
-    let mut selected = Selected::default();
-    let mut missing: Vec<Target> = vec![];
-    for t in &targets.list {
-        let files: Vec<PathBuf> = kinds
+    let files_for = |t: &Target| -> Option<Vec<PathBuf>> {
+        kinds
             .iter()
-            .filter_map(|k| {
+            .map(|k| {
                 let name = format!("{}.{}.node", k.name(), t.name());
                 all.iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == name)).cloned()
             })
-            .collect();
-        if files.len() == kinds.len() {
-            selected.files.extend(files);
-            selected.targets.push(*t);
-        } else {
-            missing.push(*t);
+            .collect()
+    };
+    let mut selected = Selected::default();
+    let mut missing: Vec<Target> = vec![];
+    for t in &targets.list {
+        match files_for(t) {
+            Some(files) => {
+                selected.files.extend(files);
+                selected.targets.push(*t);
+            }
+            None => missing.push(*t),
         }
     }
     if missing.is_empty() {
@@ -193,6 +210,23 @@ pub fn select_addons(all: &[PathBuf], kinds: &[Addon], targets: &Targets, functi
     }
     let names = |ts: &[Target]| ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
     let packages = missing.iter().map(|t| t.package()).collect::<Vec<_>>().join(", ");
+    if selected.targets.is_empty() && !targets.explicit {
+        for t in &targets.fallback {
+            if let Some(files) = files_for(t) {
+                selected.files.extend(files);
+                selected.targets.push(*t);
+            }
+        }
+        if !selected.targets.is_empty() {
+            let archs = selected.architectures().join(", ");
+            selected.warning = Some(format!(
+                "the {function} function is built for {archs}, not its default {} (install {packages}, or set `install.arch`): \
+                 deploy it on {archs}",
+                names(&missing),
+            ));
+            return Ok(selected);
+        }
+    }
     if targets.explicit || selected.targets.is_empty() {
         return Err(CoreError::MissingRuntimeAddon { function: function.to_string(), targets: names(&missing), packages });
     }
@@ -218,6 +252,10 @@ mod tests {
     fn defaults_and_install_options() {
         let lambda = function_targets("c.ts", None, "default", Runs::Lambda).unwrap();
         assert_eq!((names(&lambda), lambda.explicit), (vec!["linux-x64-gnu".to_string(), "linux-arm64-gnu".to_string()], false));
+        let image = function_targets("c.ts", None, "imageOptimization", Runs::LambdaImage).unwrap();
+        assert_eq!((names(&image), image.explicit), (vec!["linux-arm64-gnu".to_string()], false));
+        let x64 = function_targets("c.ts", Some(&json!({"install": {"arch": "x64"}})), "imageOptimization", Runs::LambdaImage).unwrap();
+        assert_eq!(names(&x64), vec!["linux-x64-gnu"]);
         let edge = function_targets("c.ts", None, "middleware", Runs::Edge).unwrap();
         assert_eq!(names(&edge), vec!["linux-x64-gnu"]);
         let docker = function_targets("c.ts", None, "default", Runs::Container).unwrap();
@@ -248,15 +286,25 @@ mod tests {
             w.contains("no addon for linux-arm64-gnu (install open-next-rs-linux-arm64-gnu") && w.contains("runs on x86_64 only"),
             "{w}"
         );
-        let s = select_addons(&all, &[Addon::Router, Addon::Image], &Targets { list: vec![Target::LAMBDA[0]], explicit: false }, "default")
-            .unwrap();
+        let x64 = Targets { list: vec![Target::LAMBDA[0]], explicit: false, fallback: vec![] };
+        let s = select_addons(&all, &[Addon::Router, Addon::Image], &x64, "default").unwrap();
         assert_eq!((s.files.len(), s.warning), (2, None));
-        let arm = Targets { list: vec![Target::LAMBDA[1]], explicit: true };
+        let arm = Targets { list: vec![Target::LAMBDA[1]], explicit: true, fallback: vec![] };
         let e = select_addons(&all, &[Addon::Image], &arm, "image optimization").unwrap_err();
         let m = e.to_string();
         assert!(m.contains("the image optimization function needs the open-next-rs addons for linux-arm64-gnu"), "{m}");
         assert!(m.contains("npm install open-next-rs-linux-arm64-gnu"), "{m}");
         // Nothing left of the defaults: an error too.
         assert!(select_addons(&[], &[Addon::Router], &both, "default").is_err());
+        // The image function's arm64 default falls back to x64, and says so.
+        let image = function_targets("c.ts", None, "imageOptimization", Runs::LambdaImage).unwrap();
+        let s = select_addons(&all, &[Addon::Image], &image, "image optimization").unwrap();
+        assert_eq!((&s.files, s.architectures()), (&vec![PathBuf::from("/p/open-next-image.linux-x64-gnu.node")], vec!["x86_64"]));
+        let w = s.warning.unwrap();
+        assert!(w.contains("built for x86_64, not its default linux-arm64-gnu") && w.contains("deploy it on x86_64"), "{w}");
+        // Not when the user chose arm64.
+        let chosen = json!({"install": {"arch": "arm64"}});
+        let image = function_targets("c.ts", Some(&chosen), "imageOptimization", Runs::LambdaImage).unwrap();
+        assert!(select_addons(&all, &[Addon::Image], &image, "image optimization").is_err());
     }
 }
