@@ -122,13 +122,56 @@ fn is_per_entry_manifest(inner: &str) -> bool {
     matches!(inner.rsplit_once('/'), Some((_, name)) if MERGED.contains(&name))
 }
 
+/// Whether `rel` (under `root`) is the development build of a package that
+/// picks its build by `process.env.NODE_ENV`, as React's packages do:
+/// `cjs/<name>.development.js` beside `cjs/<name>.production.js` (or
+/// `.production.min.js`), named only by entry files that test `NODE_ENV`.
+/// Next's trace keeps both builds; the server function runs with
+/// `NODE_ENV=production` (set before Next loads), so it never requires this one.
+/// An entry that names it without testing `NODE_ENV`, or none found beside
+/// the `cjs/` folder, keeps it.
+pub fn is_unused_development_build(root: &Path, rel: &str) -> bool {
+    let Some(stem) = rel.strip_suffix(".development.js") else { return false };
+    if !rel.contains("node_modules/") {
+        return false;
+    }
+    if ![".production.js", ".production.min.js"].iter().any(|p| root.join(format!("{stem}{p}")).is_file()) {
+        return false;
+    }
+    let file = root.join(rel);
+    let (Some(name), Some(dir)) = (file.file_name().and_then(|n| n.to_str()), file.parent()) else { return false };
+    // The entries sit beside the `cjs/` folder (react-dom/server.edge.js names ./cjs/…).
+    let entries_dir = if dir.file_name().is_some_and(|d| d == "cjs") { dir.parent().unwrap_or(dir) } else { dir };
+    let Ok(listing) = std::fs::read_dir(entries_dir) else { return false };
+    let mut named = false;
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "js") || path == file {
+            continue;
+        }
+        let Ok(code) = std::fs::read_to_string(&path) else { continue };
+        if code.contains(name) {
+            if !code.contains("process.env.NODE_ENV") {
+                return false;
+            }
+            named = true;
+        }
+    }
+    named
+}
+
 /// Copies the standalone output into `fn_dir` (without what
-/// [`is_build_only_output`] leaves out); returns the copy stats and the
+/// [`is_build_only_output`] leaves out, nor development builds
+/// [`is_unused_development_build`]); returns the copy stats and the
 /// function-relative paths of the regular files copied.
 pub fn copy_traced_files(build: &NextBuild, fn_dir: &Path) -> Result<(CopyStats, Vec<String>)> {
     let keep = |rel: &str, is_dir: bool| {
         keep_traced_path(rel, is_dir)
-            && if is_dir { !(rel.ends_with(".segments") && is_build_only_output(rel, build)) } else { !is_build_only_output(rel, build) }
+            && if is_dir {
+                !(rel.ends_with(".segments") && is_build_only_output(rel, build))
+            } else {
+                !is_build_only_output(rel, build) && !is_unused_development_build(&build.standalone_dir, rel)
+            }
     };
     let entries = list_tree(&build.standalone_dir, &keep)?;
     let stats = copy_entries(&build.standalone_dir, fn_dir, &entries)?;
@@ -361,6 +404,42 @@ mod tests {
 
     use super::*;
     use crate::config::OverrideChoice;
+
+    #[test]
+    fn development_builds_named_only_by_node_env_switches_are_left_out() {
+        let root = std::env::temp_dir().join(format!("onc-devbuilds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let write = |rel: &str, code: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, code).unwrap();
+        };
+        let switch = |name: &str| {
+            format!("if (process.env.NODE_ENV === 'production') module.exports = require('./cjs/{name}.production.js');\nelse module.exports = require('./cjs/{name}.development.js');\n")
+        };
+        write("node_modules/react-dom/server.edge.js", &switch("server"));
+        write("node_modules/react-dom/cjs/server.production.js", "");
+        write("node_modules/react-dom/cjs/server.development.js", "");
+        // Named by an entry that does not test NODE_ENV.
+        write("node_modules/odd/index.js", &switch("a"));
+        write("node_modules/odd/direct.js", "require('./cjs/a.development.js');\n");
+        write("node_modules/odd/cjs/a.production.js", "");
+        write("node_modules/odd/cjs/a.development.js", "");
+        // No production build beside it; named by no entry.
+        write("node_modules/lone/cjs/b.development.js", "");
+        write("node_modules/quiet/cjs/c.production.min.js", "");
+        write("node_modules/quiet/cjs/c.development.js", "");
+        assert!(is_unused_development_build(&root, "node_modules/react-dom/cjs/server.development.js"));
+        for rel in [
+            "node_modules/react-dom/cjs/server.production.js",
+            "node_modules/odd/cjs/a.development.js",
+            "node_modules/lone/cjs/b.development.js",
+            "node_modules/quiet/cjs/c.development.js",
+        ] {
+            assert!(!is_unused_development_build(&root, rel), "{rel}");
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn per_entry_manifests_are_build_only() {
