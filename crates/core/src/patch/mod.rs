@@ -284,6 +284,17 @@ impl Visit for SharpRequireFinder<'_> {
         }
         c.visit_children_with(self);
     }
+
+    fn visit_cond_expr(&mut self, c: &CondExpr) {
+        // Next 16.5's `opts.safeImageOptimization ? nsioOptimizeImage(…) : optimizeImage(…)`
+        // (`experimental.imgOptSafeMode.nextImage`): where the stand-in is, its sharp path.
+        if is_member_prop(&c.test, "safeImageOptimization") {
+            let (start, end) = self.offsets.range(c.test.span());
+            self.edits.push(Edit { start, end: start, text: format!("(!{SHARP_SHIM}&&") });
+            self.edits.push(Edit { start: end, end, text: ")".into() });
+        }
+        c.visit_children_with(self);
+    }
 }
 
 /// The runtime's sharp stand-in over the Rust image stage (`runtime/image/sharp.ts`),
@@ -302,7 +313,7 @@ pub const SHARP_TO_RUST: Patch = Patch {
             .iter()
             .any(|p| in_next_dist(rel, p))
     },
-    content_filter: |src| src.contains("require('sharp')") || src.contains("require(\"sharp\")"),
+    content_filter: |src| src.contains("require('sharp')") || src.contains("require(\"sharp\")") || src.contains("safeImageOptimization"),
     find: |program, offsets| {
         let mut f = SharpRequireFinder { offsets, edits: vec![] };
         program.visit_with(&mut f);
@@ -458,6 +469,10 @@ mod tests {
         assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer.js"));
         assert!((SHARP_TO_RUST.path_filter)("node_modules/next/dist/server/image-optimizer/sharp.js"), "Next 16.5");
         assert!(!(SHARP_TO_RUST.path_filter)("node_modules/next/dist/esm/server/image-optimizer.js.map"));
+        // Next 16.5's safe mode (experimental.imgOptSafeMode) takes the stand-in's path where it is.
+        let src = "async function t(opts){ const b = opts.safeImageOptimization ? await (0, _nsio.nsioOptimizeImage)(o) : await (0, _sharp.optimizeImage)(o); }";
+        let out = run(&SHARP_TO_RUST, src);
+        assert!(out.contains("const b = (!globalThis.__openNextSharp&&opts.safeImageOptimization) ? await"), "{out}");
     }
 
     #[test]
