@@ -230,6 +230,10 @@ function render(r) {
       `| ${n} | ${o ? fmtBytes(o.bytes) : "not built"} | ${o ? fmtBytes(o.gzip) : ""} | ${t ? fmtBytes(t.bytes) : "—"} | ${t ? fmtBytes(t.gzip) : ""} | ${o && t ? (o.bytes / t.bytes).toFixed(3) : "—"} |`,
     );
   }
+  L.push(
+    "",
+    "Our server function carries the Router for linux-x64 and linux-arm64; both image functions are linux-arm64 only (OpenNext's default: ours the image addon, theirs sharp).",
+  );
   L.push("", "## Server function handler (aws-lambda + aws-apigw-v2, fs-dev caches on both sides)", "");
   L.push("| | ours | @opennextjs/aws | ratio |", "|---|---|---|---|");
   L.push(
