@@ -14,7 +14,10 @@ const FOREIGN_PLATFORMS: &[&str] = &["darwin", "win32", "freebsd", "openbsd", "n
 
 /// Packages that are only needed to build, or that we replace (sharp: image
 /// transforms are done in Rust by the image function).
-const EXCLUDED_PACKAGES: &[&str] = &["typescript", "sharp", "@img", "@next/swc", "@swc/core", "caniuse-lite", "webpack"];
+/// (Next 16.5's `@next/safe-image-optimization`, for `experimental.imgOptSafeMode`, is
+/// replaced by the Rust image stage too; a scoped name also covers its `-<platform>` packages.)
+const EXCLUDED_PACKAGES: &[&str] =
+    &["typescript", "sharp", "@img", "@next/swc", "@next/safe-image-optimization", "@swc/core", "caniuse-lite", "webpack"];
 
 /// Files of the `next` package that Next's trace lists but nothing loads at run time:
 /// `next/font`'s fallback font metrics (4 MB), read by the `next/font/google` loader
@@ -34,7 +37,7 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
         if in_node_modules || scoped {
             let name = if scoped { format!("{}/{}", segs[i - 1], seg) } else { seg.to_string() };
             for ex in EXCLUDED_PACKAGES {
-                if name == *ex || (ex.starts_with("@next/swc") && name.starts_with("@next/swc-")) {
+                if name == *ex || (ex.starts_with('@') && name.strip_prefix(ex).is_some_and(|rest| rest.starts_with('-'))) {
                     return false;
                 }
             }
@@ -49,6 +52,7 @@ pub fn keep_traced_path(rel: &str, is_dir: bool) -> bool {
         if i > 0 && segs[i - 1] == ".pnpm" {
             let pkg = seg.split('@').find(|s| !s.is_empty()).unwrap_or("");
             if pkg.starts_with("next+swc-")
+                || pkg.starts_with("next+safe-image-optimization")
                 || *seg == "typescript"
                 || seg.starts_with("typescript@")
                 || seg.starts_with("sharp@")
@@ -463,6 +467,10 @@ mod tests {
         assert!(!keep_traced_path("node_modules/fsevents-darwin-x64", true));
         assert!(!keep_traced_path("node_modules/.pnpm/@next+swc-linux-x64-gnu@16.0.0", true));
         assert!(!keep_traced_path("node_modules/.pnpm/sharp@0.34.1", true));
+        assert!(!keep_traced_path("node_modules/@next/safe-image-optimization", true));
+        assert!(!keep_traced_path("node_modules/@next/safe-image-optimization-linux-arm64-gnu", true));
+        assert!(!keep_traced_path("node_modules/.pnpm/@next+safe-image-optimization@0.0.5", true));
+        assert!(keep_traced_path("node_modules/@next/env", true));
         assert!(keep_traced_path("node_modules/.pnpm/react@19.0.0", true));
         assert!(keep_traced_path("node_modules/@aws-sdk/client-s3", true));
         assert!(!keep_traced_path(".next/cache", true));
