@@ -484,10 +484,12 @@ for (const name of fixtures) {
           // AVIF sources (sharp wrote them: 4:2:0, and 4:4:4 with an alpha item), decoded by rav1d.
           ["an .avif source → sRGB WebP", img("/img/photo.avif", 256), webp],
           ["an .avif source with alpha (4:4:4) → sRGB WebP", img("/img/alpha.avif", 128), webp],
-          // avifenc wrote these: irot 3 (a quarter turn clockwise); irot 1 then imir 0; a Display P3 ICC profile.
+          // avifenc wrote these: irot 3 (a quarter turn clockwise); irot 1 then imir 0; a Display P3 ICC
+          // profile; a clap crop of 150×100 at (20, 10) out of 240×144.
           ["an .avif source turned by its irot → sRGB WebP", img("/img/turned.avif", 128), webp],
           ["an .avif source turned, then mirrored (irot, imir) → sRGB WebP", img("/img/turned-mirrored.avif", 128), webp],
           ["an .avif source with a Display P3 profile (colr) → sRGB WebP", img("/img/p3.avif", 64), webp],
+          ["an .avif source cropped by its clap → sRGB WebP", img("/img/cropped.avif", 128), webp],
           ["PNG stays PNG", img("/img/alpha.png", 128), any],
           ["animated GIF passed through", img("/img/anim.gif", 64), webp],
           ["truncated JPEG: the original is served", img("/img/broken.jpg", 640), webp],

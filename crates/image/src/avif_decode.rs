@@ -3,8 +3,8 @@
 //! the alpha item's picture when there is one. YCbCr becomes RGB by the
 //! sequence header's matrix coefficients and range (BT.601 when unspecified,
 //! as libheif assumes); chroma is upsampled by nearest sample. The item's
-//! `irot`/`imir` turn the pixels upright and a `colr` ICC profile maps them to
-//! sRGB (`avif_props`), as libheif and sharp do.
+//! `clap` crops the pixels, `irot`/`imir` turn them upright and a `colr` ICC
+//! profile maps them to sRGB (`avif_props`), as libheif and sharp do.
 
 use crate::decode::{check_pixels, Decoded, Pixels};
 use crate::error::{guarded, ImageError, Result};
@@ -271,6 +271,19 @@ fn to_rgb(color: &Av1Picture, alpha: Option<&Av1Picture>, premultiplied: bool) -
     Ok(Pixels { width: w as u32, height: h as u32, alpha: alpha.is_some(), data, rgbx: false })
 }
 
+/// The `(left, top, width, height)` rectangle of `p` (inside it).
+fn crop(p: Pixels, (left, top, width, height): crate::avif_props::Crop) -> Pixels {
+    let c = p.channels();
+    let row = p.width as usize * c;
+    let data = (top..top + height)
+        .flat_map(|y| {
+            let at = y as usize * row + left as usize * c;
+            p.data[at..at + width as usize * c].iter().copied()
+        })
+        .collect();
+    Pixels { width, height, data, ..p }
+}
+
 /// Decodes an AVIF file's primary image (and its alpha) into 8-bit RGB or RGBA.
 pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
     guarded(fail, || {
@@ -282,6 +295,9 @@ pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
         let alpha = avif.alpha_item.as_deref().map(|a| decode_av1(a, max_pixels)).transpose()?;
         let mut pixels = to_rgb(&color, alpha.as_ref(), avif.premultiplied_alpha)?;
         let props = crate::avif_props::read(bytes);
+        if let Some(rect) = props.crop(pixels.width, pixels.height) {
+            pixels = crop(pixels, rect);
+        }
         if let Some(profile) = &props.icc {
             crate::icc::rgb_to_srgb(&mut pixels.data, pixels.alpha, profile);
         }

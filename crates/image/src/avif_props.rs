@@ -1,8 +1,8 @@
 //! The primary item's properties in an AVIF's `meta` box that change how its
-//! picture is shown and avif-parse does not read: `irot` (turned by quarter
-//! turns anticlockwise), `imir` (mirrored) and a `colr` ICC profile. libheif
-//! applies them when sharp reads an AVIF, so the output is upright, unmirrored
-//! and in sRGB; so is ours. (`clap`, a crop, is not read.)
+//! picture is shown and avif-parse does not read: `clap` (a crop), `irot`
+//! (turned by quarter turns anticlockwise), `imir` (mirrored) and a `colr` ICC
+//! profile. libheif applies them when sharp reads an AVIF (crop, then turn,
+//! then mirror), so the output is cropped, upright and in sRGB; so is ours.
 //!
 //! The boxes are ISO BMFF (ISO/IEC 14496-12) with HEIF's item properties
 //! (ISO/IEC 23008-12): `meta` → `pitm` (the primary item), `iprp` → `ipco`
@@ -19,6 +19,29 @@ pub(crate) struct ItemProps {
     pub mirror: Option<u8>,
     /// A `colr` box of type `prof` or `rICC`.
     pub icc: Option<Vec<u8>>,
+    /// `clap`: width, height, horizontal and vertical offset of the clean
+    /// aperture's centre from the picture's, as numerator/denominator pairs.
+    pub clap: Option<[(i64, i64); 4]>,
+}
+
+/// A crop rectangle in pixels: left, top, width, height.
+pub(crate) type Crop = (u32, u32, u32, u32);
+
+impl ItemProps {
+    /// The `clap` crop of a `width`×`height` picture, rounded down to whole
+    /// pixels; `None` without one, or when it is degenerate or not inside the picture.
+    pub fn crop(&self, width: u32, height: u32) -> Option<Crop> {
+        let [w, h, x, y] = self.clap?;
+        let frac = |(n, d): (i64, i64)| (d != 0).then(|| n as f64 / d as f64);
+        let (cw, ch) = (frac(w)?.floor(), frac(h)?.floor());
+        // The centre is offset from the picture's: left = offset + (W - w) / 2.
+        let left = (frac(x)? + (f64::from(width) - cw) / 2.0).floor();
+        let top = (frac(y)? + (f64::from(height) - ch) / 2.0).floor();
+        let fits = cw >= 1.0 && ch >= 1.0 && left >= 0.0 && top >= 0.0;
+        let fits = fits && left + cw <= f64::from(width) && top + ch <= f64::from(height);
+        let whole = cw as u32 == width && ch as u32 == height;
+        (fits && !whole).then_some((left as u32, top as u32, cw as u32, ch as u32))
+    }
 }
 
 impl ItemProps {
@@ -104,6 +127,12 @@ fn read_props(file: &[u8]) -> Option<ItemProps> {
                 }
                 let Some(p) = properties.get(index as usize - 1) else { continue };
                 match &p.kind {
+                    b"clap" => {
+                        // Width and height are unsigned, the offsets signed.
+                        let v = |i: usize| uint(p.body, i * 4, 4);
+                        let (s, u) = (|i| v(i).map(|n| i64::from(n as i32)), |i| v(i).map(i64::from));
+                        out.clap = Some([(u(0)?, u(1)?), (u(2)?, u(3)?), (s(4)?, u(5)?), (s(6)?, u(7)?)]);
+                    }
                     b"irot" => out.rotation = p.body.first()? & 3,
                     b"imir" => out.mirror = Some(p.body.first()? & 1),
                     b"colr" if matches!(p.body.get(0..4)?, b"prof" | b"rICC") => out.icc = Some(p.body[4..].to_vec()),
@@ -162,7 +191,7 @@ mod tests {
         for large in [false, true] {
             let f = file(&[bx(b"irot", &[1]), bx(b"imir", &[1]), bx(b"colr", &colr)], large);
             let p = read(&f);
-            assert_eq!(p, ItemProps { rotation: 1, mirror: Some(1), icc: Some(b"ICC!".to_vec()) });
+            assert_eq!(p, ItemProps { rotation: 1, mirror: Some(1), icc: Some(b"ICC!".to_vec()), clap: None });
             assert_eq!(p.orientation(), Orientation::Transverse);
         }
         // Another item's rotation is not the primary one's; an nclx colr is no profile.
@@ -176,6 +205,8 @@ mod tests {
         let img = concat!(env!("CARGO_MANIFEST_DIR"), "/../../__test__/fixtures/next16/public/img/");
         let turned = read(&std::fs::read(format!("{img}turned-mirrored.avif")).unwrap());
         assert_eq!((turned.rotation, turned.mirror, turned.icc.is_some()), (1, Some(0), false));
+        let cropped = read(&std::fs::read(format!("{img}cropped.avif")).unwrap());
+        assert_eq!(cropped.crop(240, 144), Some((20, 10, 150, 100)), "avifenc --crop 20,10,150,100");
         let p3 = read(&std::fs::read(format!("{img}p3.avif")).unwrap());
         assert_eq!((p3.rotation, p3.mirror, p3.icc.map(|p| p.len())), (0, None, Some(480)));
     }
@@ -193,8 +224,25 @@ mod tests {
     }
 
     #[test]
+    fn clean_apertures_become_crops() {
+        let mut body = vec![];
+        for v in [100u32, 1, 50, 1, (-10i32) as u32, 1, 5, 2] {
+            body.extend(v.to_be_bytes());
+        }
+        let p = read(&file(&[bx(b"clap", &body)], false));
+        assert_eq!(p.clap, Some([(100, 1), (50, 1), (-10, 1), (5, 2)]));
+        // Centred 100×50 in 200×100 is at (50, 25); moved 10 left and 2.5 down.
+        assert_eq!(p.crop(200, 100), Some((40, 27, 100, 50)));
+        assert_eq!(p.crop(100, 50), None, "not inside the picture");
+        let whole = ItemProps { clap: Some([(200, 1), (100, 1), (0, 1), (0, 1)]), ..Default::default() };
+        assert_eq!(whole.crop(200, 100), None, "the whole picture");
+        let zero = ItemProps { clap: Some([(200, 0), (100, 1), (0, 1), (0, 1)]), ..Default::default() };
+        assert_eq!(zero.crop(200, 100), None);
+    }
+
+    #[test]
     fn orientations_compose_rotation_then_mirror() {
-        let o = |rotation, mirror| ItemProps { rotation, mirror, icc: None }.orientation();
+        let o = |rotation, mirror| ItemProps { rotation, mirror, ..Default::default() }.orientation();
         assert_eq!(o(0, None), Orientation::Normal);
         assert_eq!(o(3, None), Orientation::Rotate90, "three anticlockwise quarter turns are one clockwise");
         assert_eq!(o(2, Some(0)), Orientation::FlipH, "turned half round, then top and bottom exchanged");
