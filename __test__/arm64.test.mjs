@@ -212,6 +212,7 @@ describe("linux-arm64 addons and functions", { skip: reason ?? false, timeout: 9
     await assert.rejects(startLambda(path.join(out, "image-optimization-function"), { timeoutMs: 20_000 }), (e) => {
       assert.match(e.message, /this function has no image addon for linux-x64-gnu \(it ships one for linux-arm64-gnu\)/);
       assert.match(e.message, /open-next\.output\.json lists them under `architectures`/);
+      assert.match(e.message, /set the function's `install\.arch` to "x64"/);
       return true;
     });
   });

@@ -49,6 +49,6 @@ export function missingAddonError(dir: string, what: string, stem: string): Erro
   return new Error(
     `open-next: this function has no ${what} addon for ${addonTargets()[0]} (it ships one for ${shipped.join(", ") || "no platform"}). ` +
       "Deploy it on an architecture it ships (open-next.output.json lists them under `architectures`), or rebuild it " +
-      "for this one: leave `install.arch` out, or set it to this architecture.",
+      `for this one: set the function's \`install.arch\` to "${process.arch}".`,
   );
 }
