@@ -6,7 +6,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { imageSize } from "./helpers/image-size.mjs";
 import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
@@ -132,4 +133,43 @@ test("a custom image loader is used (also under open-next preview, which points 
   assert.equal(result.status, 200, out.stderr);
   assert.deepEqual(imageSize(Buffer.from(result.body, "base64")), { type: "png", width: 64, height: 48 });
   assert.deepEqual(result.loaded, ["/img/alpha.png"]);
+});
+
+test("Next 16.5's experimental.imgOptSafeMode.nextImage: the image function optimizes with the Rust stage, without @next/safe-image-optimization", async (t) => {
+  const nextVersion = JSON.parse(readFileSync(path.join(dir, "node_modules/next/package.json"), "utf8")).version;
+  if (!existsSync(path.join(dir, "node_modules/next/dist/server/image-optimizer/nsio.js"))) {
+    t.skip(`next ${nextVersion} has no safe mode`);
+    return;
+  }
+  writeFileSync(configFile, LOCAL_CONFIG);
+  const r = runCli(["build", "--skip-next-build"], dir);
+  assert.equal(r.code, 0, r.output);
+  assert.ok(
+    !existsSync(path.join(dir, ".open-next/image-optimization-function/node_modules/@next/safe-image-optimization")),
+    "not shipped",
+  );
+  // Run outside the app, as on Lambda: here Node would find the package in the app's node_modules.
+  const out = mkdtempSync(path.join(os.tmpdir(), "open-next-safe-mode-"));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  cpSync(path.join(dir, ".open-next"), out, { recursive: true });
+  const fnDir = path.join(out, "image-optimization-function");
+  // The optimizer reads the config at run time: turn safe mode on there, as `next build` with the flag writes it.
+  const requiredFile = path.join(fnDir, ".next/required-server-files.json");
+  const required = JSON.parse(readFileSync(requiredFile, "utf8"));
+  required.config.experimental = { ...required.config.experimental, imgOptSafeMode: { nextImage: true } };
+  writeFileSync(requiredFile, JSON.stringify(required));
+  // Next's own safe-mode path would need the package, fail, and serve the original JPEG.
+  const script = `
+    const { handler } = await import(${JSON.stringify(path.join(fnDir, "index.mjs"))});
+    const url = "http://localhost/_next/image?url=%2Fimg%2Fphoto.jpg&w=64&q=75";
+    const r = await handler({ type: "core", method: "GET", rawPath: "/_next/image", url, headers: { accept: "image/webp", host: "localhost" },
+      query: Object.fromEntries(new URL(url).searchParams), cookies: {}, remoteAddress: "127.0.0.1" });
+    const chunks = [];
+    for await (const c of r.body) chunks.push(c);
+    console.log(JSON.stringify({ status: r.statusCode, type: r.headers["content-type"], body: Buffer.concat(chunks).toString("base64") }));`;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: fnDir });
+  const result = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}");
+  assert.equal(result.status, 200, run.stderr);
+  assert.equal(result.type, "image/webp", run.stderr);
+  assert.deepEqual(imageSize(Buffer.from(result.body, "base64")), { type: "webp", width: 64, height: 43 });
 });
