@@ -101,6 +101,29 @@ test("fs-dev-nextMode: revalidateTag expires a 'use cache' entry, and the tag is
   assert.ok(Number(saved["use-cache-tag"]?.revalidatedAt?.N) > 0, JSON.stringify(saved));
 });
 
+/**
+ * Gives the image function in `fnDir` one `/_next/image` request through OpenNext's dummy
+ * converter, in a process of its own as Lambda loads it (this one has another config module
+ * cached). Returns the status, content type, body and the keys a custom loader saw.
+ */
+function invokeImageFunction(fnDir, query, accept, env = {}) {
+  const script = `
+    const { handler } = await import(${JSON.stringify(path.join(fnDir, "index.mjs"))});
+    const url = "http://localhost/_next/image?${query}";
+    const r = await handler({ type: "core", method: "GET", rawPath: "/_next/image", url, headers: { accept: ${JSON.stringify(accept)}, host: "localhost" },
+      query: Object.fromEntries(new URL(url).searchParams), cookies: {}, remoteAddress: "127.0.0.1" });
+    const chunks = [];
+    for await (const c of r.body) chunks.push(c);
+    console.log(JSON.stringify({ status: r.statusCode, type: r.headers["content-type"], body: Buffer.concat(chunks).toString("base64"), loaded: globalThis.__loaded }));`;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    cwd: fnDir,
+    env: { ...process.env, ...env },
+  });
+  const result = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}");
+  return { ...result, body: Buffer.from(result.body ?? "", "base64"), stderr: run.stderr };
+}
+
 test("a custom image loader is used (also under open-next preview, which points the bucket loaders at its assets)", async () => {
   writeFileSync(
     configFile,
@@ -111,27 +134,13 @@ test("a custom image loader is used (also under open-next preview, which points 
   );
   const r = runCli(["build", "--skip-next-build"], dir);
   assert.equal(r.code, 0, r.output);
-  // In its own process, as Lambda loads it (this one has another config module cached).
-  const script = `
-    const { handler } = await import(${JSON.stringify(path.join(dir, ".open-next/image-optimization-function/index.mjs"))});
-    const url = "http://localhost/_next/image?url=%2Fimg%2Falpha.png&w=64&q=75";
-    const r = await handler({ type: "core", method: "GET", rawPath: "/_next/image", url, headers: { accept: "*/*", host: "localhost" },
-      query: Object.fromEntries(new URL(url).searchParams), cookies: {}, remoteAddress: "127.0.0.1" });
-    const chunks = [];
-    for await (const c of r.body) chunks.push(c);
-    console.log(JSON.stringify({ status: r.statusCode, body: Buffer.concat(chunks).toString("base64"), loaded: globalThis.__loaded }));`;
-  const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets"),
-      // Built for arm64 (OpenNext's default for the image function): it borrows this machine's addon, as preview lends it.
-      OPEN_NEXT_PREVIEW_ADDONS: path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`),
-    },
+  const result = invokeImageFunction(path.join(dir, ".open-next/image-optimization-function"), "url=%2Fimg%2Falpha.png&w=64&q=75", "*/*", {
+    OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets"),
+    // Built for arm64 (OpenNext's default for the image function): it borrows this machine's addon, as preview lends it.
+    OPEN_NEXT_PREVIEW_ADDONS: path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`),
   });
-  const result = JSON.parse(out.stdout.trim().split("\n").pop() ?? "{}");
-  assert.equal(result.status, 200, out.stderr);
-  assert.deepEqual(imageSize(Buffer.from(result.body, "base64")), { type: "png", width: 64, height: 48 });
+  assert.equal(result.status, 200, result.stderr);
+  assert.deepEqual(imageSize(result.body), { type: "png", width: 64, height: 48 });
   assert.deepEqual(result.loaded, ["/img/alpha.png"]);
 });
 
@@ -159,17 +168,8 @@ test("Next 16.5's experimental.imgOptSafeMode.nextImage: the image function opti
   required.config.experimental = { ...required.config.experimental, imgOptSafeMode: { nextImage: true } };
   writeFileSync(requiredFile, JSON.stringify(required));
   // Next's own safe-mode path would need the package, fail, and serve the original JPEG.
-  const script = `
-    const { handler } = await import(${JSON.stringify(path.join(fnDir, "index.mjs"))});
-    const url = "http://localhost/_next/image?url=%2Fimg%2Fphoto.jpg&w=64&q=75";
-    const r = await handler({ type: "core", method: "GET", rawPath: "/_next/image", url, headers: { accept: "image/webp", host: "localhost" },
-      query: Object.fromEntries(new URL(url).searchParams), cookies: {}, remoteAddress: "127.0.0.1" });
-    const chunks = [];
-    for await (const c of r.body) chunks.push(c);
-    console.log(JSON.stringify({ status: r.statusCode, type: r.headers["content-type"], body: Buffer.concat(chunks).toString("base64") }));`;
-  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: fnDir });
-  const result = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}");
-  assert.equal(result.status, 200, run.stderr);
-  assert.equal(result.type, "image/webp", run.stderr);
-  assert.deepEqual(imageSize(Buffer.from(result.body, "base64")), { type: "webp", width: 64, height: 43 });
+  const result = invokeImageFunction(fnDir, "url=%2Fimg%2Fphoto.jpg&w=64&q=75", "image/webp");
+  assert.equal(result.status, 200, result.stderr);
+  assert.equal(result.type, "image/webp", result.stderr);
+  assert.deepEqual(imageSize(result.body), { type: "webp", width: 64, height: 43 });
 });
