@@ -287,6 +287,10 @@ fn crop(p: Pixels, (left, top, width, height): crate::avif_props::Crop) -> Pixel
 /// Decodes an AVIF file's primary image (and its alpha) into 8-bit RGB or RGBA.
 pub(crate) fn decode(bytes: &[u8], max_pixels: u64) -> Result<Decoded> {
     guarded(fail, || {
+        // avif-parse sizes its reads by the boxes' claimed sizes: a forged one would have it reserve gigabytes.
+        if !crate::avif_props::top_level_boxes_fit(bytes) {
+            return Err(fail("a box claims more bytes than the file holds (truncated or corrupt)"));
+        }
         let avif = avif_parse::read_avif(&mut &bytes[..]).map_err(|e| fail(format!("{e:?}")))?;
         // The sequence header's size, checked before anything is decoded.
         let meta = avif.primary_item_metadata().map_err(|e| fail(format!("{e:?}")))?;

@@ -65,10 +65,11 @@ impl ItemProps {
     }
 }
 
-/// One box: its type and its payload (after the header).
+/// One box: its type, its payload (after the header) and its whole size.
 struct Box<'a> {
     kind: [u8; 4],
     body: &'a [u8],
+    size: usize,
 }
 
 /// The boxes laid end to end in `data`; stops at the first that does not fit.
@@ -82,10 +83,18 @@ fn boxes(mut data: &[u8]) -> impl Iterator<Item = Box<'_>> {
             n => (8, n),
         };
         let size = usize::try_from(size).ok().filter(|&s| s >= header && s <= data.len())?;
-        let b = Box { kind, body: &data[header..size] };
+        let b = Box { kind, body: &data[header..size], size };
         data = &data[size..];
         Some(b)
     })
+}
+
+/// Whether every top-level box of `file` fits in it: a box that claims more
+/// bytes than are left is a truncated or forged file, refused before a parser
+/// sizes anything by it. (Fewer than 8 bytes left over are no box.)
+pub(crate) fn top_level_boxes_fit(file: &[u8]) -> bool {
+    let consumed: usize = boxes(file).map(|b| b.size).sum();
+    file.len() - consumed < 8
 }
 
 fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
@@ -209,6 +218,16 @@ mod tests {
         assert_eq!(cropped.crop(240, 144), Some((20, 10, 150, 100)), "avifenc --crop 20,10,150,100");
         let p3 = read(&std::fs::read(format!("{img}p3.avif")).unwrap());
         assert_eq!((p3.rotation, p3.mirror, p3.icc.map(|p| p.len())), (0, None, Some(480)));
+    }
+
+    #[test]
+    fn boxes_that_claim_more_than_the_file_are_caught() {
+        let f = file(&[bx(b"irot", &[2])], false);
+        assert!(top_level_boxes_fit(&f));
+        assert!(!top_level_boxes_fit(&f[..f.len() - 2]), "mdat cut short");
+        let mut forged = f.clone();
+        forged[0..4].copy_from_slice(&0xffff_101c_u32.to_be_bytes());
+        assert!(!top_level_boxes_fit(&forged), "an ftyp of 4 GB");
     }
 
     #[test]
