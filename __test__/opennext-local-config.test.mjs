@@ -97,8 +97,12 @@ test("fs-dev-nextMode: revalidateTag expires a 'use cache' entry, and the tag is
   assert.equal(r.status, 200);
   const next = await value();
   assert.ok(next && next !== first, `a new value after revalidateTag (${first} → ${next})`);
-  const saved = JSON.parse(readFileSync(path.join(dir, ".open-next/fs-dev-tag-cache-nextMode.json"), "utf8"));
-  assert.ok(Number(saved["use-cache-tag"]?.revalidatedAt?.N) > 0, JSON.stringify(saved));
+  // The file is written (a temporary file renamed over it) as the tag cache is written, which
+  // may finish after the answers above: wait for it, up to 5 s.
+  const stateFile = path.join(dir, ".open-next/fs-dev-tag-cache-nextMode.json");
+  const tagged = () => existsSync(stateFile) && Number(JSON.parse(readFileSync(stateFile, "utf8"))["use-cache-tag"]?.revalidatedAt?.N) > 0;
+  for (let i = 0; i < 100 && !tagged(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(tagged(), existsSync(stateFile) ? readFileSync(stateFile, "utf8") : "no state file");
 });
 
 /**
