@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { cliPath, freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
+import { cliPath, freePort, hostImageAddon, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 import http from "node:http";
 import { apigwV1Event, apigwV2Event, sqsEvent, startHttpsApi, startLambda } from "./helpers/aws-events.mjs";
 import { imageSize } from "./helpers/image-size.mjs";
@@ -21,7 +21,6 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
 const fnDir = path.join(dir, ".open-next/server-functions/default");
-const hostImageAddon = path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`);
 const config = (converter, wrapper = "aws-lambda", preloading = "none") => `export default {
   default: {
     override: { wrapper: "${wrapper}", converter: "${converter}", incrementalCache: "fs-dev", tagCache: "fs-dev", queue: "direct" },

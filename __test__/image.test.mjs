@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import zlib from "node:zlib";
-import { repoRoot } from "./helpers/util.mjs";
+import { hostImageAddon, repoRoot } from "./helpers/util.mjs";
 
-const native = createRequire(import.meta.url)(path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`));
+const native = createRequire(import.meta.url)(hostImageAddon);
 
 function crc32(buf) {
   let c = ~0;

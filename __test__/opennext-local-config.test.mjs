@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import os from "node:os";
 import path from "node:path";
 import { imageSize } from "./helpers/image-size.mjs";
-import { freePort, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
+import { freePort, hostImageAddon, repoRoot, request, runCli, startServer } from "./helpers/util.mjs";
 
 const dir = path.join(repoRoot, "__test__/fixtures/next16");
 const configFile = path.join(dir, "open-next.config.ts");
@@ -141,7 +141,7 @@ test("a custom image loader is used (also under open-next preview, which points 
   const result = invokeImageFunction(path.join(dir, ".open-next/image-optimization-function"), "url=%2Fimg%2Falpha.png&w=64&q=75", "*/*", {
     OPEN_NEXT_PREVIEW_ASSETS_DIR: path.join(dir, ".open-next/assets"),
     // Built for arm64 (OpenNext's default for the image function): it borrows this machine's addon, as preview lends it.
-    OPEN_NEXT_PREVIEW_ADDONS: path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`),
+    OPEN_NEXT_PREVIEW_ADDONS: hostImageAddon,
   });
   assert.equal(result.status, 200, result.stderr);
   assert.deepEqual(imageSize(result.body), { type: "png", width: 64, height: 48 });

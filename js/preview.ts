@@ -226,10 +226,13 @@ export async function startPreview(opts: PreviewOptions): Promise<PreviewServer>
   process.env.OPEN_NEXT_PREVIEW = "1";
   // A function built for another architecture (the image function is arm64 by default)
   // borrows this machine's addons from the package (runtime/utils/addon-file.ts).
-  const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-  process.env.OPEN_NEXT_PREVIEW_ADDONS ??= runtimeAddons(packageRoot, new Set([hostTarget()]))
-    .filter((f) => path.basename(f).endsWith(`.${hostTarget()}.node`))
-    .join(path.delimiter);
+  if (process.env.OPEN_NEXT_PREVIEW_ADDONS === undefined) {
+    const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+    const host = hostTarget();
+    process.env.OPEN_NEXT_PREVIEW_ADDONS = runtimeAddons(packageRoot, new Set([host]))
+      .filter((f) => path.basename(f).endsWith(`.${host}.node`))
+      .join(path.delimiter);
+  }
   const loading = new Map<string, Promise<NodeHandler>>();
   const loadFunction = (name: string): Promise<NodeHandler> => {
     let p = loading.get(name);

@@ -13,6 +13,8 @@ process.env.OPEN_NEXT_VERIFY_RESOLUTIONS ??= "1";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const cliPath = path.join(repoRoot, "bin/open-next.mjs");
+/** This checkout's image addon for this machine (what `open-next preview` lends an arm64-only image function). */
+export const hostImageAddon = path.join(repoRoot, `open-next-image.linux-${process.arch}-gnu.node`);
 
 /** Runs the open-next CLI synchronously in `cwd`. */
 export function runCli(args, cwd, env = {}) {

@@ -42,9 +42,7 @@ impl ItemProps {
         let whole = cw as u32 == width && ch as u32 == height;
         (fits && !whole).then_some((left as u32, top as u32, cw as u32, ch as u32))
     }
-}
 
-impl ItemProps {
     /// The rotation, then the mirroring (HEIF's order), as one EXIF orientation.
     pub fn orientation(&self) -> Orientation {
         use Orientation::*;
